@@ -1,0 +1,39 @@
+// Package hsm is the cryptographic module: key generation from the module's
+// random bit generator and the sealing of all key material kept at rest.
+// The software provider (software.go) uses Go's crypto; a PKCS#11 provider
+// follows behind the same interface.
+package hsm
+
+import "errors"
+
+// ErrUnseal reports sealed material that fails authentication: it was
+// altered, or sealed under another key or for another object.
+var ErrUnseal = errors.New("hsm: sealed material fails authentication")
+
+// Crypto is a cryptographic module.
+//
+// Sealing binds the material to the object's Unique Identifier (as AES-GCM
+// associated data or equivalent): material sealed for one object never
+// unseals for another.
+//
+// All methods are safe for concurrent use. Errors never contain key material.
+type Crypto interface {
+	// GenerateKey generates a secret key of bits bits with the module's random
+	// bit generator and returns it sealed for object id. bits must be a
+	// positive multiple of 8.
+	GenerateKey(id string, bits int) (sealed []byte, err error)
+
+	// Seal seals plaintext for object id. The caller should zero plaintext
+	// after the call.
+	Seal(id string, plaintext []byte) (sealed []byte, err error)
+
+	// Unseal returns the plaintext of material sealed for object id, or
+	// ErrUnseal. The caller should zero it after use.
+	Unseal(id string, sealed []byte) (plaintext []byte, err error)
+
+	// Random returns n bytes from the module's random bit generator.
+	Random(n int) ([]byte, error)
+
+	// Close releases the module. Other methods fail afterwards.
+	Close() error
+}

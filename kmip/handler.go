@@ -1,0 +1,56 @@
+package kmip
+
+import (
+	"context"
+	"crypto/tls"
+	"net"
+)
+
+// A Handler serves the batch items of KMIP requests.
+//
+// ServeKMIP performs one batch item and returns its response payload (a
+// pointer to one of the *Response types of payloads.go, or nil for an empty
+// payload) or an error. An *Error (or an error wrapping one) selects the
+// Result Reason and Message; any other error is answered as General Failure
+// without its text. A panic is recovered by the Server and answered as
+// General Failure for that item alone.
+//
+// ServeKMIP is called concurrently from many connections, and sequentially
+// for the items of one batch (which share req.Batch).
+type Handler interface {
+	ServeKMIP(ctx context.Context, req *Request) (any, error)
+}
+
+// HandlerFunc adapts a function to Handler.
+type HandlerFunc func(ctx context.Context, req *Request) (any, error)
+
+// ServeKMIP calls f(ctx, req).
+func (f HandlerFunc) ServeKMIP(ctx context.Context, req *Request) (any, error) { return f(ctx, req) }
+
+// Request is one batch item as a Handler sees it.
+type Request struct {
+	Version   Version
+	Operation Operation
+	Payload   any // *CreateRequest, *GetRequest, ... (see payloads.go)
+
+	Header *RequestHeader // the message's header, shared by its items
+	Peer   *Peer          // the connection's client, shared by its requests
+	Batch  *BatchState    // shared by the items of one message
+}
+
+// Peer describes the client on a connection.
+type Peer struct {
+	// Identity is the client's identity as returned by Server.Identify from
+	// its verified certificate (for example its certificate subject). It is
+	// the owner of the objects the client creates.
+	Identity string
+	Addr     net.Addr
+	TLS      *tls.ConnectionState
+}
+
+// BatchState is the state the items of one request message share.
+type BatchState struct {
+	// IDPlaceholder is the Unique Identifier produced by the last item that
+	// produced one; items that omit their Unique Identifier use it.
+	IDPlaceholder string
+}
