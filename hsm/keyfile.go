@@ -1,0 +1,140 @@
+package hsm
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+)
+
+// The key file holds the software provider's key-encryption key (KEK):
+//
+//	magic "KMIPDKEK" (8 bytes) | format version (1 byte) | key id (4 bytes, big endian) | key (32 bytes)
+//
+// The key id names the KEK epoch: it is written into every sealed blob so
+// that a later KEK rotation can tell which key sealed what.
+const (
+	keyFileMagic   = "KMIPDKEK"
+	keyFileVersion = 1
+	kekSize        = 32
+	keyFileSize    = len(keyFileMagic) + 1 + 4 + kekSize
+)
+
+// kek is a key-encryption key and its id.
+type kek struct {
+	id  uint32
+	key []byte
+}
+
+// loadOrCreateKEK reads the KEK from path, or creates a new random one there
+// if the file does not exist. The directory is created with mode 0700 and
+// the file with mode 0600; an existing file readable by group or others, or
+// not in the key file format, is refused.
+func loadOrCreateKEK(path string) (kek, error) {
+	k, err := readKEK(path)
+	if !errors.Is(err, fs.ErrNotExist) {
+		return k, err
+	}
+	if err := createKEK(path); err != nil && !errors.Is(err, fs.ErrExist) {
+		return kek{}, err
+	}
+	// Read back what is on disk: another process may have won the race to
+	// create it.
+	return readKEK(path)
+}
+
+func readKEK(path string) (kek, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return kek{}, fmt.Errorf("hsm: key file: %w", err)
+	}
+	defer f.Close()
+	info, err := f.Stat()
+	if err != nil {
+		return kek{}, fmt.Errorf("hsm: key file: %w", err)
+	}
+	if !info.Mode().IsRegular() {
+		return kek{}, fmt.Errorf("hsm: key file %s: not a regular file", path)
+	}
+	if perm := info.Mode().Perm(); perm&0o077 != 0 {
+		return kek{}, fmt.Errorf("hsm: key file %s: mode %04o is accessible to group or others; want 0600", path, perm)
+	}
+	if info.Size() != int64(keyFileSize) {
+		return kek{}, fmt.Errorf("hsm: key file %s: size %d, want %d", path, info.Size(), keyFileSize)
+	}
+	buf := make([]byte, keyFileSize)
+	defer clear(buf)
+	if _, err := io.ReadFull(f, buf); err != nil {
+		return kek{}, fmt.Errorf("hsm: key file %s: %w", path, err)
+	}
+	if !bytes.Equal(buf[:len(keyFileMagic)], []byte(keyFileMagic)) {
+		return kek{}, fmt.Errorf("hsm: key file %s: not a kmipd key file", path)
+	}
+	rest := buf[len(keyFileMagic):]
+	if rest[0] != keyFileVersion {
+		return kek{}, fmt.Errorf("hsm: key file %s: unsupported format version %d", path, rest[0])
+	}
+	k := kek{id: binary.BigEndian.Uint32(rest[1:5]), key: make([]byte, kekSize)}
+	copy(k.key, rest[5:])
+	return k, nil
+}
+
+// createKEK writes a new key file at path. The file appears complete or not
+// at all: it is written to a temporary file that is then linked into place,
+// which fails with fs.ErrExist rather than replace an existing file.
+func createKEK(path string) error {
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("hsm: key file directory: %w", err)
+	}
+	buf := make([]byte, keyFileSize)
+	defer clear(buf)
+	copy(buf, keyFileMagic)
+	rest := buf[len(keyFileMagic):]
+	rest[0] = keyFileVersion
+	if _, err := rand.Read(rest[1:]); err != nil { // key id and key
+		return fmt.Errorf("hsm: key file: %w", err)
+	}
+
+	tmp, err := os.CreateTemp(dir, ".kek-*")
+	if err != nil {
+		return fmt.Errorf("hsm: key file: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	if err := tmp.Chmod(0o600); err != nil {
+		tmp.Close()
+		return fmt.Errorf("hsm: key file: %w", err)
+	}
+	if _, err := tmp.Write(buf); err != nil {
+		tmp.Close()
+		return fmt.Errorf("hsm: key file: %w", err)
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return fmt.Errorf("hsm: key file: %w", err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("hsm: key file: %w", err)
+	}
+	if err := os.Link(tmp.Name(), path); err != nil {
+		return fmt.Errorf("hsm: key file: %w", err)
+	}
+	return syncDir(dir)
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return fmt.Errorf("hsm: key file directory: %w", err)
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil {
+		return fmt.Errorf("hsm: key file directory: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,172 @@
+package hsm
+
+import (
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/rand"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"sync"
+)
+
+// Limits of the software provider. They bound memory per call; no KMIP key
+// or secret comes near them.
+const (
+	// MaxKeyBits is the largest key GenerateKey generates.
+	MaxKeyBits = 8192
+	// MaxRandom is the largest n Random accepts.
+	MaxRandom = 64 << 10
+	// MaxPlaintext is the largest plaintext Seal accepts.
+	MaxPlaintext = 1 << 20
+)
+
+// Sealed material from the software provider is
+//
+//	format version (1 byte) | KEK id (4 bytes, big endian) | nonce (12 bytes) | ciphertext | GCM tag (16 bytes)
+//
+// AES-256-GCM with a random 96-bit nonce; the associated data is the version
+// byte, the KEK id and the object's Unique Identifier, so neither the header
+// nor the binding to the object can be changed.
+const (
+	sealVersion    = 1
+	sealHeaderSize = 1 + 4
+	gcmNonceSize   = 12
+	gcmTagSize     = 16
+	sealOverhead   = sealHeaderSize + gcmNonceSize + gcmTagSize
+)
+
+// ErrClosed is returned by a provider's methods after Close.
+var ErrClosed = errors.New("hsm: module closed")
+
+// Software is a Crypto provider on Go's standard cryptography: AES-256-GCM
+// sealing under a key-encryption key (KEK) kept in a file, and crypto/rand
+// as random bit generator. It uses only FIPS 140-3 approved algorithms and
+// works in Go's FIPS 140-3 mode (GODEBUG=fips140=on or only).
+//
+// A Software is safe for concurrent use.
+type Software struct {
+	mu     sync.RWMutex
+	kekID  uint32
+	kek    []byte      // zeroed by Close
+	aead   cipher.AEAD // nil after Close
+	header [sealHeaderSize]byte
+}
+
+var _ Crypto = (*Software)(nil)
+
+// NewSoftware returns a software provider whose KEK is kept in keyFile.
+// A missing keyFile is created with 32 random bytes, mode 0600, in a
+// directory created with mode 0700. An existing keyFile must not be
+// accessible to group or others and must be in the key file format;
+// otherwise NewSoftware returns an error.
+func NewSoftware(keyFile string) (*Software, error) {
+	k, err := loadOrCreateKEK(keyFile)
+	if err != nil {
+		return nil, err
+	}
+	block, err := aes.NewCipher(k.key)
+	if err != nil {
+		clear(k.key)
+		return nil, fmt.Errorf("hsm: %w", err)
+	}
+	// NewGCMWithRandomNonce draws each nonce inside the module, the form
+	// that FIPS 140-3 approves; it prepends the 12-byte nonce to its output.
+	aead, err := cipher.NewGCMWithRandomNonce(block)
+	if err != nil {
+		clear(k.key)
+		return nil, fmt.Errorf("hsm: %w", err)
+	}
+	s := &Software{kekID: k.id, kek: k.key, aead: aead}
+	s.header[0] = sealVersion
+	binary.BigEndian.PutUint32(s.header[1:], k.id)
+	return s, nil
+}
+
+// KeyID returns the id of the KEK, written into every sealed blob.
+func (s *Software) KeyID() uint32 { return s.kekID }
+
+// GenerateKey generates a bits-bit key from crypto/rand and returns it sealed
+// for object id. bits must be a positive multiple of 8 up to MaxKeyBits.
+func (s *Software) GenerateKey(id string, bits int) ([]byte, error) {
+	if bits <= 0 || bits%8 != 0 || bits > MaxKeyBits {
+		return nil, fmt.Errorf("hsm: key length %d bits: want a positive multiple of 8 up to %d", bits, MaxKeyBits)
+	}
+	key := make([]byte, bits/8)
+	defer clear(key)
+	if _, err := rand.Read(key); err != nil {
+		return nil, fmt.Errorf("hsm: random: %w", err)
+	}
+	return s.Seal(id, key)
+}
+
+// Seal seals plaintext, at most MaxPlaintext bytes, for object id.
+func (s *Software) Seal(id string, plaintext []byte) ([]byte, error) {
+	if len(plaintext) > MaxPlaintext {
+		return nil, fmt.Errorf("hsm: plaintext of %d bytes exceeds %d", len(plaintext), MaxPlaintext)
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.aead == nil {
+		return nil, ErrClosed
+	}
+	ad := s.associatedData(id)
+	out := make([]byte, sealHeaderSize, sealOverhead+len(plaintext))
+	copy(out, s.header[:])
+	return s.aead.Seal(out, nil, plaintext, ad), nil
+}
+
+// Unseal returns the plaintext of material sealed for object id under this
+// provider's KEK, or ErrUnseal if it is malformed, altered, sealed for
+// another object or under another KEK.
+func (s *Software) Unseal(id string, sealed []byte) ([]byte, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.aead == nil {
+		return nil, ErrClosed
+	}
+	if len(sealed) < sealOverhead || [sealHeaderSize]byte(sealed[:sealHeaderSize]) != s.header {
+		return nil, ErrUnseal
+	}
+	plaintext, err := s.aead.Open(nil, nil, sealed[sealHeaderSize:], s.associatedData(id))
+	if err != nil {
+		return nil, ErrUnseal
+	}
+	return plaintext, nil
+}
+
+// associatedData returns header | id.
+func (s *Software) associatedData(id string) []byte {
+	ad := make([]byte, 0, sealHeaderSize+len(id))
+	ad = append(ad, s.header[:]...)
+	return append(ad, id...)
+}
+
+// Random returns n bytes, 1 <= n <= MaxRandom, from crypto/rand.
+func (s *Software) Random(n int) ([]byte, error) {
+	if n <= 0 || n > MaxRandom {
+		return nil, fmt.Errorf("hsm: random length %d: want 1 to %d bytes", n, MaxRandom)
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.aead == nil {
+		return nil, ErrClosed
+	}
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		return nil, fmt.Errorf("hsm: random: %w", err)
+	}
+	return b, nil
+}
+
+// Close zeroes the provider's copy of the KEK and makes other methods return
+// ErrClosed. It waits for calls in progress. The AES key schedule inside
+// crypto/aes cannot be zeroed from outside and is left to the garbage
+// collector. Close is idempotent.
+func (s *Software) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	clear(s.kek)
+	s.aead = nil
+	return nil
+}
