@@ -1,0 +1,131 @@
+package store
+
+import (
+	"context"
+	"errors"
+
+	"github.com/dgraph-io/badger/v4"
+)
+
+// ctxCheckInterval is how many index entries Find reads between checks of
+// its context.
+const ctxCheckInterval = 1024
+
+// Find returns q.Owner's objects that have every term of q.Terms, in ID
+// order, after q.Offset and at most q.Limit of them, and the total number of
+// matches. See Store.Find.
+//
+// It reads only index keys, with key-only iterators, in one snapshot:
+//
+//  1. Choose the driving posting list: the term with the fewest entries.
+//     Each term's list is counted with a key-only iterator that stops as soon
+//     as the count exceeds the smallest count so far, so choosing costs at
+//     most (number of terms) x (size of the smallest list) key reads, and no
+//     counters have to be maintained on every write (which would make every
+//     Create of a common term, such as an Object Type, conflict on one key).
+//     With no terms the driving list is the owner index.
+//  2. Walk the driving list in ID order; for each ID, check the other terms by
+//     point lookups of their index keys. Objects are never read.
+func (b *Badger) Find(ctx context.Context, q Query) (ids []string, total int, err error) {
+	if q.Offset < 0 || q.Limit < 0 {
+		return nil, 0, errors.New("store: find: negative offset or limit")
+	}
+	if err := b.enter(ctx); err != nil {
+		return nil, 0, err
+	}
+	defer b.leave()
+
+	err = b.db.View(func(txn *badger.Txn) error {
+		drive, others, err := chooseDrivingList(ctx, txn, q)
+		if err != nil {
+			return err
+		}
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: drive})
+		defer it.Close()
+		read := 0
+		for it.Seek(drive); it.Valid(); it.Next() {
+			if read++; read%ctxCheckInterval == 0 {
+				if err := ctx.Err(); err != nil {
+					return err
+				}
+			}
+			id := it.Item().Key()[len(drive):]
+			ok, err := hasAllTerms(txn, q.Owner, others, id)
+			if err != nil {
+				return err
+			}
+			if !ok {
+				continue
+			}
+			total++
+			if total > q.Offset && (q.Limit == 0 || len(ids) < q.Limit) {
+				ids = append(ids, string(id))
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, 0, err
+	}
+	return ids, total, nil
+}
+
+// chooseDrivingList returns the prefix of the smallest posting list of q and
+// the terms left to check, or the owner index prefix when q has no terms.
+func chooseDrivingList(ctx context.Context, txn *badger.Txn, q Query) (prefix []byte, others []Term, err error) {
+	if len(q.Terms) == 0 {
+		return ownerPrefix(q.Owner), nil, nil
+	}
+	best, bestCount := 0, -1
+	for i, t := range q.Terms {
+		n, err := countUpTo(ctx, txn, termPrefix(q.Owner, t), bestCount)
+		if err != nil {
+			return nil, nil, err
+		}
+		if bestCount < 0 || n < bestCount {
+			best, bestCount = i, n
+		}
+		if bestCount == 0 {
+			break // no match at all; the walk will end at once
+		}
+	}
+	others = make([]Term, 0, len(q.Terms)-1)
+	others = append(others, q.Terms[:best]...)
+	others = append(others, q.Terms[best+1:]...)
+	return termPrefix(q.Owner, q.Terms[best]), others, nil
+}
+
+// countUpTo counts the keys under prefix, stopping once the count exceeds
+// limit (no limit when limit < 0).
+func countUpTo(ctx context.Context, txn *badger.Txn, prefix []byte, limit int) (int, error) {
+	it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix})
+	defer it.Close()
+	n := 0
+	for it.Seek(prefix); it.Valid(); it.Next() {
+		n++
+		if limit >= 0 && n > limit {
+			break
+		}
+		if n%ctxCheckInterval == 0 {
+			if err := ctx.Err(); err != nil {
+				return 0, err
+			}
+		}
+	}
+	return n, nil
+}
+
+// hasAllTerms reports whether object id of owner has an index entry for
+// every term.
+func hasAllTerms(txn *badger.Txn, owner string, terms []Term, id []byte) (bool, error) {
+	for _, t := range terms {
+		_, err := txn.Get(termKey(owner, t, string(id)))
+		if errors.Is(err, badger.ErrKeyNotFound) {
+			return false, nil
+		}
+		if err != nil {
+			return false, err
+		}
+	}
+	return true, nil
+}
