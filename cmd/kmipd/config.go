@@ -1,0 +1,175 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/pflag"
+	"gopkg.in/yaml.v3"
+)
+
+// Config is the daemon's configuration, as read from kmipd.yaml.
+type Config struct {
+	Listen  string `yaml:"listen"`
+	DataDir string `yaml:"data_dir"`
+
+	Log struct {
+		Level  string `yaml:"level"`  // debug, info, warn, error
+		Format string `yaml:"format"` // json or console
+	} `yaml:"log"`
+
+	TLS struct {
+		// Cert, Key and CA default to the dev PKI under DataDir/pki.
+		Cert string `yaml:"cert"`
+		Key  string `yaml:"key"`
+		CA   string `yaml:"ca"`
+		// Hosts are extra names or addresses for the dev server certificate.
+		Hosts []string `yaml:"hosts"`
+		// LegacySuites enables the RSA key-exchange CBC suites of the KMIP
+		// 1.x profiles for old appliances.
+		LegacySuites bool `yaml:"legacy_suites"`
+	} `yaml:"tls"`
+
+	Limits struct {
+		MaxMessageSize   int           `yaml:"max_message_size"`
+		MaxBatchItems    int           `yaml:"max_batch_items"`
+		MaxConns         int           `yaml:"max_conns"`
+		HandshakeTimeout time.Duration `yaml:"handshake_timeout"`
+		ReadTimeout      time.Duration `yaml:"read_timeout"`
+		IdleTimeout      time.Duration `yaml:"idle_timeout"`
+		WriteTimeout     time.Duration `yaml:"write_timeout"`
+	} `yaml:"limits"`
+
+	// SweepInterval is how often date-driven state changes (an Activation
+	// Date reached) are applied to stored objects.
+	SweepInterval time.Duration `yaml:"sweep_interval"`
+	// ShutdownTimeout bounds the drain on SIGTERM.
+	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
+}
+
+func defaultConfig() Config {
+	var c Config
+	c.Listen = "0.0.0.0:5696"
+	c.DataDir = "./data"
+	c.Log.Level = "info"
+	c.Log.Format = "json"
+	c.Limits.MaxMessageSize = 1 << 20
+	c.Limits.MaxBatchItems = 1000
+	c.Limits.MaxConns = 10000
+	c.Limits.HandshakeTimeout = 10 * time.Second
+	c.Limits.ReadTimeout = 30 * time.Second
+	c.Limits.IdleTimeout = 5 * time.Minute
+	c.Limits.WriteTimeout = 30 * time.Second
+	c.SweepInterval = 5 * time.Second
+	c.ShutdownTimeout = 30 * time.Second
+	return c
+}
+
+// setting is one configuration value reachable as a flag and as a KMIPD_*
+// environment variable (KMIPD_ + the flag name upper-cased, dashes as
+// underscores).
+type setting struct {
+	flag  string
+	usage string
+	value pflag.Value
+}
+
+func (s setting) env() string {
+	return "KMIPD_" + strings.ToUpper(strings.ReplaceAll(s.flag, "-", "_"))
+}
+
+// settings binds every flag and environment variable to its field of c.
+func settings(c *Config) []setting {
+	return []setting{
+		{"listen", "address to listen on", (*stringValue)(&c.Listen)},
+		{"data-dir", "data directory (store, key-encryption key, dev PKI)", (*stringValue)(&c.DataDir)},
+		{"log-level", "log level: debug, info, warn, error", (*stringValue)(&c.Log.Level)},
+		{"log-format", "log format: json or console", (*stringValue)(&c.Log.Format)},
+		{"tls-cert", "server certificate (PEM); default DATA/pki/server.crt", (*stringValue)(&c.TLS.Cert)},
+		{"tls-key", "server private key (PEM); default DATA/pki/server.key", (*stringValue)(&c.TLS.Key)},
+		{"tls-ca", "CA certificates that sign client certificates (PEM); default DATA/pki/ca.crt", (*stringValue)(&c.TLS.CA)},
+		{"tls-legacy-suites", "also offer TLS_RSA_WITH_AES_*_CBC_SHA256 for old clients", (*boolValue)(&c.TLS.LegacySuites)},
+		{"max-message-size", "largest request accepted, in bytes", (*intValue)(&c.Limits.MaxMessageSize)},
+		{"max-batch-items", "most batch items in one request", (*intValue)(&c.Limits.MaxBatchItems)},
+		{"max-conns", "most simultaneous connections", (*intValue)(&c.Limits.MaxConns)},
+		{"handshake-timeout", "TLS handshake deadline", (*durationValue)(&c.Limits.HandshakeTimeout)},
+		{"read-timeout", "deadline to receive the rest of a started message", (*durationValue)(&c.Limits.ReadTimeout)},
+		{"idle-timeout", "idle connections are closed after this", (*durationValue)(&c.Limits.IdleTimeout)},
+		{"write-timeout", "deadline to send a response", (*durationValue)(&c.Limits.WriteTimeout)},
+		{"sweep-interval", "how often date-driven state changes are applied", (*durationValue)(&c.SweepInterval)},
+		{"shutdown-timeout", "how long SIGTERM waits for requests in flight", (*durationValue)(&c.ShutdownTimeout)},
+	}
+}
+
+// loadConfig builds the configuration: defaults, then the YAML file (if
+// any), then the environment, then the flags that were set on the command
+// line.
+func loadConfig(file string, flags *pflag.FlagSet, lookupEnv func(string) (string, bool)) (Config, error) {
+	c := defaultConfig()
+	if file != "" {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			return c, err
+		}
+		dec := yaml.NewDecoder(strings.NewReader(string(b)))
+		dec.KnownFields(true)
+		if err := dec.Decode(&c); err != nil {
+			return c, fmt.Errorf("%s: %w", file, err)
+		}
+	}
+	for _, s := range settings(&c) {
+		if v, ok := lookupEnv(s.env()); ok {
+			if err := s.value.Set(v); err != nil {
+				return c, fmt.Errorf("%s: %w", s.env(), err)
+			}
+		}
+	}
+	var err error
+	flags.Visit(func(f *pflag.Flag) {
+		for _, s := range settings(&c) {
+			if s.flag == f.Name && err == nil {
+				err = s.value.Set(f.Value.String())
+			}
+		}
+	})
+	return c, err
+}
+
+type stringValue string
+
+func (v *stringValue) Set(s string) error { *v = stringValue(s); return nil }
+func (v *stringValue) String() string     { return string(*v) }
+func (v *stringValue) Type() string       { return "string" }
+
+type intValue int
+
+func (v *intValue) Set(s string) error {
+	n, err := strconv.Atoi(s)
+	*v = intValue(n)
+	return err
+}
+func (v *intValue) String() string { return strconv.Itoa(int(*v)) }
+func (v *intValue) Type() string   { return "int" }
+
+type boolValue bool
+
+func (v *boolValue) Set(s string) error {
+	b, err := strconv.ParseBool(s)
+	*v = boolValue(b)
+	return err
+}
+func (v *boolValue) String() string { return strconv.FormatBool(bool(*v)) }
+func (v *boolValue) Type() string   { return "bool" }
+
+type durationValue time.Duration
+
+func (v *durationValue) Set(s string) error {
+	d, err := time.ParseDuration(s)
+	*v = durationValue(d)
+	return err
+}
+func (v *durationValue) String() string { return time.Duration(*v).String() }
+func (v *durationValue) Type() string   { return "duration" }

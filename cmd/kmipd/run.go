@@ -1,0 +1,165 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+
+	"github.com/kmipd/kmipd/certs"
+	"github.com/kmipd/kmipd/handlers"
+	"github.com/kmipd/kmipd/hsm"
+	"github.com/kmipd/kmipd/kmip"
+	"github.com/kmipd/kmipd/store"
+)
+
+// version is the server's version, set at build time with
+// -ldflags "-X main.version=...".
+var version = "dev"
+
+// run starts the server with cfg and serves until SIGTERM or SIGINT, then
+// drains and returns.
+func run(ctx context.Context, cfg Config) error {
+	log, err := newLogger(cfg.Log.Level, cfg.Log.Format)
+	if err != nil {
+		return err
+	}
+	defer log.Sync() //nolint:errcheck // stderr sync errors are not actionable
+
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return err
+	}
+	pkiDir := filepath.Join(cfg.DataDir, "pki")
+	if cfg.TLS.Cert == "" && cfg.TLS.Key == "" && cfg.TLS.CA == "" {
+		created, err := certs.EnsureDevPKI(pkiDir, cfg.TLS.Hosts)
+		if err != nil {
+			return fmt.Errorf("dev PKI: %w", err)
+		}
+		if created {
+			log.Info("wrote development PKI", zap.String("dir", pkiDir))
+		}
+		cfg.TLS.Cert = filepath.Join(pkiDir, "server.crt")
+		cfg.TLS.Key = filepath.Join(pkiDir, "server.key")
+		cfg.TLS.CA = filepath.Join(pkiDir, "ca.crt")
+	}
+	tlsConfig, err := certs.ServerConfig(cfg.TLS.Cert, cfg.TLS.Key, cfg.TLS.CA, cfg.TLS.LegacySuites)
+	if err != nil {
+		return fmt.Errorf("TLS: %w", err)
+	}
+
+	crypto, err := hsm.NewSoftware(filepath.Join(cfg.DataDir, "kek.key"))
+	if err != nil {
+		return fmt.Errorf("crypto module: %w", err)
+	}
+	defer crypto.Close()
+
+	db, err := store.OpenBadger(filepath.Join(cfg.DataDir, "db"), store.Options{Logger: log.Named("store")})
+	if err != nil {
+		return fmt.Errorf("store: %w", err)
+	}
+	defer db.Close()
+
+	service, err := handlers.New(handlers.Config{
+		Store:                db,
+		Crypto:               crypto,
+		Logger:               log.Named("handlers"),
+		VendorIdentification: "kmipd",
+		ServerInfo: kmip.ServerInformation{
+			ServerName:    "kmipd",
+			ServerVersion: version,
+			ProductName:   "kmipd",
+		},
+	})
+	if err != nil {
+		return err
+	}
+
+	srv := &kmip.Server{
+		Handler:   service,
+		TLSConfig: tlsConfig,
+		Identify:  certs.Identify,
+		Logger:    log.Named("kmip"),
+		Limits: kmip.Limits{
+			MaxMessageSize:   cfg.Limits.MaxMessageSize,
+			MaxBatchItems:    cfg.Limits.MaxBatchItems,
+			MaxConns:         cfg.Limits.MaxConns,
+			HandshakeTimeout: cfg.Limits.HandshakeTimeout,
+			ReadTimeout:      cfg.Limits.ReadTimeout,
+			IdleTimeout:      cfg.Limits.IdleTimeout,
+			WriteTimeout:     cfg.Limits.WriteTimeout,
+		},
+	}
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return err
+	}
+
+	ctx, stop := signal.NotifyContext(ctx, syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+	go sweep(ctx, service, cfg.SweepInterval, log)
+
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	log.Info("listening", zap.String("addr", ln.Addr().String()), zap.String("data_dir", cfg.DataDir), zap.String("version", version))
+
+	select {
+	case err := <-served:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	drainCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(drainCtx); err != nil {
+		log.Warn("shutdown", zap.Error(err))
+	}
+	if err := <-served; err != nil && !errors.Is(err, kmip.ErrServerClosed) {
+		return err
+	}
+	log.Info("stopped")
+	return nil
+}
+
+// sweep applies date-driven state changes every interval until ctx ends.
+func sweep(ctx context.Context, service *handlers.Service, interval time.Duration, log *zap.Logger) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := service.Sweep(ctx); err != nil && ctx.Err() == nil {
+				log.Warn("sweep", zap.Error(err))
+			}
+		}
+	}
+}
+
+func newLogger(level, format string) (*zap.Logger, error) {
+	lvl, err := zapcore.ParseLevel(level)
+	if err != nil {
+		return nil, err
+	}
+	var cfg zap.Config
+	switch format {
+	case "json":
+		cfg = zap.NewProductionConfig()
+	case "console":
+		cfg = zap.NewDevelopmentConfig()
+	default:
+		return nil, fmt.Errorf("log format %q: want json or console", format)
+	}
+	cfg.Level = zap.NewAtomicLevelAt(lvl)
+	cfg.EncoderConfig.TimeKey = "time"
+	cfg.EncoderConfig.EncodeTime = zapcore.ISO8601TimeEncoder
+	return cfg.Build()
+}
