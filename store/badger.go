@@ -20,7 +20,8 @@ type Options struct {
 	Logger *zap.Logger
 
 	// MemTableSize is the size of one memtable and of its write-ahead log.
-	// Default 16 MiB (Badger's own default is 64 MiB).
+	// Default 16 MiB (Badger's own default is 64 MiB). Records larger than
+	// an eighth of it, or than 1 MiB, go to Badger's value log.
 	MemTableSize int64
 	// NumMemtables is how many memtables may be held in memory before writes
 	// stall while they are flushed. Default 3.
@@ -85,6 +86,7 @@ func OpenBadger(dir string, opts Options) (*Badger, error) {
 		WithNumMemtables(opts.NumMemtables).
 		WithBlockCacheSize(opts.BlockCacheSize).
 		WithIndexCacheSize(opts.IndexCacheSize).
+		WithValueThreshold(min(1<<20, opts.MemTableSize/8)).
 		WithNumVersionsToKeep(1).
 		WithDetectConflicts(true)
 	db, err := badger.Open(bo)

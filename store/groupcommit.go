@@ -53,7 +53,8 @@ type groupSyncer struct {
 	rotated map[string]bool  // rotated files already fsynced
 	newest  map[string]int64 // newest file number seen, by extension
 
-	syncs atomic.Int64 // number of syncs done, for benchmarks
+	syncs        atomic.Int64 // number of syncs done, for benchmarks
+	rotatedSyncs atomic.Int64 // number of rotated files fsynced, for tests
 }
 
 // syncedExtensions are the files whose rotation the syncer must follow.
@@ -181,6 +182,7 @@ func (s *groupSyncer) syncRotated() error {
 			return err
 		}
 		s.rotated[name] = true
+		s.rotatedSyncs.Add(1)
 	}
 	for name := range s.rotated {
 		if _, ok := files[name]; !ok {
