@@ -1,0 +1,260 @@
+package kmip
+
+import (
+	"fmt"
+
+	"github.com/gemalto/kmip-go/kmip14"
+	"github.com/gemalto/kmip-go/ttlv"
+)
+
+// Managed object structures: Symmetric Key, Public Key, Private Key and
+// Secret Data (with a Key Block), Opaque Object and Certificate.
+
+// objectTag returns the tag of the structure that carries an object of type t.
+func objectTag(t ObjectType) (ttlv.Tag, bool) {
+	switch t {
+	case kmip14.ObjectTypeSymmetricKey:
+		return kmip14.TagSymmetricKey, true
+	case kmip14.ObjectTypePublicKey:
+		return kmip14.TagPublicKey, true
+	case kmip14.ObjectTypePrivateKey:
+		return kmip14.TagPrivateKey, true
+	case kmip14.ObjectTypeSecretData:
+		return kmip14.TagSecretData, true
+	case kmip14.ObjectTypeOpaqueObject:
+		return kmip14.TagOpaqueObject, true
+	case kmip14.ObjectTypeCertificate:
+		return kmip14.TagCertificate, true
+	}
+	return 0, false
+}
+
+// objectTypeOfTag is the inverse of objectTag; ok is false for any other tag.
+func objectTypeOfTag(tag ttlv.Tag) (ObjectType, bool) {
+	switch tag {
+	case kmip14.TagSymmetricKey:
+		return kmip14.ObjectTypeSymmetricKey, true
+	case kmip14.TagPublicKey:
+		return kmip14.ObjectTypePublicKey, true
+	case kmip14.TagPrivateKey:
+		return kmip14.ObjectTypePrivateKey, true
+	case kmip14.TagSecretData:
+		return kmip14.ObjectTypeSecretData, true
+	case kmip14.TagOpaqueObject:
+		return kmip14.ObjectTypeOpaqueObject, true
+	case kmip14.TagCertificate:
+		return kmip14.ObjectTypeCertificate, true
+	}
+	return 0, false
+}
+
+// decodeObject decodes the object structure f, whose tag names its type.
+func decodeObject(v Version, f ttlv.TTLV) (Object, *Error) {
+	typ, ok := objectTypeOfTag(f.Tag())
+	if !ok {
+		return Object{}, Errorf(ReasonFeatureNotSupported, "object %s is not supported", tagName(f.Tag()))
+	}
+	if err := readStructure(f); err != nil {
+		return Object{}, err
+	}
+	obj := Object{Type: typ}
+	var err *Error
+	var x uint32
+	for c := range children(f) {
+		switch c.Tag() {
+		case kmip14.TagKeyBlock:
+			var kb KeyBlock
+			kb, err = decodeKeyBlock(v, c)
+			obj.KeyBlock = &kb
+		case kmip14.TagSecretDataType:
+			x, err = readEnum(c)
+			obj.SecretDataType = SecretDataType(x)
+		case kmip14.TagOpaqueDataType:
+			x, err = readEnum(c)
+			obj.OpaqueDataType = OpaqueDataType(x)
+		case kmip14.TagOpaqueDataValue:
+			obj.OpaqueValue, err = readBytes(c)
+		case kmip14.TagCertificateType:
+			x, err = readEnum(c)
+			obj.CertificateType = CertificateType(x)
+		case kmip14.TagCertificateValue:
+			obj.CertificateValue, err = readBytes(c)
+		}
+		if err != nil {
+			return Object{}, err
+		}
+	}
+	switch typ {
+	case kmip14.ObjectTypeOpaqueObject:
+		if obj.OpaqueDataType == 0 || obj.OpaqueValue == nil {
+			return Object{}, errMissing(v, "Opaque Data Type or Opaque Data Value")
+		}
+	case kmip14.ObjectTypeCertificate:
+		if obj.CertificateType == 0 || obj.CertificateValue == nil {
+			return Object{}, errMissing(v, "Certificate Type or Certificate Value")
+		}
+	default:
+		if obj.KeyBlock == nil {
+			return Object{}, errMissing(v, "Key Block")
+		}
+		if typ == kmip14.ObjectTypeSecretData && obj.SecretDataType == 0 {
+			return Object{}, errMissing(v, "Secret Data Type")
+		}
+	}
+	return obj, nil
+}
+
+// decodeKeyBlock decodes a Key Block. Key Material is a Byte String, or a
+// Transparent Symmetric Key structure whose Key is taken.
+func decodeKeyBlock(v Version, f ttlv.TTLV) (KeyBlock, *Error) {
+	if err := readStructure(f); err != nil {
+		return KeyBlock{}, err
+	}
+	var kb KeyBlock
+	var err *Error
+	var x uint32
+	for c := range children(f) {
+		switch c.Tag() {
+		case kmip14.TagKeyFormatType:
+			x, err = readEnum(c)
+			kb.FormatType = KeyFormatType(x)
+		case kmip14.TagKeyCompressionType:
+			kb.CompressionType, err = readEnum(c)
+		case kmip14.TagKeyValue:
+			err = decodeKeyValue(v, c, &kb)
+		case kmip14.TagCryptographicAlgorithm:
+			x, err = readEnum(c)
+			kb.Algorithm = CryptographicAlgorithm(x)
+		case kmip14.TagCryptographicLength:
+			kb.Length, err = readInt(c)
+		case kmip14.TagKeyWrappingData:
+			err = readStructure(c)
+			kb.Wrapped = true
+		}
+		if err != nil {
+			return KeyBlock{}, err
+		}
+	}
+	if kb.FormatType == 0 {
+		return KeyBlock{}, errMissing(v, "Key Format Type")
+	}
+	if kb.Material == nil {
+		return KeyBlock{}, errMissing(v, "Key Value")
+	}
+	return kb, nil
+}
+
+// decodeKeyValue decodes a Key Value into kb. A wrapped key's Key Value is
+// a Byte String; a plain one a structure with Key Material and, in 1.x,
+// Attributes.
+func decodeKeyValue(v Version, f ttlv.TTLV, kb *KeyBlock) *Error {
+	if f.Type() == ttlv.TypeByteString {
+		var err *Error
+		kb.Material, err = readBytes(f)
+		return err
+	}
+	if err := readStructure(f); err != nil {
+		return err
+	}
+	for c := range children(f) {
+		switch c.Tag() {
+		case kmip14.TagKeyMaterial:
+			m, err := decodeKeyMaterial(c)
+			if err != nil {
+				return err
+			}
+			kb.Material = m
+		case kmip14.TagAttribute:
+			if v.Is2x() {
+				continue
+			}
+			a, err := decodeAttr1x(v, c)
+			if err != nil {
+				return err
+			}
+			kb.Attributes = append(kb.Attributes, a)
+		}
+	}
+	return nil
+}
+
+// decodeKeyMaterial returns the bytes of a Key Material: the Byte String
+// itself or the Key of a Transparent Symmetric Key. Other transparent
+// formats are not supported.
+func decodeKeyMaterial(f ttlv.TTLV) ([]byte, *Error) {
+	if f.Type() == ttlv.TypeByteString {
+		return readBytes(f)
+	}
+	if err := readStructure(f); err != nil {
+		return nil, err
+	}
+	for c := range children(f) {
+		if c.Tag() == kmip14.TagKey {
+			return readBytes(c)
+		}
+	}
+	return nil, Errorf(ReasonKeyFormatTypeNotSupported, "only the Transparent Symmetric Key structure is supported")
+}
+
+// encodeObject writes obj in its own structure. Attributes of the key block
+// and the Key Wrapping Data marker are written only for storage.
+func encodeObject(e *ttlv.Encoder, v Version, obj *Object) error {
+	tag, ok := objectTag(obj.Type)
+	if !ok {
+		return fmt.Errorf("kmip: cannot encode object type %v", obj.Type)
+	}
+	return e.EncodeStructure(tag, func(e *ttlv.Encoder) error {
+		switch obj.Type {
+		case kmip14.ObjectTypeOpaqueObject:
+			e.EncodeEnumeration(kmip14.TagOpaqueDataType, uint32(obj.OpaqueDataType))
+			e.EncodeByteString(kmip14.TagOpaqueDataValue, obj.OpaqueValue)
+			return nil
+		case kmip14.ObjectTypeCertificate:
+			e.EncodeEnumeration(kmip14.TagCertificateType, uint32(obj.CertificateType))
+			e.EncodeByteString(kmip14.TagCertificateValue, obj.CertificateValue)
+			return nil
+		case kmip14.ObjectTypeSecretData:
+			e.EncodeEnumeration(kmip14.TagSecretDataType, uint32(obj.SecretDataType))
+		}
+		if obj.KeyBlock == nil {
+			return fmt.Errorf("kmip: %v without a key block", obj.Type)
+		}
+		return encodeKeyBlock(e, v, obj.KeyBlock)
+	})
+}
+
+func encodeKeyBlock(e *ttlv.Encoder, v Version, kb *KeyBlock) error {
+	return e.EncodeStructure(kmip14.TagKeyBlock, func(e *ttlv.Encoder) error {
+		e.EncodeEnumeration(kmip14.TagKeyFormatType, uint32(kb.FormatType))
+		if kb.CompressionType != 0 {
+			e.EncodeEnumeration(kmip14.TagKeyCompressionType, kb.CompressionType)
+		}
+		err := e.EncodeStructure(kmip14.TagKeyValue, func(e *ttlv.Encoder) error {
+			if kb.FormatType == kmip14.KeyFormatTypeTransparentSymmetricKey {
+				_ = e.EncodeStructure(kmip14.TagKeyMaterial, func(e *ttlv.Encoder) error {
+					e.EncodeByteString(kmip14.TagKey, kb.Material)
+					return nil
+				})
+			} else {
+				e.EncodeByteString(kmip14.TagKeyMaterial, kb.Material)
+			}
+			if v == storageVersion {
+				return encodeAttrs1x(e, v, kb.Attributes)
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		if kb.Algorithm != 0 {
+			e.EncodeEnumeration(kmip14.TagCryptographicAlgorithm, uint32(kb.Algorithm))
+		}
+		if kb.Length != 0 {
+			e.EncodeInteger(kmip14.TagCryptographicLength, kb.Length)
+		}
+		if kb.Wrapped && v == storageVersion {
+			return e.EncodeStructure(kmip14.TagKeyWrappingData, func(*ttlv.Encoder) error { return nil })
+		}
+		return nil
+	})
+}
