@@ -1,0 +1,78 @@
+package handlers
+
+import (
+	"context"
+
+	"github.com/gemalto/kmip-go/kmip14"
+
+	"github.com/kmipd/kmipd/kmip"
+)
+
+// get returns an object's content. Pre-Active, Active, Deactivated and
+// Compromised objects may be read (vCenter and pg_tde Get before Activate);
+// a destroyed one fails with Object Destroyed (2.x, conformance case BL-M-8)
+// or Item Not Found (1.x, which has no better reason and whose clients take
+// it as "absent").
+func (s *Service) get(ctx context.Context, req *kmip.Request, p *kmip.GetRequest) (any, error) {
+	v := req.Version
+	m, err := s.view(ctx, req, p.UniqueIdentifier)
+	if err != nil {
+		return nil, err
+	}
+	if st := stateOf(m.attrs); isDestroyed(st) || m.sealed == nil {
+		return nil, &kmip.Error{Reason: byVersion(v, kmip.ReasonItemNotFound, kmip.ReasonObjectDestroyed), Message: "object destroyed"}
+	}
+	if p.KeyWrapping {
+		return nil, &kmip.Error{Reason: byVersion(v, kmip.ReasonFeatureNotSupported, kmip.ReasonKeyWrapTypeNotSupported), Message: "key wrapping is not supported"}
+	}
+	if p.KeyCompressionType != 0 {
+		return nil, kmip.Errorf(kmip.ReasonKeyCompressionTypeNotSupported, "key compression is not supported")
+	}
+	obj, err := s.unseal(m)
+	if err != nil {
+		return nil, err
+	}
+	if err := convertFormat(obj, p.KeyFormatType); err != nil {
+		return nil, err
+	}
+	if kb := obj.KeyBlock; kb != nil {
+		kb.Attributes = nil
+		if u, ok := enumValue(m.attrs.Get(kmip.AttrCryptographicAlgorithm)); ok && kb.Algorithm == 0 {
+			kb.Algorithm = kmip.CryptographicAlgorithm(u)
+		}
+		if n, ok := intValue(m.attrs.Get(kmip.AttrCryptographicLength)); ok && kb.Length == 0 {
+			kb.Length = int32(n)
+		}
+	}
+	return &kmip.GetResponse{ObjectType: obj.Type, UniqueIdentifier: m.id, Object: *obj}, nil
+}
+
+// unseal returns the content of m. The plaintext encoding is zeroed; the
+// returned object holds the material itself.
+func (s *Service) unseal(m *managed) (*kmip.Object, error) {
+	plain, err := s.crypto.Unseal(m.id, m.sealed)
+	if err != nil {
+		return nil, err
+	}
+	defer clear(plain)
+	return kmip.UnmarshalObject(plain)
+}
+
+// convertFormat converts obj's key block to the Key Format Type asked for
+// (0: as stored). Symmetric keys convert between Raw and Transparent
+// Symmetric Key, whose Key is the raw bytes; anything else is Key Format Type
+// Not Supported.
+func convertFormat(obj *kmip.Object, want kmip.KeyFormatType) error {
+	kb := obj.KeyBlock
+	if want == 0 || (kb != nil && kb.FormatType == want) {
+		return nil
+	}
+	symmetric := func(f kmip.KeyFormatType) bool {
+		return f == kmip14.KeyFormatTypeRaw || f == kmip14.KeyFormatTypeTransparentSymmetricKey
+	}
+	if kb == nil || obj.Type != kmip14.ObjectTypeSymmetricKey || !symmetric(kb.FormatType) || !symmetric(want) {
+		return kmip.Errorf(kmip.ReasonKeyFormatTypeNotSupported, "cannot return the object as %v", want)
+	}
+	kb.FormatType = want
+	return nil
+}

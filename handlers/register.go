@@ -1,0 +1,132 @@
+package handlers
+
+import (
+	"context"
+
+	"github.com/gemalto/kmip-go/kmip14"
+
+	"github.com/kmipd/kmipd/kmip"
+)
+
+// register stores a client-supplied object: a Symmetric Key (Raw or
+// Transparent Symmetric Key), Secret Data or an Opaque Object; Public and
+// Private Keys and Certificates are kept as given. Attributes inside a 1.x
+// Key Value are merged into the object's attributes and never kept in it.
+func (s *Service) register(ctx context.Context, req *kmip.Request, p *kmip.RegisterRequest) (any, error) {
+	v := req.Version
+	obj := p.Object // a copy: the request is not modified
+	if obj.Type == 0 {
+		obj.Type = p.ObjectType
+	}
+	if p.ObjectType != 0 && obj.Type != p.ObjectType {
+		return nil, kmip.Errorf(kmip.ReasonInvalidField, "Object Type does not match the object")
+	}
+	attrs := append(kmip.Attributes(nil), p.Attributes...)
+	if kb := obj.KeyBlock; kb != nil {
+		if kb.Wrapped {
+			return nil, &kmip.Error{Reason: byVersion(v, kmip.ReasonFeatureNotSupported, kmip.ReasonKeyWrapTypeNotSupported), Message: "wrapped key blocks are not supported"}
+		}
+		if kb.CompressionType != 0 {
+			return nil, kmip.Errorf(kmip.ReasonKeyCompressionTypeNotSupported, "key compression is not supported")
+		}
+		block := *kb
+		block.Attributes = nil
+		attrs = append(attrs, kb.Attributes...)
+		obj.KeyBlock = &block
+	}
+	if err := checkCreationAttrs(v, attrs); err != nil {
+		return nil, err
+	}
+	if err := completeObject(v, &obj, &attrs); err != nil {
+		return nil, err
+	}
+	m := s.newManaged(req, obj.Type, attrs)
+	sealed, err := s.seal(m.id, &obj)
+	if err != nil {
+		return nil, err
+	}
+	m.sealed = sealed
+	if err := s.insert(ctx, req, m); err != nil {
+		return nil, err
+	}
+	return &kmip.RegisterResponse{UniqueIdentifier: m.id}, nil
+}
+
+// completeObject checks a registered object's content against its type and
+// attributes, and makes the two agree: Cryptographic Algorithm and Length
+// come from the key block or the attributes and are recorded in both.
+func completeObject(v kmip.Version, obj *kmip.Object, attrs *kmip.Attributes) error {
+	switch obj.Type {
+	case kmip14.ObjectTypeSymmetricKey:
+		kb := obj.KeyBlock
+		if kb == nil || len(kb.Material) == 0 {
+			return kmip.Errorf(kmip.ReasonInvalidField, "Symmetric Key needs key material")
+		}
+		if kb.FormatType != kmip14.KeyFormatTypeRaw && kb.FormatType != kmip14.KeyFormatTypeTransparentSymmetricKey {
+			return kmip.Errorf(kmip.ReasonKeyFormatTypeNotSupported, "symmetric keys are registered as Raw or Transparent Symmetric Key")
+		}
+		if err := reconcile(kb, attrs); err != nil {
+			return err
+		}
+		if int(kb.Length) != 8*len(kb.Material) {
+			return kmip.Errorf(kmip.ReasonInvalidField, "Cryptographic Length does not match the key material")
+		}
+		if _, _, err := symmetricParams(v, kb.Algorithm, kb.Length); err != nil {
+			return err
+		}
+		setSingle(attrs, kmip.AttrKeyFormatType, kb.FormatType)
+	case kmip14.ObjectTypeSecretData, kmip14.ObjectTypePublicKey, kmip14.ObjectTypePrivateKey:
+		kb := obj.KeyBlock
+		if kb == nil {
+			return kmip.Errorf(kmip.ReasonInvalidField, "%v needs a key block", obj.Type)
+		}
+		if err := reconcile(kb, attrs); err != nil {
+			return err
+		}
+		setSingle(attrs, kmip.AttrKeyFormatType, kb.FormatType)
+	case kmip14.ObjectTypeOpaqueObject:
+		if obj.OpaqueValue == nil {
+			return kmip.Errorf(kmip.ReasonInvalidField, "Opaque Object needs a value")
+		}
+	case kmip14.ObjectTypeCertificate:
+		if len(obj.CertificateValue) == 0 {
+			return kmip.Errorf(kmip.ReasonInvalidField, "Certificate needs a value")
+		}
+		setSingle(attrs, kmip.AttrCertificateType, obj.CertificateType)
+		setSingle(attrs, kmip.AttrCertificateLength, int32(len(obj.CertificateValue)))
+	default:
+		return &kmip.Error{Reason: byVersion(v, kmip.ReasonInvalidField, kmip.ReasonInvalidObjectType), Message: "object type not supported"}
+	}
+	return nil
+}
+
+// reconcile makes a key block's algorithm and length agree with the
+// attributes: a value on one side only is copied to the other, different
+// values are refused. A missing length is the material's.
+func reconcile(kb *kmip.KeyBlock, attrs *kmip.Attributes) error {
+	if u, ok := enumValue(attrs.Get(kmip.AttrCryptographicAlgorithm)); ok {
+		if kb.Algorithm != 0 && kb.Algorithm != kmip.CryptographicAlgorithm(u) {
+			return kmip.Errorf(kmip.ReasonInvalidField, "Cryptographic Algorithm differs from the key block's")
+		}
+		kb.Algorithm = kmip.CryptographicAlgorithm(u)
+	} else if kb.Algorithm != 0 {
+		setSingle(attrs, kmip.AttrCryptographicAlgorithm, kb.Algorithm)
+	}
+	if n, ok := intValue(attrs.Get(kmip.AttrCryptographicLength)); ok {
+		if kb.Length != 0 && int64(kb.Length) != n {
+			return kmip.Errorf(kmip.ReasonInvalidField, "Cryptographic Length differs from the key block's")
+		}
+		if n <= 0 || n > 1<<20 {
+			return kmip.Errorf(kmip.ReasonInvalidField, "invalid Cryptographic Length")
+		}
+		kb.Length = int32(n)
+	} else {
+		if kb.Length == 0 && kb.Algorithm != 0 {
+			kb.Length = int32(8 * len(kb.Material))
+		}
+		if kb.Length != 0 {
+			setSingle(attrs, kmip.AttrCryptographicLength, kb.Length)
+		}
+	}
+	return nil
+}

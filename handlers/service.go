@@ -1,0 +1,264 @@
+// Package handlers implements the KMIP operations on top of a store.Store
+// and an hsm.Crypto: the lifecycle state machine, the attribute rules (who
+// may set what, in which protocol version), ownership and Locate.
+//
+// Every object belongs to the identity that created it. An object of another
+// owner is reported exactly like a missing one, so a client cannot probe the
+// identifiers of others.
+package handlers
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+	"go.uber.org/zap"
+
+	"github.com/kmipd/kmipd/hsm"
+	"github.com/kmipd/kmipd/kmip"
+	"github.com/kmipd/kmipd/store"
+)
+
+// Config configures a Service.
+type Config struct {
+	Store  store.Store // required
+	Crypto hsm.Crypto  // required
+	Logger *zap.Logger // nil: no logging
+	// Now returns the current time; nil means time.Now. Tests set it.
+	Now func() time.Time
+
+	ServerInfo           kmip.ServerInformation // answered to Query Server Information
+	VendorIdentification string                 // answered to Query Vendor Identification
+}
+
+// Service serves KMIP batch items. It implements kmip.Handler and is safe for
+// concurrent use; all state lives in the store.
+type Service struct {
+	store  store.Store
+	crypto hsm.Crypto
+	log    *zap.Logger
+	clock  func() time.Time
+	info   kmip.ServerInformation
+	vendor string
+
+	// owners holds the identities seen since start, for Sweep.
+	owners sync.Map // string -> struct{}
+}
+
+var _ kmip.Handler = (*Service)(nil)
+
+// New returns a Service. It fails when cfg lacks the Store or the Crypto.
+func New(cfg Config) (*Service, error) {
+	if cfg.Store == nil || cfg.Crypto == nil {
+		return nil, errors.New("handlers: Config needs a Store and a Crypto")
+	}
+	s := &Service{
+		store:  cfg.Store,
+		crypto: cfg.Crypto,
+		log:    cfg.Logger,
+		clock:  cfg.Now,
+		info:   cfg.ServerInfo,
+		vendor: cfg.VendorIdentification,
+	}
+	if s.log == nil {
+		s.log = zap.NewNop()
+	}
+	if s.clock == nil {
+		s.clock = time.Now
+	}
+	return s, nil
+}
+
+// now returns the current time as KMIP Date-Time values carry it: UTC, to the
+// second.
+func (s *Service) now() time.Time { return s.clock().UTC().Truncate(time.Second) }
+
+// ServeKMIP performs one batch item. It implements kmip.Handler.
+func (s *Service) ServeKMIP(ctx context.Context, req *kmip.Request) (any, error) {
+	if req.Peer != nil {
+		s.owners.LoadOrStore(req.Peer.Identity, struct{}{})
+	}
+	switch p := req.Payload.(type) {
+	case *kmip.DiscoverVersionsRequest:
+		return s.discoverVersions(p), nil
+	case *kmip.QueryRequest:
+		return s.query(req, p), nil
+	case *kmip.CreateRequest:
+		return s.create(ctx, req, p)
+	case *kmip.RegisterRequest:
+		return s.register(ctx, req, p)
+	case *kmip.GetRequest:
+		return s.get(ctx, req, p)
+	case *kmip.GetAttributesRequest:
+		return s.getAttributes(ctx, req, p)
+	case *kmip.GetAttributeListRequest:
+		return s.getAttributeList(ctx, req, p)
+	case *kmip.AddAttributeRequest:
+		return s.addAttribute(ctx, req, p)
+	case *kmip.SetAttributeRequest:
+		if !req.Version.Is2x() {
+			break
+		}
+		return s.setAttribute(ctx, req, p)
+	case *kmip.ModifyAttributeRequest:
+		return s.modifyAttribute(ctx, req, p)
+	case *kmip.DeleteAttributeRequest:
+		return s.deleteAttribute(ctx, req, p)
+	case *kmip.LocateRequest:
+		return s.locate(ctx, req, p)
+	case *kmip.ActivateRequest:
+		return s.activate(ctx, req, p)
+	case *kmip.RevokeRequest:
+		return s.revoke(ctx, req, p)
+	case *kmip.DestroyRequest:
+		return s.destroy(ctx, req, p)
+	}
+	return nil, kmip.Errorf(kmip.ReasonOperationNotSupported, "operation %v is not supported", req.Operation)
+}
+
+// owner returns the identity that owns the objects req creates and may use.
+func owner(req *kmip.Request) string {
+	if req.Peer == nil {
+		return ""
+	}
+	return req.Peer.Identity
+}
+
+// managed is a stored object decoded for a handler.
+type managed struct {
+	id     string
+	owner  string
+	attrs  kmip.Attributes
+	sealed []byte // the sealed object content; nil once destroyed
+}
+
+// resolveID returns the Unique Identifier of an item: its own, or the batch's
+// ID Placeholder when it left it empty.
+func resolveID(req *kmip.Request, id string) (string, error) {
+	if id != "" {
+		return id, nil
+	}
+	if req.Batch != nil && req.Batch.IDPlaceholder != "" {
+		return req.Batch.IDPlaceholder, nil
+	}
+	return "", kmip.Errorf(kmip.ReasonMissingData, "Unique Identifier missing and no ID Placeholder")
+}
+
+// setPlaceholder records id as the batch's ID Placeholder.
+func setPlaceholder(req *kmip.Request, id string) {
+	if req.Batch != nil {
+		req.Batch.IDPlaceholder = id
+	}
+}
+
+// notFound is the error for an object that does not exist or belongs to
+// another owner: KMIP 2.x says Object Not Found, 1.x Item Not Found.
+func notFound(v kmip.Version) error {
+	return &kmip.Error{Reason: byVersion(v, kmip.ReasonItemNotFound, kmip.ReasonObjectNotFound), Message: "object not found"}
+}
+
+// byVersion returns r1 for a KMIP 1.x request and r2 for a 2.x one.
+func byVersion(v kmip.Version, r1, r2 kmip.ResultReason) kmip.ResultReason {
+	if v.Is2x() {
+		return r2
+	}
+	return r1
+}
+
+// decode turns a stored object into a managed one, checking ownership.
+func decode(v kmip.Version, who string, obj *store.Object) (*managed, error) {
+	if obj.Owner != who {
+		return nil, notFound(v)
+	}
+	attrs, err := kmip.UnmarshalAttributes(obj.Attributes)
+	if err != nil {
+		return nil, err
+	}
+	return &managed{id: obj.ID, owner: obj.Owner, attrs: attrs, sealed: obj.Material}, nil
+}
+
+// encodeInto writes m into the stored object, with its index terms.
+func encodeInto(m *managed, obj *store.Object) error {
+	b, err := kmip.MarshalAttributes(m.attrs)
+	if err != nil {
+		return err
+	}
+	obj.Attributes = b
+	obj.Material = m.sealed
+	obj.Terms = terms(m.attrs)
+	return nil
+}
+
+// view loads object id for reading, on behalf of req's peer. Due date-driven
+// transitions are applied and, when there were any, persisted first.
+func (s *Service) view(ctx context.Context, req *kmip.Request, id string) (*managed, error) {
+	id, err := resolveID(req, id)
+	if err != nil {
+		return nil, err
+	}
+	obj, err := s.store.Get(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, notFound(req.Version)
+	}
+	if err != nil {
+		return nil, err
+	}
+	m, err := decode(req.Version, owner(req), obj)
+	if err != nil {
+		return nil, err
+	}
+	if dueTransition(m.attrs, s.now()) == nil {
+		return m, nil
+	}
+	return s.update(ctx, req, id, func(*managed) error { return nil })
+}
+
+// update changes object id on behalf of req's peer in one store transaction:
+// fn sees the latest version with due date-driven transitions applied, and
+// may change it; when fn returns nil the result is stored with fresh index
+// terms. update returns the object as stored.
+func (s *Service) update(ctx context.Context, req *kmip.Request, id string, fn func(m *managed) error) (*managed, error) {
+	id, err := resolveID(req, id)
+	if err != nil {
+		return nil, err
+	}
+	var out *managed
+	err = s.store.Update(ctx, id, func(obj *store.Object) error {
+		m, err := decode(req.Version, owner(req), obj)
+		if err != nil {
+			return err
+		}
+		now := s.now()
+		applyDue(&m.attrs, now)
+		if err := fn(m); err != nil {
+			return err
+		}
+		applyDue(&m.attrs, now) // fn may have set a date that is due
+		out = m
+		return encodeInto(m, obj)
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, notFound(req.Version)
+	}
+	return out, err
+}
+
+// insert stores a new object for req's peer: attrs (which the caller has
+// validated) completed with the server-set attributes, and the sealed content.
+// It records the new identifier as the batch's ID Placeholder.
+func (s *Service) insert(ctx context.Context, req *kmip.Request, m *managed) error {
+	obj := &store.Object{ID: m.id, Owner: m.owner}
+	if err := encodeInto(m, obj); err != nil {
+		return err
+	}
+	if err := s.store.Create(ctx, obj); err != nil {
+		return err
+	}
+	setPlaceholder(req, m.id)
+	return nil
+}
+
+// newID returns a fresh Unique Identifier.
+func newID() string { return uuid.NewString() }
