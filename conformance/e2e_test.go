@@ -72,10 +72,9 @@ func goBuild(out, pkg string) error {
 	return nil
 }
 
-// daemon is a kmipd process started by a test. Its methods must be called
-// from the test's goroutine.
+// daemon is a kmipd process started by a test. Its methods take the
+// (sub)test that uses them and must be called from that test's goroutine.
 type daemon struct {
-	t       *testing.T
 	dataDir string
 	env     []string // KMIPD_* settings, kept for restarts
 	addr    string   // 127.0.0.1:port
@@ -96,7 +95,6 @@ func startDaemon(t *testing.T, dataDir string, env ...string) *daemon {
 		t.Fatalf("cannot build kmipd: %v", kmipdErr)
 	}
 	d := &daemon{
-		t:       t,
 		dataDir: dataDir,
 		env:     env,
 		addr:    freeLoopbackAddr(t),
@@ -131,12 +129,12 @@ func startDaemon(t *testing.T, dataDir string, env ...string) *daemon {
 
 // restart starts a new kmipd on the same data directory and settings; the
 // receiver must have exited.
-func (d *daemon) restart() *daemon {
-	d.t.Helper()
+func (d *daemon) restart(t *testing.T) *daemon {
+	t.Helper()
 	if !d.hasExited() {
-		d.t.Fatal("restart of a running kmipd")
+		t.Fatal("restart of a running kmipd")
 	}
-	return startDaemon(d.t, d.dataDir, d.env...)
+	return startDaemon(t, d.dataDir, d.env...)
 }
 
 func (d *daemon) hasExited() bool {
@@ -179,61 +177,61 @@ func (d *daemon) tlsConfigErr() (*tls.Config, error) {
 }
 
 // tlsConfig is the client TLS configuration of the development PKI.
-func (d *daemon) tlsConfig() *tls.Config {
-	d.t.Helper()
+func (d *daemon) tlsConfig(t *testing.T) *tls.Config {
+	t.Helper()
 	cfg, err := d.tlsConfigErr()
 	if err != nil {
-		d.t.Fatalf("client TLS config: %v", err)
+		t.Fatalf("client TLS config: %v", err)
 	}
 	return cfg
 }
 
 // client dials the daemon with the Go client speaking KMIP 1.4; the
 // connection is closed at the end of the test.
-func (d *daemon) client() *kmip.Client {
-	d.t.Helper()
+func (d *daemon) client(t *testing.T) *kmip.Client {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), requestTimeout)
 	defer cancel()
-	c, err := kmip.Dial(ctx, d.addr, d.tlsConfig())
+	c, err := kmip.Dial(ctx, d.addr, d.tlsConfig(t))
 	if err != nil {
-		d.t.Fatalf("dial %s: %v", d.addr, err)
+		t.Fatalf("dial %s: %v", d.addr, err)
 	}
 	c.Version = kmip.V1_4
-	d.t.Cleanup(func() { c.Close() })
+	t.Cleanup(func() { c.Close() })
 	return c
 }
 
 // stop sends SIGTERM and requires a clean exit (status 0) in time.
-func (d *daemon) stop() {
-	d.t.Helper()
+func (d *daemon) stop(t *testing.T) {
+	t.Helper()
 	if err := d.cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		d.t.Fatalf("SIGTERM: %v", err)
+		t.Fatalf("SIGTERM: %v", err)
 	}
 	select {
 	case <-d.exited:
 	case <-time.After(stopTimeout):
-		d.t.Fatalf("kmipd did not exit within %v of SIGTERM", stopTimeout)
+		t.Fatalf("kmipd did not exit within %v of SIGTERM", stopTimeout)
 	}
 	if d.waitErr != nil {
-		d.t.Fatalf("kmipd after SIGTERM: %v (want exit status 0)", d.waitErr)
+		t.Fatalf("kmipd after SIGTERM: %v (want exit status 0)", d.waitErr)
 	}
 }
 
 // kill sends SIGKILL and waits for the process to be gone.
-func (d *daemon) kill() {
-	d.t.Helper()
+func (d *daemon) kill(t *testing.T) {
+	t.Helper()
 	if err := d.cmd.Process.Kill(); err != nil {
-		d.t.Fatalf("SIGKILL: %v", err)
+		t.Fatalf("SIGKILL: %v", err)
 	}
 	<-d.exited
 }
 
 // rssKiB reads the resident set size of the daemon from /proc.
-func (d *daemon) rssKiB() int64 {
-	d.t.Helper()
+func (d *daemon) rssKiB(t *testing.T) int64 {
+	t.Helper()
 	f, err := os.Open(fmt.Sprintf("/proc/%d/status", d.cmd.Process.Pid))
 	if err != nil {
-		d.t.Fatalf("read RSS: %v", err)
+		t.Fatalf("read RSS: %v", err)
 	}
 	defer f.Close()
 	sc := bufio.NewScanner(f)
@@ -241,23 +239,23 @@ func (d *daemon) rssKiB() int64 {
 		if rest, ok := strings.CutPrefix(sc.Text(), "VmRSS:"); ok {
 			kib, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
 			if err != nil {
-				d.t.Fatalf("parse VmRSS %q: %v", rest, err)
+				t.Fatalf("parse VmRSS %q: %v", rest, err)
 			}
 			return kib
 		}
 	}
-	d.t.Fatal("no VmRSS in /proc status")
+	t.Fatal("no VmRSS in /proc status")
 	return 0
 }
 
 // requireAlive checks that a new, well-behaved client still gets
 // DiscoverVersions answered.
-func (d *daemon) requireAlive() {
-	d.t.Helper()
-	resp := do[*kmip.DiscoverVersionsResponse](d.t, d.client(), kmip14.OperationDiscoverVersions,
+func (d *daemon) requireAlive(t *testing.T) {
+	t.Helper()
+	resp := do[*kmip.DiscoverVersionsResponse](t, d.client(t), kmip14.OperationDiscoverVersions,
 		&kmip.DiscoverVersionsRequest{})
 	if len(resp.Versions) == 0 {
-		d.t.Fatal("DiscoverVersions answered no version")
+		t.Fatal("DiscoverVersions answered no version")
 	}
 }
 

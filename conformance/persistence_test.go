@@ -20,7 +20,7 @@ import (
 func TestRestartKeepsObjects(t *testing.T) {
 	t.Parallel()
 	d := startDaemon(t, t.TempDir())
-	c := d.client()
+	c := d.client(t)
 
 	key := createKey(t, c, "persist-key", "persist-group")
 	do[*kmip.ActivateResponse](t, c, kmip14.OperationActivate, &kmip.ActivateRequest{UniqueIdentifier: key})
@@ -37,9 +37,9 @@ func TestRestartKeepsObjects(t *testing.T) {
 	keyMaterial := getMaterial(t, c, key)
 	keyAttrs := getAttributes(t, c, key)
 
-	d.stop()
-	d = d.restart()
-	c = d.client()
+	d.stop(t)
+	d = d.restart(t)
+	c = d.client(t)
 
 	if got := getMaterial(t, c, key); !bytes.Equal(got, keyMaterial) {
 		t.Errorf("key %s: material differs after restart", key)
@@ -60,7 +60,7 @@ func TestRestartKeepsObjects(t *testing.T) {
 	if ids := locateByName(t, c, "persist-key"); !reflect.DeepEqual(ids, []string{key}) {
 		t.Errorf("Locate by Name after restart: %v, want [%s]", ids, key)
 	}
-	d.stop()
+	d.stop(t)
 }
 
 // TestKillKeepsAcknowledgedObjects creates keys from several connections,
@@ -79,7 +79,7 @@ func TestKillKeepsAcknowledgedObjects(t *testing.T) {
 		stop    = make(chan struct{})
 	)
 	for w := range writers {
-		c := d.client()
+		c := d.client(t)
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -110,22 +110,22 @@ func TestKillKeepsAcknowledgedObjects(t *testing.T) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	d.kill()
+	d.kill(t)
 	close(stop)
 	wg.Wait()
 	if len(created) == 0 {
 		t.Fatal("no Create succeeded before SIGKILL")
 	}
 
-	d = d.restart()
-	c := d.client()
+	d = d.restart(t)
+	c := d.client(t)
 	for _, id := range created {
 		if m := getMaterial(t, c, id); len(m) != 32 {
 			t.Errorf("key %s: %d bytes of material after SIGKILL and restart, want 32", id, len(m))
 		}
 	}
 	t.Logf("%d acknowledged Creates from %d connections, all present after SIGKILL", len(created), writers)
-	d.stop()
+	d.stop(t)
 }
 
 // createRequest asks for an AES-256 Encrypt|Decrypt key named name, in

@@ -34,7 +34,7 @@ func TestPyKMIP(t *testing.T) {
 				t.Fatalf("pykmip_interop.py %s: %v\n%s", version, err, out)
 			}
 			t.Logf("pykmip_interop.py %s:\n%s", version, out)
-			d.stop()
+			d.stop(t)
 		})
 	}
 }
