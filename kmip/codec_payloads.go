@@ -1,37 +1,231 @@
 package kmip
 
-// STUB: owned by the payload-codec helper, who replaces this file.
-
 import (
-	"errors"
+	"fmt"
 
+	"github.com/gemalto/kmip-go/kmip14"
 	"github.com/gemalto/kmip-go/ttlv"
 )
 
-var errNotYet = errors.New("kmip: payload codec not written yet")
+// The payload codec: the Request Payload and Response Payload of every
+// operation the server implements, in every protocol version, in both
+// directions (the server decodes requests and encodes responses, the Client
+// the reverse). Each operation lives in a codec_payload_*.go file; this file
+// dispatches.
 
 // decodeRequestPayload decodes the validated Request Payload of op in
 // version v into a *XxxRequest of payloads.go. An operation the codec does
 // not know yields Operation Not Supported; a malformed payload Invalid
 // Message (or the more precise reason the version defines).
 func decodeRequestPayload(op Operation, v Version, payload ttlv.TTLV) (any, *Error) {
-	return nil, &Error{Reason: ReasonOperationNotSupported}
+	if err := readStructure(payload); err != nil {
+		return nil, err
+	}
+	switch op {
+	case kmip14.OperationDiscoverVersions:
+		return result(decodeDiscoverVersionsRequest(v, payload))
+	case kmip14.OperationQuery:
+		return result(decodeQueryRequest(v, payload))
+	case kmip14.OperationCreate:
+		return result(decodeCreateRequest(v, payload))
+	case kmip14.OperationRegister:
+		return result(decodeRegisterRequest(v, payload))
+	case kmip14.OperationGet:
+		return result(decodeGetRequest(v, payload))
+	case kmip14.OperationGetAttributes:
+		return result(decodeGetAttributesRequest(v, payload))
+	case kmip14.OperationGetAttributeList:
+		id, err := decodeUIDOnly(v, payload)
+		return result(&GetAttributeListRequest{UniqueIdentifier: id}, err)
+	case kmip14.OperationAddAttribute:
+		return result(decodeAddAttributeRequest(v, payload))
+	case OperationSetAttribute:
+		if !v.Is2x() {
+			break
+		}
+		return result(decodeSetAttributeRequest(v, payload))
+	case kmip14.OperationModifyAttribute:
+		return result(decodeModifyAttributeRequest(v, payload))
+	case kmip14.OperationDeleteAttribute:
+		return result(decodeDeleteAttributeRequest(v, payload))
+	case kmip14.OperationLocate:
+		return result(decodeLocateRequest(v, payload))
+	case kmip14.OperationActivate:
+		id, err := decodeUIDOnly(v, payload)
+		return result(&ActivateRequest{UniqueIdentifier: id}, err)
+	case kmip14.OperationRevoke:
+		return result(decodeRevokeRequest(v, payload))
+	case kmip14.OperationDestroy:
+		id, err := decodeUIDOnly(v, payload)
+		return result(&DestroyRequest{UniqueIdentifier: id}, err)
+	}
+	return nil, Errorf(ReasonOperationNotSupported, "operation %v is not supported", op)
 }
 
 // encodeResponsePayload writes the Response Payload structure for payload
 // (a *XxxResponse, or nil for an empty payload) in version v.
 func encodeResponsePayload(e *ttlv.Encoder, op Operation, v Version, payload any) error {
-	return errNotYet
+	return e.EncodeStructure(kmip14.TagResponsePayload, func(e *ttlv.Encoder) error {
+		switch p := payload.(type) {
+		case nil:
+			return nil
+		case *DiscoverVersionsResponse:
+			encodeVersions(e, p.Versions)
+		case *QueryResponse:
+			return encodeQueryResponse(e, v, p)
+		case *CreateResponse:
+			return encodeCreateResponse(e, v, p)
+		case *RegisterResponse:
+			return encodeRegisterResponse(e, v, p)
+		case *GetResponse:
+			return encodeGetResponse(e, v, p)
+		case *GetAttributesResponse:
+			return encodeGetAttributesResponse(e, v, p)
+		case *GetAttributeListResponse:
+			return encodeGetAttributeListResponse(e, v, p)
+		case *AddAttributeResponse:
+			return encodeAttributeEcho(e, v, p.UniqueIdentifier, &p.Attribute)
+		case *SetAttributeResponse:
+			encodeUID(e, p.UniqueIdentifier)
+		case *ModifyAttributeResponse:
+			return encodeAttributeEcho(e, v, p.UniqueIdentifier, &p.Attribute)
+		case *DeleteAttributeResponse:
+			return encodeAttributeEcho(e, v, p.UniqueIdentifier, &p.Attribute)
+		case *LocateResponse:
+			encodeLocateResponse(e, v, p)
+		case *ActivateResponse:
+			encodeUID(e, p.UniqueIdentifier)
+		case *RevokeResponse:
+			encodeUID(e, p.UniqueIdentifier)
+		case *DestroyResponse:
+			encodeUID(e, p.UniqueIdentifier)
+		default:
+			return fmt.Errorf("kmip: %v: cannot encode response payload %T", op, payload)
+		}
+		return nil
+	})
 }
 
 // encodeRequestPayload writes the Request Payload structure for payload (a
 // *XxxRequest) in version v. Used by Client.
 func encodeRequestPayload(e *ttlv.Encoder, op Operation, v Version, payload any) error {
-	return errNotYet
+	return e.EncodeStructure(kmip14.TagRequestPayload, func(e *ttlv.Encoder) error {
+		switch p := payload.(type) {
+		case nil:
+			return nil
+		case *DiscoverVersionsRequest:
+			encodeVersions(e, p.Versions)
+		case *QueryRequest:
+			for _, f := range p.Functions {
+				e.EncodeEnumeration(kmip14.TagQueryFunction, uint32(f))
+			}
+		case *CreateRequest:
+			return encodeCreateRequest(e, v, p)
+		case *RegisterRequest:
+			return encodeRegisterRequest(e, v, p)
+		case *GetRequest:
+			encodeGetRequest(e, p)
+		case *GetAttributesRequest:
+			return encodeGetAttributesRequest(e, v, p)
+		case *GetAttributeListRequest:
+			encodeUID(e, p.UniqueIdentifier)
+		case *AddAttributeRequest:
+			return encodeAttributeChange(e, v, p.UniqueIdentifier, nil, &p.Attribute)
+		case *SetAttributeRequest:
+			return encodeAttributeChange(e, v, p.UniqueIdentifier, nil, &p.Attribute)
+		case *ModifyAttributeRequest:
+			return encodeAttributeChange(e, v, p.UniqueIdentifier, p.Current, &p.Attribute)
+		case *DeleteAttributeRequest:
+			return encodeDeleteAttributeRequest(e, v, p)
+		case *LocateRequest:
+			return encodeLocateRequest(e, v, p)
+		case *ActivateRequest:
+			encodeUID(e, p.UniqueIdentifier)
+		case *RevokeRequest:
+			return encodeRevokeRequest(e, p)
+		case *DestroyRequest:
+			encodeUID(e, p.UniqueIdentifier)
+		default:
+			return fmt.Errorf("kmip: %v: cannot encode request payload %T", op, payload)
+		}
+		return nil
+	})
 }
 
 // decodeResponsePayload decodes the validated Response Payload of op in
 // version v into a *XxxResponse. Used by Client.
 func decodeResponsePayload(op Operation, v Version, payload ttlv.TTLV) (any, error) {
-	return nil, errNotYet
+	if err := readStructure(payload); err != nil {
+		return nil, err
+	}
+	var p any
+	var err *Error
+	switch op {
+	case kmip14.OperationDiscoverVersions:
+		p, err = result(decodeDiscoverVersionsResponse(v, payload))
+	case kmip14.OperationQuery:
+		p, err = result(decodeQueryResponse(v, payload))
+	case kmip14.OperationCreate:
+		p, err = result(decodeCreateResponse(v, payload))
+	case kmip14.OperationRegister:
+		p, err = result(decodeRegisterResponse(v, payload))
+	case kmip14.OperationGet:
+		p, err = result(decodeGetResponse(v, payload))
+	case kmip14.OperationGetAttributes:
+		p, err = result(decodeGetAttributesResponse(v, payload))
+	case kmip14.OperationGetAttributeList:
+		p, err = result(decodeGetAttributeListResponse(v, payload))
+	case kmip14.OperationAddAttribute:
+		id, a, e := decodeAttributeEcho(v, payload)
+		p, err = result(&AddAttributeResponse{UniqueIdentifier: id, Attribute: a}, e)
+	case OperationSetAttribute:
+		id, e := decodeUIDOnly(v, payload)
+		p, err = result(&SetAttributeResponse{UniqueIdentifier: id}, e)
+	case kmip14.OperationModifyAttribute:
+		id, a, e := decodeAttributeEcho(v, payload)
+		p, err = result(&ModifyAttributeResponse{UniqueIdentifier: id, Attribute: a}, e)
+	case kmip14.OperationDeleteAttribute:
+		id, a, e := decodeAttributeEcho(v, payload)
+		p, err = result(&DeleteAttributeResponse{UniqueIdentifier: id, Attribute: a}, e)
+	case kmip14.OperationLocate:
+		p, err = result(decodeLocateResponse(v, payload))
+	case kmip14.OperationActivate:
+		id, e := decodeUIDOnly(v, payload)
+		p, err = result(&ActivateResponse{UniqueIdentifier: id}, e)
+	case kmip14.OperationRevoke:
+		id, e := decodeUIDOnly(v, payload)
+		p, err = result(&RevokeResponse{UniqueIdentifier: id}, e)
+	case kmip14.OperationDestroy:
+		id, e := decodeUIDOnly(v, payload)
+		p, err = result(&DestroyResponse{UniqueIdentifier: id}, e)
+	default:
+		return nil, Errorf(ReasonOperationNotSupported, "operation %v is not supported", op)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// result converts a decoder's typed result to the dispatchers' (any,
+// *Error), so that a failed decode never yields a typed nil payload.
+func result[T any](p *T, err *Error) (any, *Error) {
+	if err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// decodeUIDOnly decodes a payload whose only field is a Unique Identifier.
+func decodeUIDOnly(v Version, p ttlv.TTLV) (string, *Error) {
+	var id string
+	for c := range children(p) {
+		if c.Tag() == kmip14.TagUniqueIdentifier {
+			var err *Error
+			if id, err = readUID(v, c); err != nil {
+				return "", err
+			}
+		}
+	}
+	return id, nil
 }

@@ -1,0 +1,345 @@
+package kmip
+
+import (
+	"github.com/gemalto/kmip-go/kmip14"
+	"github.com/gemalto/kmip-go/kmip20"
+	"github.com/gemalto/kmip-go/ttlv"
+)
+
+// Create, Register, Get, Locate and Revoke payloads.
+
+// decodeRequestAttrs decodes an attribute container of a request: a 1.x
+// Template-Attribute or Attribute, or a 2.x Attributes. ok is false when c
+// is none of these in version v.
+func decodeRequestAttrs(v Version, c ttlv.TTLV, into Attributes) (_ Attributes, ok bool, _ *Error) {
+	switch {
+	case v.Is2x() && c.Tag() == kmip20.TagAttributes:
+		as, err := decodeAttrs2x(v, c, into)
+		return as, true, err
+	case !v.Is2x() && c.Tag() == kmip14.TagTemplateAttribute:
+		as, err := decodeTemplateAttribute(v, c, into)
+		return as, true, err
+	case !v.Is2x() && c.Tag() == kmip14.TagAttribute:
+		a, err := decodeAttr1x(v, c)
+		return append(into, a), true, err
+	}
+	return into, false, nil
+}
+
+// encodeRequestAttrs writes as in the shape of a Create or Register request:
+// a Template-Attribute in 1.x, Attributes in 2.x.
+func encodeRequestAttrs(e *ttlv.Encoder, v Version, as Attributes) error {
+	if v.Is2x() {
+		return encodeAttrs2x(e, kmip20.TagAttributes, v, as)
+	}
+	return encodeTemplateAttribute(e, v, as)
+}
+
+func decodeCreateRequest(v Version, p ttlv.TTLV) (*CreateRequest, *Error) {
+	req := &CreateRequest{}
+	var err *Error
+	for c := range children(p) {
+		if c.Tag() == kmip14.TagObjectType {
+			var x uint32
+			if x, err = readEnum(c); err != nil {
+				return nil, err
+			}
+			req.ObjectType = ObjectType(x)
+			continue
+		}
+		if req.Attributes, _, err = decodeRequestAttrs(v, c, req.Attributes); err != nil {
+			return nil, err
+		}
+	}
+	if req.ObjectType == 0 {
+		return nil, errMissing(v, "Object Type")
+	}
+	return req, nil
+}
+
+func encodeCreateRequest(e *ttlv.Encoder, v Version, r *CreateRequest) error {
+	e.EncodeEnumeration(kmip14.TagObjectType, uint32(r.ObjectType))
+	return encodeRequestAttrs(e, v, r.Attributes)
+}
+
+func encodeCreateResponse(e *ttlv.Encoder, v Version, r *CreateResponse) error {
+	e.EncodeEnumeration(kmip14.TagObjectType, uint32(r.ObjectType))
+	e.EncodeTextString(kmip14.TagUniqueIdentifier, r.UniqueIdentifier)
+	return encodeImplicitAttrs(e, v, r.Attributes)
+}
+
+// encodeImplicitAttrs writes the attributes the server set implicitly: a
+// Template-Attribute in 1.x when there are any, nothing in 2.x.
+func encodeImplicitAttrs(e *ttlv.Encoder, v Version, as Attributes) error {
+	if v.Is2x() || len(as) == 0 {
+		return nil
+	}
+	return encodeTemplateAttribute(e, v, as)
+}
+
+func decodeCreateResponse(v Version, p ttlv.TTLV) (*CreateResponse, *Error) {
+	r := &CreateResponse{}
+	var err *Error
+	for c := range children(p) {
+		switch c.Tag() {
+		case kmip14.TagObjectType:
+			var x uint32
+			x, err = readEnum(c)
+			r.ObjectType = ObjectType(x)
+		case kmip14.TagUniqueIdentifier:
+			r.UniqueIdentifier, err = readUID(v, c)
+		case kmip14.TagTemplateAttribute:
+			r.Attributes, err = decodeTemplateAttribute(v, c, r.Attributes)
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	if r.UniqueIdentifier == "" {
+		return nil, errMissing(v, "Unique Identifier")
+	}
+	return r, nil
+}
+
+func decodeRegisterRequest(v Version, p ttlv.TTLV) (*RegisterRequest, *Error) {
+	req := &RegisterRequest{}
+	var err *Error
+	var haveObject bool
+	for c := range children(p) {
+		if c.Tag() == kmip14.TagObjectType {
+			var x uint32
+			if x, err = readEnum(c); err != nil {
+				return nil, err
+			}
+			req.ObjectType = ObjectType(x)
+			continue
+		}
+		if _, isObject := objectTypeOfTag(c.Tag()); isObject {
+			if req.Object, err = decodeObject(v, c); err != nil {
+				return nil, err
+			}
+			haveObject = true
+			continue
+		}
+		if req.Attributes, _, err = decodeRequestAttrs(v, c, req.Attributes); err != nil {
+			return nil, err
+		}
+	}
+	switch {
+	case req.ObjectType == 0:
+		return nil, errMissing(v, "Object Type")
+	case !haveObject:
+		return nil, errMissing(v, "object")
+	case req.Object.Type != req.ObjectType:
+		return nil, Errorf(ReasonInvalidField, "Object Type %v does not match the object %v", req.ObjectType, req.Object.Type)
+	}
+	return req, nil
+}
+
+func encodeRegisterRequest(e *ttlv.Encoder, v Version, r *RegisterRequest) error {
+	e.EncodeEnumeration(kmip14.TagObjectType, uint32(r.ObjectType))
+	if err := encodeRequestAttrs(e, v, r.Attributes); err != nil {
+		return err
+	}
+	return encodeObject(e, v, &r.Object)
+}
+
+func encodeRegisterResponse(e *ttlv.Encoder, v Version, r *RegisterResponse) error {
+	e.EncodeTextString(kmip14.TagUniqueIdentifier, r.UniqueIdentifier)
+	return encodeImplicitAttrs(e, v, r.Attributes)
+}
+
+func decodeRegisterResponse(v Version, p ttlv.TTLV) (*RegisterResponse, *Error) {
+	c, err := decodeCreateResponse(v, p)
+	if err != nil {
+		return nil, err
+	}
+	return &RegisterResponse{UniqueIdentifier: c.UniqueIdentifier, Attributes: c.Attributes}, nil
+}
+
+func decodeGetRequest(v Version, p ttlv.TTLV) (*GetRequest, *Error) {
+	req := &GetRequest{}
+	var err *Error
+	var x uint32
+	for c := range children(p) {
+		switch c.Tag() {
+		case kmip14.TagUniqueIdentifier:
+			req.UniqueIdentifier, err = readUID(v, c)
+		case kmip14.TagKeyFormatType:
+			x, err = readEnum(c)
+			req.KeyFormatType = KeyFormatType(x)
+		case kmip14.TagKeyCompressionType:
+			req.KeyCompressionType, err = readEnum(c)
+		case kmip14.TagKeyWrappingSpecification:
+			err = readStructure(c)
+			req.KeyWrapping = true
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	return req, nil
+}
+
+// encodeGetRequest writes r. A Key Wrapping Specification cannot be
+// expressed by the model and is not written.
+func encodeGetRequest(e *ttlv.Encoder, r *GetRequest) {
+	encodeUID(e, r.UniqueIdentifier)
+	if r.KeyFormatType != 0 {
+		e.EncodeEnumeration(kmip14.TagKeyFormatType, uint32(r.KeyFormatType))
+	}
+	if r.KeyCompressionType != 0 {
+		e.EncodeEnumeration(kmip14.TagKeyCompressionType, r.KeyCompressionType)
+	}
+}
+
+func encodeGetResponse(e *ttlv.Encoder, v Version, r *GetResponse) error {
+	e.EncodeEnumeration(kmip14.TagObjectType, uint32(r.ObjectType))
+	e.EncodeTextString(kmip14.TagUniqueIdentifier, r.UniqueIdentifier)
+	return encodeObject(e, v, &r.Object)
+}
+
+func decodeGetResponse(v Version, p ttlv.TTLV) (*GetResponse, *Error) {
+	r := &GetResponse{}
+	var err *Error
+	var haveObject bool
+	for c := range children(p) {
+		switch c.Tag() {
+		case kmip14.TagObjectType:
+			var x uint32
+			x, err = readEnum(c)
+			r.ObjectType = ObjectType(x)
+		case kmip14.TagUniqueIdentifier:
+			r.UniqueIdentifier, err = readUID(v, c)
+		default:
+			if _, isObject := objectTypeOfTag(c.Tag()); isObject {
+				r.Object, err = decodeObject(v, c)
+				haveObject = true
+			}
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	if !haveObject {
+		return nil, errMissing(v, "object")
+	}
+	return r, nil
+}
+
+func decodeLocateRequest(v Version, p ttlv.TTLV) (*LocateRequest, *Error) {
+	req := &LocateRequest{}
+	var err *Error
+	for c := range children(p) {
+		switch c.Tag() {
+		case kmip14.TagMaximumItems:
+			req.MaximumItems, err = readInt(c)
+		case kmip14.TagOffsetItems:
+			req.OffsetItems, err = readInt(c)
+		case kmip14.TagStorageStatusMask:
+			var n int32
+			n, err = readInt(c)
+			req.StorageStatusMask = StorageStatusMask(n)
+		case kmip14.TagObjectGroupMember:
+			var x uint32
+			x, err = readEnum(c)
+			req.ObjectGroupMember = ObjectGroupMember(x)
+		default:
+			// FortiGate wraps the 1.x filters in a Template-Attribute.
+			req.Attributes, _, err = decodeRequestAttrs(v, c, req.Attributes)
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	if req.MaximumItems < 0 || req.OffsetItems < 0 {
+		return nil, Errorf(ReasonInvalidField, "negative Maximum Items or Offset Items")
+	}
+	return req, nil
+}
+
+func encodeLocateRequest(e *ttlv.Encoder, v Version, r *LocateRequest) error {
+	if r.MaximumItems != 0 {
+		e.EncodeInteger(kmip14.TagMaximumItems, r.MaximumItems)
+	}
+	if v.AtLeast(V1_3) {
+		if r.OffsetItems != 0 {
+			e.EncodeInteger(kmip14.TagOffsetItems, r.OffsetItems)
+		}
+		if r.StorageStatusMask != 0 {
+			e.EncodeInteger(kmip14.TagStorageStatusMask, int32(r.StorageStatusMask))
+		}
+		if r.ObjectGroupMember != 0 {
+			e.EncodeEnumeration(kmip14.TagObjectGroupMember, uint32(r.ObjectGroupMember))
+		}
+	}
+	if v.Is2x() {
+		return encodeAttrs2x(e, kmip20.TagAttributes, v, r.Attributes)
+	}
+	return encodeAttrs1x(e, v, r.Attributes)
+}
+
+func encodeLocateResponse(e *ttlv.Encoder, v Version, r *LocateResponse) {
+	if v.AtLeast(V1_3) {
+		e.EncodeInteger(kmip14.TagLocatedItems, r.LocatedItems)
+	}
+	for _, id := range r.UniqueIdentifiers {
+		e.EncodeTextString(kmip14.TagUniqueIdentifier, id)
+	}
+}
+
+func decodeLocateResponse(v Version, p ttlv.TTLV) (*LocateResponse, *Error) {
+	r := &LocateResponse{}
+	var err *Error
+	for c := range children(p) {
+		switch c.Tag() {
+		case kmip14.TagLocatedItems:
+			r.LocatedItems, err = readInt(c)
+		case kmip14.TagUniqueIdentifier:
+			var id string
+			id, err = readUID(v, c)
+			r.UniqueIdentifiers = append(r.UniqueIdentifiers, id)
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	return r, nil
+}
+
+func decodeRevokeRequest(v Version, p ttlv.TTLV) (*RevokeRequest, *Error) {
+	req := &RevokeRequest{}
+	var err *Error
+	var haveReason bool
+	for c := range children(p) {
+		switch c.Tag() {
+		case kmip14.TagUniqueIdentifier:
+			req.UniqueIdentifier, err = readUID(v, c)
+		case kmip14.TagRevocationReason:
+			if err = readStructure(c); err == nil {
+				req.Reason, err = decodeRevocationReason(c)
+				haveReason = true
+			}
+		case kmip14.TagCompromiseOccurrenceDate:
+			req.CompromiseOccurrenceDate, err = readTime(c)
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	if !haveReason || req.Reason.Code == 0 {
+		return nil, errMissing(v, "Revocation Reason")
+	}
+	return req, nil
+}
+
+func encodeRevokeRequest(e *ttlv.Encoder, r *RevokeRequest) error {
+	encodeUID(e, r.UniqueIdentifier)
+	if err := encodeRevocationReason(e, kmip14.TagRevocationReason, r.Reason); err != nil {
+		return err
+	}
+	if !r.CompromiseOccurrenceDate.IsZero() {
+		e.EncodeDateTime(kmip14.TagCompromiseOccurrenceDate, r.CompromiseOccurrenceDate)
+	}
+	return nil
+}
