@@ -77,7 +77,7 @@ func completeObject(v kmip.Version, obj *kmip.Object, attrs *kmip.Attributes) er
 		setSingle(attrs, kmip.AttrKeyFormatType, kb.FormatType)
 	case kmip14.ObjectTypeSecretData, kmip14.ObjectTypePublicKey, kmip14.ObjectTypePrivateKey:
 		kb := obj.KeyBlock
-		if kb == nil {
+		if kb == nil || (obj.Type == kmip14.ObjectTypeSecretData && obj.SecretDataType == 0) {
 			return kmip.Errorf(kmip.ReasonInvalidField, "%v needs a key block", obj.Type)
 		}
 		if err := reconcile(kb, attrs); err != nil {
@@ -85,8 +85,8 @@ func completeObject(v kmip.Version, obj *kmip.Object, attrs *kmip.Attributes) er
 		}
 		setSingle(attrs, kmip.AttrKeyFormatType, kb.FormatType)
 	case kmip14.ObjectTypeOpaqueObject:
-		if obj.OpaqueValue == nil {
-			return kmip.Errorf(kmip.ReasonInvalidField, "Opaque Object needs a value")
+		if obj.OpaqueValue == nil || obj.OpaqueDataType == 0 {
+			return kmip.Errorf(kmip.ReasonInvalidField, "Opaque Object needs a type and a value")
 		}
 	case kmip14.ObjectTypeCertificate:
 		if len(obj.CertificateValue) == 0 {
