@@ -17,12 +17,12 @@ const ctxCheckInterval = 1024
 //
 // It reads only index keys, with key-only iterators, in one snapshot:
 //
-//  1. Choose the driving posting list: the term with the fewest entries.
-//     Each term's list is counted with a key-only iterator that stops as soon
-//     as the count exceeds the smallest count so far, so choosing costs at
-//     most (number of terms) x (size of the smallest list) key reads, and no
-//     counters have to be maintained on every write (which would make every
-//     Create of a common term, such as an Object Type, conflict on one key).
+//  1. Choose the driving posting list: the term with the fewest entries,
+//     found by walking every term's list in lockstep with key-only iterators
+//     until one ends. That costs at most (number of terms) x (size of the
+//     smallest list) key reads, and needs no per-term counters, which every
+//     write would have to update (making every Create of a common term, such
+//     as an Object Type, conflict with every other on one counter key).
 //     With no terms the driving list is the owner index.
 //  2. Walk the driving list in ID order; for each ID, check the other terms by
 //     point lookups of their index keys. Objects are never read.
@@ -72,47 +72,47 @@ func (b *Badger) Find(ctx context.Context, q Query) (ids []string, total int, er
 
 // chooseDrivingList returns the prefix of the smallest posting list of q and
 // the terms left to check, or the owner index prefix when q has no terms.
+//
+// It advances one key-only iterator per term in lockstep and stops when the
+// first list runs out: that list is the smallest, found after reading at most
+// (number of terms) x (its size + 1) keys, whatever the order of the terms.
 func chooseDrivingList(ctx context.Context, txn *badger.Txn, q Query) (prefix []byte, others []Term, err error) {
 	if len(q.Terms) == 0 {
 		return ownerPrefix(q.Owner), nil, nil
 	}
-	best, bestCount := 0, -1
+	prefixes := make([][]byte, len(q.Terms))
+	iters := make([]*badger.Iterator, len(q.Terms))
+	defer func() {
+		for _, it := range iters {
+			if it != nil {
+				it.Close()
+			}
+		}
+	}()
 	for i, t := range q.Terms {
-		n, err := countUpTo(ctx, txn, termPrefix(q.Owner, t), bestCount)
-		if err != nil {
-			return nil, nil, err
+		prefixes[i] = termPrefix(q.Owner, t)
+		iters[i] = txn.NewIterator(badger.IteratorOptions{Prefix: prefixes[i]})
+		iters[i].Seek(prefixes[i])
+	}
+	best := -1
+	for step := 1; best < 0; step++ {
+		if step%ctxCheckInterval == 0 {
+			if err := ctx.Err(); err != nil {
+				return nil, nil, err
+			}
 		}
-		if bestCount < 0 || n < bestCount {
-			best, bestCount = i, n
-		}
-		if bestCount == 0 {
-			break // no match at all; the walk will end at once
+		for i, it := range iters {
+			if !it.Valid() {
+				best = i
+				break
+			}
+			it.Next()
 		}
 	}
 	others = make([]Term, 0, len(q.Terms)-1)
 	others = append(others, q.Terms[:best]...)
 	others = append(others, q.Terms[best+1:]...)
-	return termPrefix(q.Owner, q.Terms[best]), others, nil
-}
-
-// countUpTo counts the keys under prefix, stopping once the count exceeds
-// limit (no limit when limit < 0).
-func countUpTo(ctx context.Context, txn *badger.Txn, prefix []byte, limit int) (int, error) {
-	it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix})
-	defer it.Close()
-	n := 0
-	for it.Seek(prefix); it.Valid(); it.Next() {
-		n++
-		if limit >= 0 && n > limit {
-			break
-		}
-		if n%ctxCheckInterval == 0 {
-			if err := ctx.Err(); err != nil {
-				return 0, err
-			}
-		}
-	}
-	return n, nil
+	return prefixes[best], others, nil
 }
 
 // hasAllTerms reports whether object id of owner has an index entry for
