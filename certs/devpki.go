@@ -57,6 +57,11 @@ func EnsureDevPKI(dir string, hosts []string) (created bool, err error) {
 		return false, nil
 	}
 
+	// Validate the host names before anything is written.
+	serverTmpl, err := serverTemplate(serverHosts(hosts))
+	if err != nil {
+		return false, err
+	}
 	now := time.Now()
 	var ca issuer
 	if caExists {
@@ -82,11 +87,7 @@ func EnsureDevPKI(dir string, hosts []string) (created bool, err error) {
 	}
 
 	if !serverExists {
-		tmpl, err := serverTemplate(serverHosts(hosts))
-		if err != nil {
-			return created, err
-		}
-		if err := issueTo(ca, tmpl, now, path(ServerCertFile), path(ServerKeyFile)); err != nil {
+		if err := issueTo(ca, serverTmpl, now, path(ServerCertFile), path(ServerKeyFile)); err != nil {
 			return created, err
 		}
 		created = true

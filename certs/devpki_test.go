@@ -188,8 +188,12 @@ func TestEnsureDevPKIRefusesInconsistentDir(t *testing.T) {
 		}
 	})
 	t.Run("bad host", func(t *testing.T) {
-		if _, err := EnsureDevPKI(t.TempDir(), []string{"not a host!"}); err == nil {
+		dir := t.TempDir()
+		if _, err := EnsureDevPKI(dir, []string{"not a host!"}); err == nil {
 			t.Fatal("EnsureDevPKI accepted an invalid host name")
+		}
+		if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+			t.Fatalf("EnsureDevPKI wrote %d files before refusing the host name", len(entries))
 		}
 	})
 }
