@@ -43,7 +43,8 @@
 // since 1.22. Never available, because Go does not implement them:
 // TLS_RSA_WITH_AES_256_CBC_SHA256, TLS_ECDHE_*_WITH_AES_256_CBC_SHA384 and
 // the profiles' DHE, static ECDH, CCM, PSK and TLS 1.0 suites. In FIPS 140-3
-// mode Go itself drops ChaCha20-Poly1305 and the CBC suites.
+// mode (GODEBUG=fips140=on) Go itself drops ChaCha20-Poly1305 and RSA key
+// exchange from either set.
 //
 // # Identity
 //
