@@ -1,6 +1,7 @@
 package kmip
 
 import (
+	"bytes"
 	"strings"
 
 	"github.com/gemalto/kmip-go/kmip14"
@@ -90,13 +91,17 @@ func decodeAttr1x(v Version, f ttlv.TTLV) (Attribute, *Error) {
 	switch {
 	case def != nil && !definedIn(def, v):
 		return Attribute{}, errAttr(v, "attribute %q is not defined in KMIP %s", a.Name, v)
-	case def == nil && !IsCustomAttr(a.Name) && v != storageVersion:
+	case def == nil && !IsCustomAttr(a.Name) && !isSpecTagName(a.Name):
 		return Attribute{}, errAttr(v, "unknown attribute %q", a.Name)
 	}
 	if value == nil {
 		return Attribute{}, errMissing(v, "Attribute Value")
 	}
-	a.Value, err = decodeAttrValue(def, value)
+	if def == nil {
+		a.Value, err = decodeOtherAttrValue(a.Name, value)
+	} else {
+		a.Value, err = decodeAttrValue(def, value)
+	}
 	if err != nil {
 		return Attribute{}, err
 	}
@@ -198,11 +203,26 @@ func decodeAttr2x(v Version, c ttlv.TTLV) (Attribute, *Error) {
 	if !known {
 		return Attribute{}, errAttr(v, "unknown attribute tag %s", c.Tag())
 	}
-	if c.Type() == ttlv.TypeStructure {
-		return Attribute{}, Errorf(ReasonUnsupportedAttribute, "attribute %s is not supported", name)
-	}
-	x, err := decodePrimitive(c)
+	x, err := decodeOtherAttrValue(name, c)
 	return Attribute{Name: name, Value: x}, err
+}
+
+// isSpecTagName reports whether name is the specification name of a tag of
+// KMIP 1.4 or 2.0: a standard attribute that the table lacks ("Alternative
+// Name", "Protection Storage Mask", ...).
+func isSpecTagName(name string) bool {
+	_, ok := ttlv.DefaultRegistry.Tags().Value(name)
+	return ok
+}
+
+// decodeOtherAttrValue decodes the value of an attribute outside the table:
+// a custom attribute carries a primitive value; a standard attribute the
+// table lacks may also be a Structure, kept as a ttlv.TTLV copy.
+func decodeOtherAttrValue(name string, f ttlv.TTLV) (any, *Error) {
+	if f.Type() == ttlv.TypeStructure && !IsCustomAttr(name) {
+		return ttlv.TTLV(bytes.Clone(f)), nil
+	}
+	return decodePrimitive(f)
 }
 
 // decodeVendorAttr decodes a 2.x Attribute { Vendor Identification,
