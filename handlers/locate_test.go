@@ -99,7 +99,7 @@ func TestLocatePaging(t *testing.T) {
 	for _, tc := range []struct {
 		filters kmip.Attributes
 	}{
-		{kmip.Attributes{{Name: kmip.AttrObjectGroup, Value: "g"}}},                                                   // indexed only: paged by the store
+		{kmip.Attributes{{Name: kmip.AttrObjectGroup, Value: "g"}}},                                                    // indexed only: paged by the store
 		{kmip.Attributes{{Name: kmip.AttrCryptographicUsageMask, Value: int32(kmip14.CryptographicUsageMaskEncrypt)}}}, // post-filtered: paged here
 	} {
 		var all []string
