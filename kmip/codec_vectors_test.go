@@ -35,6 +35,13 @@ var (
 // with the server-chosen placeholders replaced by fixed values.
 func loadVectorRequests(t testing.TB, file string) []vectorRequest {
 	t.Helper()
+	return loadVectorItems(t, file, "RequestMessage")
+}
+
+// loadVectorItems returns the batch items of the messages named element
+// (RequestMessage or ResponseMessage) of the test case file.
+func loadVectorItems(t testing.TB, file, element string) []vectorRequest {
+	t.Helper()
 	raw, err := os.ReadFile(file)
 	if errors.Is(err, os.ErrNotExist) {
 		t.Skipf("test vectors not available: %v", err)
@@ -55,7 +62,7 @@ func loadVectorRequests(t testing.TB, file string) []vectorRequest {
 			t.Fatalf("%s: %v", file, err)
 		}
 		start, ok := tok.(xml.StartElement)
-		if !ok || start.Name.Local != "RequestMessage" {
+		if !ok || start.Name.Local != element {
 			continue
 		}
 		var msg ttlv.TTLV
@@ -76,7 +83,7 @@ func splitVectorMessage(file string, msg ttlv.TTLV) []vectorRequest {
 	var out []vectorRequest
 	for c := range children(msg) {
 		switch c.Tag() {
-		case kmip14.TagRequestHeader:
+		case kmip14.TagRequestHeader, kmip14.TagResponseHeader:
 			for h := range children(c) {
 				if h.Tag() == kmip14.TagProtocolVersion {
 					for f := range children(h) {
@@ -95,7 +102,7 @@ func splitVectorMessage(file string, msg ttlv.TTLV) []vectorRequest {
 				switch f.Tag() {
 				case kmip14.TagOperation:
 					r.op = Operation(f.ValueEnumeration())
-				case kmip14.TagRequestPayload:
+				case kmip14.TagRequestPayload, kmip14.TagResponsePayload:
 					r.payload = f
 				}
 			}
@@ -261,4 +268,31 @@ func TestVectorRoundTrip(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestDecodeVectorResponses decodes, as the Client does, every response
+// payload of the mandatory test cases for the operations the codec knows.
+func TestDecodeVectorResponses(t *testing.T) {
+	files, _ := filepath.Glob(filepath.Join(vectorsDir, "v*", "mandatory", "*.xml"))
+	if len(files) == 0 {
+		t.Skip("test vectors not available")
+	}
+	decoded := 0
+	for _, file := range files {
+		for _, r := range loadVectorItems(t, file, "ResponseMessage") {
+			if r.payload == nil {
+				continue
+			}
+			_, err := decodeResponsePayload(r.op, r.version, r.payload)
+			var kerr *Error
+			switch {
+			case err == nil:
+				decoded++
+			case errors.As(err, &kerr) && (kerr.Reason == ReasonOperationNotSupported || kerr.Reason == ReasonKeyFormatTypeNotSupported):
+			default:
+				t.Errorf("%s: %v %v: %v", r.file, r.version, r.op, err)
+			}
+		}
+	}
+	t.Logf("%d response payloads decoded", decoded)
 }

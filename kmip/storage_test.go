@@ -1,11 +1,13 @@
 package kmip
 
 import (
+	"bytes"
 	"reflect"
 	"testing"
 	"time"
 
 	"github.com/gemalto/kmip-go/kmip14"
+	"github.com/gemalto/kmip-go/ttlv"
 )
 
 // sampleAttributes holds one attribute of every value shape, 2.x-only and
@@ -43,6 +45,8 @@ func sampleAttributes() Attributes {
 		{Name: AttrKeyFormatType, Value: KeyFormatType(kmip14.KeyFormatTypeRaw)},
 		{Name: AttrNISTKeyType, Value: uint32(1)},
 		{Name: AttrProtectionPeriod, Value: 2 * time.Hour},
+		{Name: AttrRandomNumberGenerator, Value: rawStructure()},
+		{Name: "Alternative Name", Value: rawStructure()},
 		{Name: "x-Product", Value: "vSphere"},
 		{Name: "x-Count", Value: int64(7)},
 		{Name: "y-Flag", Value: true},
@@ -106,6 +110,21 @@ func sampleObjects() []Object {
 		{Type: kmip14.ObjectTypePublicKey, KeyBlock: &KeyBlock{FormatType: kmip14.KeyFormatTypeX_509, Material: []byte{0x30},
 			Algorithm: kmip14.CryptographicAlgorithmRSA, Length: 2048}},
 		{Type: kmip14.ObjectTypePrivateKey, KeyBlock: &KeyBlock{FormatType: kmip14.KeyFormatTypePKCS_8, Material: []byte{0x30, 1}}},
+		{Type: kmip14.ObjectTypeSymmetricKey, KeyBlock: &KeyBlock{FormatType: kmip14.KeyFormatTypeRaw, Material: key, Wrapped: true,
+			Attributes: []Attribute{{Name: AttrCryptographicLength, Value: int32(256)}}}},
 		{Type: kmip14.ObjectTypeCertificate, CertificateType: kmip14.CertificateTypeX_509, CertificateValue: []byte{0x30, 2}},
 	}
+}
+
+// rawStructure is a structure value the attribute model has no Go type for.
+func rawStructure() ttlv.TTLV {
+	var buf bytes.Buffer
+	e := ttlv.NewEncoder(&buf)
+	_ = e.EncodeStructure(kmip14.TagAttributeValue, func(e *ttlv.Encoder) error {
+		e.EncodeEnumeration(kmip14.TagRNGAlgorithm, 1)
+		e.EncodeTextString(kmip14.TagDescription, "drbg")
+		return nil
+	})
+	_ = e.Flush()
+	return buf.Bytes()
 }
