@@ -124,6 +124,9 @@ func startDaemon(t *testing.T, dataDir string, env ...string) *daemon {
 	if err := d.waitReady(); err != nil {
 		t.Fatalf("%v\nkmipd log:\n%s", err, d.log.String())
 	}
+	if !strings.Contains(d.log.String(), `"msg":"listening"`) {
+		t.Errorf(`kmipd accepts connections but logged no "msg":"listening" line`)
+	}
 	return d
 }
 

@@ -306,6 +306,10 @@ def main(argv):
             except Exception as e:
                 print("FAIL %s: unexpected %s: %s"
                       % (step, type(e).__name__, e))
+                if "Unrecognized attribute type" in str(e):
+                    print("     PyKMIP 0.10 cannot decode an attribute the "
+                          "server sent; its decoder raises instead of "
+                          "skipping unknown attributes")
                 traceback.print_exc(file=sys.stdout)
                 return 1
             print("ok   %s: %s" % (step, detail))
