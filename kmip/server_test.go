@@ -25,7 +25,7 @@ type testPKI struct {
 	server, client, noCert *tls.Config
 }
 
-func newTestPKI(t *testing.T) *testPKI {
+func newTestPKI(t testing.TB) *testPKI {
 	t.Helper()
 	key := func() *ecdsa.PrivateKey {
 		k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
@@ -84,7 +84,7 @@ type testServer struct {
 var fastLimits = Limits{HandshakeTimeout: 300 * time.Millisecond, ReadTimeout: 300 * time.Millisecond,
 	IdleTimeout: 300 * time.Millisecond, WriteTimeout: time.Second}
 
-func startServer(t *testing.T, h HandlerFunc, limits Limits) *testServer {
+func startServer(t *testing.T, h HandlerFunc, limits Limits, configure ...func(*Server)) *testServer {
 	t.Helper()
 	pki := newTestPKI(t)
 	ts := &testServer{pki: pki, done: make(chan error, 1)}
@@ -98,6 +98,9 @@ func startServer(t *testing.T, h HandlerFunc, limits Limits) *testServer {
 			return cs.PeerCertificates[0].Subject.CommonName, nil
 		},
 		Limits: limits,
+	}
+	for _, f := range configure {
+		f(ts.Server)
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -590,4 +593,35 @@ func TestClientFailedItemIsError(t *testing.T) {
 	}, Limits{})
 	_, err := ts.dial(t).Do(context.Background(), dv, nil)
 	wantReason(t, err, ReasonItemNotFound)
+}
+
+// countingObserver counts what the server reports.
+type countingObserver struct {
+	opened, closed, items, failed atomic.Int64
+}
+
+func (o *countingObserver) ConnOpened(net.Addr) { o.opened.Add(1) }
+func (o *countingObserver) ConnClosed(net.Addr) { o.closed.Add(1) }
+func (o *countingObserver) ItemServed(_ Operation, status ResultStatus, _ ResultReason, d time.Duration) {
+	o.items.Add(1)
+	if status != kmip14.ResultStatusSuccess {
+		o.failed.Add(1)
+	}
+}
+
+func TestServerObserver(t *testing.T) {
+	obs := &countingObserver{}
+	ts := startServer(t, failSecond, Limits{}, func(s *Server) { s.Observer = obs })
+	c := ts.dial(t)
+	if _, err := c.DoBatch(context.Background(), items(dv, dv, dv)); err != nil {
+		t.Fatal(err)
+	}
+	c.Close()
+	deadline := time.Now().Add(2 * time.Second)
+	for obs.closed.Load() != 1 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if obs.opened.Load() != 1 || obs.closed.Load() != 1 || obs.items.Load() != 2 || obs.failed.Load() != 1 {
+		t.Fatalf("opened %d closed %d items %d failed %d", obs.opened.Load(), obs.closed.Load(), obs.items.Load(), obs.failed.Load())
+	}
 }
