@@ -320,8 +320,12 @@ func decodeAttrRef(v Version, f ttlv.TTLV) (string, *Error) {
 				return "", err
 			}
 		}
-		if vendor == "" || name == "" {
-			return "", errMissing(v, "Vendor Identification or Attribute Name")
+		switch {
+		case name == "":
+			return "", errMissing(v, "Attribute Name")
+		case vendor == "":
+			// PyKMIP 0.10 names standard attributes this way, by 1.x name.
+			return name, nil
 		}
 		return vendorName(vendor, name), nil
 	}

@@ -376,3 +376,23 @@ func BenchmarkEncodeGetResponse(b *testing.B) {
 		}
 	}
 }
+
+func TestDecodeAttributeReferenceWithoutVendor(t *testing.T) {
+	b := encodeBytes(t, func(e *ttlv.Encoder) error {
+		return e.EncodeStructure(kmip14.TagRequestPayload, func(e *ttlv.Encoder) error {
+			e.EncodeTextString(kmip14.TagUniqueIdentifier, "u")
+			return e.EncodeStructure(kmip20.TagAttributeReference, func(e *ttlv.Encoder) error {
+				e.EncodeTextString(kmip14.TagVendorIdentification, "")
+				e.EncodeTextString(kmip14.TagAttributeName, AttrContactInformation)
+				return nil
+			})
+		})
+	})
+	p, err := decodeRequestPayload(kmip14.OperationDeleteAttribute, V2_0, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := p.(*DeleteAttributeRequest); got.Name != AttrContactInformation || got.Index != -1 {
+		t.Errorf("DeleteAttribute = %#v", got)
+	}
+}
