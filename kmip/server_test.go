@@ -625,3 +625,29 @@ func TestServerObserver(t *testing.T) {
 		t.Fatalf("opened %d closed %d items %d failed %d", obs.opened.Load(), obs.closed.Load(), obs.items.Load(), obs.failed.Load())
 	}
 }
+
+func TestClientGetRoundTrip(t *testing.T) {
+	key := []byte("0123456789abcdef0123456789abcdef")
+	ts := startServer(t, func(_ context.Context, req *Request) (any, error) {
+		get, ok := req.Payload.(*GetRequest)
+		if !ok || get.UniqueIdentifier != "k-1" {
+			return nil, Errorf(ReasonItemNotFound, "")
+		}
+		return &GetResponse{ObjectType: kmip14.ObjectTypeSymmetricKey, UniqueIdentifier: "k-1",
+			Object: Object{Type: kmip14.ObjectTypeSymmetricKey, KeyBlock: &KeyBlock{
+				FormatType: kmip14.KeyFormatTypeRaw, Material: key,
+				Algorithm: kmip14.CryptographicAlgorithmAES, Length: 256}}}, nil
+	}, Limits{})
+	for _, v := range []Version{V1_0, V1_4, V2_1} {
+		c := ts.dial(t)
+		c.Version = v
+		p, err := c.Do(context.Background(), kmip14.OperationGet, &GetRequest{UniqueIdentifier: "k-1"})
+		if err != nil {
+			t.Fatalf("%v: %v", v, err)
+		}
+		got, ok := p.(*GetResponse)
+		if !ok || got.UniqueIdentifier != "k-1" || got.Object.KeyBlock == nil || string(got.Object.KeyBlock.Material) != string(key) {
+			t.Fatalf("%v: got %#v", v, p)
+		}
+	}
+}
