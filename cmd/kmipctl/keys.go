@@ -92,7 +92,7 @@ func registerCommand(g *globals) *cobra.Command {
 			req.Object.SecretDataType = kmip14.SecretDataTypePassword
 			req.Object.KeyBlock = &kmip.KeyBlock{FormatType: kmip14.KeyFormatTypeOpaque, Material: value}
 		case kmip14.ObjectTypeOpaqueObject:
-			req.Object.OpaqueDataType = kmip14.OpaqueDataTypeNone
+			req.Object.OpaqueDataType = opaqueDataTypeNone
 			req.Object.OpaqueValue = value
 		}
 		if mask != "" {
@@ -112,6 +112,11 @@ func registerCommand(g *globals) *cobra.Command {
 	})
 	return cmd
 }
+
+// opaqueDataTypeNone is the Opaque Data Type kmipctl registers with: KMIP
+// defines no values, and 0x80000000 (the extension range) is what PyKMIP
+// calls NONE.
+const opaqueDataTypeNone kmip.OpaqueDataType = 0x80000000
 
 func getCommand(g *globals) *cobra.Command {
 	var format string

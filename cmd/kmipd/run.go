@@ -50,7 +50,11 @@ func run(ctx context.Context, cfg Config) error {
 		cfg.TLS.Key = filepath.Join(pkiDir, "server.key")
 		cfg.TLS.CA = filepath.Join(pkiDir, "ca.crt")
 	}
-	tlsConfig, err := certs.ServerConfig(cfg.TLS.Cert, cfg.TLS.Key, cfg.TLS.CA, cfg.TLS.LegacySuites)
+	var tlsOptions []certs.ServerOption
+	if cfg.TLS.LegacySuites {
+		tlsOptions = append(tlsOptions, certs.LegacySuites())
+	}
+	tlsConfig, err := certs.ServerConfig(cfg.TLS.Cert, cfg.TLS.Key, cfg.TLS.CA, tlsOptions...)
 	if err != nil {
 		return fmt.Errorf("TLS: %w", err)
 	}
