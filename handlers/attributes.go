@@ -29,6 +29,9 @@ func (s *Service) getAttributes(ctx context.Context, req *kmip.Request, p *kmip.
 	var out kmip.Attributes
 	if len(p.Names) == 0 {
 		for _, a := range m.attrs {
+			if d := kmip.LookupAttr(a.Name); d != nil && d.OnlyWhenNamed {
+				continue
+			}
 			if visible(req.Version, a.Name) {
 				out = append(out, a)
 			}

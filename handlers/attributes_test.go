@@ -14,10 +14,23 @@ func TestGetAttributes(t *testing.T) {
 	id := h.createAES(kmip.V1_4, alice, 256, kmip.Attribute{Name: kmip.AttrName, Value: kmip.Name{Value: "k1", Type: kmip14.NameTypeUninterpretedTextString}})
 	all := h.attrs(kmip.V1_4, alice, id)
 	for _, name := range []string{kmip.AttrUniqueIdentifier, kmip.AttrObjectType, kmip.AttrState, kmip.AttrInitialDate,
-		kmip.AttrLastChangeDate, kmip.AttrOriginalCreationDate, kmip.AttrFresh, kmip.AttrName, kmip.AttrCryptographicAlgorithm} {
+		kmip.AttrLastChangeDate, kmip.AttrFresh, kmip.AttrName, kmip.AttrCryptographicAlgorithm} {
 		if !all.Has(name) {
 			t.Errorf("all attributes lack %s", name)
 		}
+	}
+	// Bookkeeping that PyKMIP cannot decode comes only when named.
+	if all.Has(kmip.AttrOriginalCreationDate) {
+		t.Error("all attributes hold Original Creation Date, which only a named request gets")
+	}
+	if !h.attrs(kmip.V1_4, alice, id, kmip.AttrOriginalCreationDate).Has(kmip.AttrOriginalCreationDate) {
+		t.Error("a named Original Creation Date is missing")
+	}
+	if all21 := h.attrs(kmip.V2_1, alice, id); all21.Has(kmip.AttrKeyFormatType) {
+		t.Error("2.1 all attributes hold Key Format Type, which only a named request gets")
+	}
+	if !h.attrs(kmip.V2_1, alice, id, kmip.AttrKeyFormatType).Has(kmip.AttrKeyFormatType) {
+		t.Error("a named 2.1 Key Format Type is missing")
 	}
 	if all.Has(kmip.AttrKeyFormatType) {
 		t.Error("1.4 response holds the 2.x Key Format Type attribute")

@@ -24,6 +24,13 @@ type AttrDef struct {
 	ServerOnly   bool // set only by the server; a client may never set, add, modify or delete it
 	ClientModify bool // a client may modify it after creation
 	ClientDelete bool // a client may delete it
+
+	// OnlyWhenNamed attributes are returned by Get Attributes only when the
+	// request names them, not in the answer to "all attributes". They are
+	// server bookkeeping that deployed clients do not expect there: PyKMIP
+	// 0.10 fails the whole call on Original Creation Date (1.2) and Key
+	// Format Type (2.0).
+	OnlyWhenNamed bool
 }
 
 // DefinedIn reports whether version v defines the attribute.
@@ -120,7 +127,7 @@ var attrDefs = []AttrDef{
 	{Name: AttrContactInformation, Tag: kmip14.TagContactInformation, Type: ttlv.TypeTextString, Since: V1_0, ClientModify: true, ClientDelete: true},
 	{Name: AttrLastChangeDate, Tag: kmip14.TagLastChangeDate, Type: ttlv.TypeDateTime, Since: V1_0, ServerOnly: true},
 	{Name: AttrKeyValuePresent, Tag: kmip14.TagKeyValuePresent, Type: ttlv.TypeBoolean, Since: V1_2, ServerOnly: true},
-	{Name: AttrOriginalCreationDate, Tag: kmip14.TagOriginalCreationDate, Type: ttlv.TypeDateTime, Since: V1_2, ServerOnly: true},
+	{Name: AttrOriginalCreationDate, Tag: kmip14.TagOriginalCreationDate, Type: ttlv.TypeDateTime, Since: V1_2, ServerOnly: true, OnlyWhenNamed: true},
 	{Name: AttrRandomNumberGenerator, Tag: kmip14.TagRandomNumberGenerator, Type: ttlv.TypeStructure, Since: V1_3, ServerOnly: true},
 	{Name: AttrPKCS12FriendlyName, Tag: kmip14.TagPKCS_12FriendlyName, Type: ttlv.TypeTextString, Since: V1_4, ClientModify: true, ClientDelete: true},
 	{Name: AttrDescription, Tag: kmip14.TagDescription, Type: ttlv.TypeTextString, Since: V1_4, ClientModify: true, ClientDelete: true},
@@ -131,7 +138,7 @@ var attrDefs = []AttrDef{
 	{Name: AttrNeverExtractable, Tag: kmip14.TagNeverExtractable, Type: ttlv.TypeBoolean, Since: V1_4, ServerOnly: true},
 	{Name: AttrShortUniqueIdentifier, Tag: kmip20.TagShortUniqueIdentifier, Type: ttlv.TypeByteString, Since: V2_0, ServerOnly: true},
 	{Name: AttrQuantumSafe, Tag: kmip20.TagQuantumSafe, Type: ttlv.TypeBoolean, Since: V2_0},
-	{Name: AttrKeyFormatType, Tag: kmip14.TagKeyFormatType, Type: ttlv.TypeEnumeration, Since: V2_0, ServerOnly: true},
+	{Name: AttrKeyFormatType, Tag: kmip14.TagKeyFormatType, Type: ttlv.TypeEnumeration, Since: V2_0, ServerOnly: true, OnlyWhenNamed: true},
 	{Name: AttrNISTKeyType, Tag: kmip20.TagNISTKeyType, Type: ttlv.TypeEnumeration, Since: V2_0},
 	{Name: AttrProtectionLevel, Tag: kmip20.TagProtectionLevel, Type: ttlv.TypeEnumeration, Since: V2_0},
 	{Name: AttrProtectionPeriod, Tag: kmip20.TagProtectionPeriod, Type: ttlv.TypeInterval, Since: V2_0},
