@@ -13,8 +13,11 @@ import (
 
 var _ Store = (*Badger)(nil)
 
-// Options configures OpenBadger. The zero value is ready to use; the memory
-// defaults keep a store of a million objects well under 300 MB of RSS.
+// Options configures OpenBadger. The zero value is ready to use. With the
+// memory defaults a reopened store of a million objects measured ~205 MB of
+// RSS after 20,000 Finds and Gets; during a sustained bulk load, though,
+// Badger's compaction table builders held up to ~1.5 GB of heap (not yet
+// bounded by these options).
 type Options struct {
 	// Logger receives Badger's warnings and errors. Nil discards them.
 	Logger *zap.Logger
