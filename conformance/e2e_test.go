@@ -89,7 +89,7 @@ type daemon struct {
 // settings, and waits until it completes TLS handshakes. The process is
 // killed at the end of the test if it is still running; its log is shown
 // when the test failed.
-func startDaemon(t *testing.T, dataDir string, env ...string) *daemon {
+func startDaemon(t testing.TB, dataDir string, env ...string) *daemon {
 	t.Helper()
 	if kmipdErr != nil {
 		t.Fatalf("cannot build kmipd: %v", kmipdErr)
@@ -132,7 +132,7 @@ func startDaemon(t *testing.T, dataDir string, env ...string) *daemon {
 
 // restart starts a new kmipd on the same data directory and settings; the
 // receiver must have exited.
-func (d *daemon) restart(t *testing.T) *daemon {
+func (d *daemon) restart(t testing.TB) *daemon {
 	t.Helper()
 	if !d.hasExited() {
 		t.Fatal("restart of a running kmipd")
@@ -180,7 +180,7 @@ func (d *daemon) tlsConfigErr() (*tls.Config, error) {
 }
 
 // tlsConfig is the client TLS configuration of the development PKI.
-func (d *daemon) tlsConfig(t *testing.T) *tls.Config {
+func (d *daemon) tlsConfig(t testing.TB) *tls.Config {
 	t.Helper()
 	cfg, err := d.tlsConfigErr()
 	if err != nil {
@@ -191,7 +191,7 @@ func (d *daemon) tlsConfig(t *testing.T) *tls.Config {
 
 // client dials the daemon with the Go client speaking KMIP 1.4; the
 // connection is closed at the end of the test.
-func (d *daemon) client(t *testing.T) *kmip.Client {
+func (d *daemon) client(t testing.TB) *kmip.Client {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), requestTimeout)
 	defer cancel()
@@ -205,7 +205,7 @@ func (d *daemon) client(t *testing.T) *kmip.Client {
 }
 
 // stop sends SIGTERM and requires a clean exit (status 0) in time.
-func (d *daemon) stop(t *testing.T) {
+func (d *daemon) stop(t testing.TB) {
 	t.Helper()
 	if err := d.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatalf("SIGTERM: %v", err)
@@ -221,7 +221,7 @@ func (d *daemon) stop(t *testing.T) {
 }
 
 // kill sends SIGKILL and waits for the process to be gone.
-func (d *daemon) kill(t *testing.T) {
+func (d *daemon) kill(t testing.TB) {
 	t.Helper()
 	if err := d.cmd.Process.Kill(); err != nil {
 		t.Fatalf("SIGKILL: %v", err)
@@ -230,7 +230,7 @@ func (d *daemon) kill(t *testing.T) {
 }
 
 // rssKiB reads the resident set size of the daemon from /proc.
-func (d *daemon) rssKiB(t *testing.T) int64 {
+func (d *daemon) rssKiB(t testing.TB) int64 {
 	t.Helper()
 	f, err := os.Open(fmt.Sprintf("/proc/%d/status", d.cmd.Process.Pid))
 	if err != nil {
@@ -253,7 +253,7 @@ func (d *daemon) rssKiB(t *testing.T) int64 {
 
 // requireAlive checks that a new, well-behaved client still gets
 // DiscoverVersions answered.
-func (d *daemon) requireAlive(t *testing.T) {
+func (d *daemon) requireAlive(t testing.TB) {
 	t.Helper()
 	resp := do[*kmip.DiscoverVersionsResponse](t, d.client(t), kmip14.OperationDiscoverVersions,
 		&kmip.DiscoverVersionsRequest{})
@@ -264,7 +264,7 @@ func (d *daemon) requireAlive(t *testing.T) {
 
 // do runs one operation and returns its response payload as a T, failing
 // the test on any error.
-func do[T any](t *testing.T, c *kmip.Client, op kmip.Operation, req any) T {
+func do[T any](t testing.TB, c *kmip.Client, op kmip.Operation, req any) T {
 	t.Helper()
 	resp, err := try(c, op, req)
 	if err != nil {
@@ -285,7 +285,7 @@ func try(c *kmip.Client, op kmip.Operation, req any) (any, error) {
 }
 
 // requireReason checks that err is a KMIP failure with one of reasons.
-func requireReason(t *testing.T, err error, reasons ...kmip.ResultReason) {
+func requireReason(t testing.TB, err error, reasons ...kmip.ResultReason) {
 	t.Helper()
 	var ke *kmip.Error
 	if !errors.As(err, &ke) {
@@ -301,7 +301,7 @@ func requireReason(t *testing.T, err error, reasons ...kmip.ResultReason) {
 
 // freeLoopbackAddr returns a loopback address whose port was free a moment
 // ago.
-func freeLoopbackAddr(t *testing.T) string {
+func freeLoopbackAddr(t testing.TB) string {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

@@ -128,14 +128,16 @@ func TestKillKeepsAcknowledgedObjects(t *testing.T) {
 	d.stop(t)
 }
 
-// createRequest asks for an AES-256 Encrypt|Decrypt key named name, in
-// group when it is not empty.
+// createRequest asks for an AES-256 Encrypt|Decrypt key, named name and in
+// group when they are not empty.
 func createRequest(name, group string) *kmip.CreateRequest {
 	attrs := kmip.Attributes{
 		{Name: kmip.AttrCryptographicAlgorithm, Value: kmip14.CryptographicAlgorithmAES},
 		{Name: kmip.AttrCryptographicLength, Value: int32(256)},
 		{Name: kmip.AttrCryptographicUsageMask, Value: int32(kmip14.CryptographicUsageMaskEncrypt | kmip14.CryptographicUsageMaskDecrypt)},
-		nameAttr(name),
+	}
+	if name != "" {
+		attrs = append(attrs, nameAttr(name))
 	}
 	if group != "" {
 		attrs = append(attrs, kmip.Attribute{Name: kmip.AttrObjectGroup, Value: group})
