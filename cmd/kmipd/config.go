@@ -15,6 +15,9 @@ import (
 type Config struct {
 	Listen  string `yaml:"listen"`
 	DataDir string `yaml:"data_dir"`
+	// MetricsListen is the address of the HTTP listener for /metrics,
+	// /healthz and /readyz; empty disables it.
+	MetricsListen string `yaml:"metrics_listen"`
 
 	Log struct {
 		Level  string `yaml:"level"`  // debug, info, warn, error
@@ -86,6 +89,7 @@ func settings(c *Config) []setting {
 	return []setting{
 		{"listen", "address to listen on", (*stringValue)(&c.Listen)},
 		{"data-dir", "data directory (store, key-encryption key, dev PKI)", (*stringValue)(&c.DataDir)},
+		{"metrics-listen", "address for /metrics, /healthz and /readyz over HTTP (empty: off)", (*stringValue)(&c.MetricsListen)},
 		{"log-level", "log level: debug, info, warn, error", (*stringValue)(&c.Log.Level)},
 		{"log-format", "log format: json or console", (*stringValue)(&c.Log.Format)},
 		{"tls-cert", "server certificate (PEM); default DATA/pki/server.crt", (*stringValue)(&c.TLS.Cert)},

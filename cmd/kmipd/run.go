@@ -86,7 +86,9 @@ func run(ctx context.Context, cfg Config) error {
 		return err
 	}
 
+	obs := newMetrics()
 	srv := &kmip.Server{
+		Observer:  obs,
 		Handler:   service,
 		TLSConfig: tlsConfig,
 		Identify:  certs.Identify,
@@ -109,9 +111,17 @@ func run(ctx context.Context, cfg Config) error {
 	ctx, stop := signal.NotifyContext(ctx, syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
 	go sweep(ctx, service, cfg.SweepInterval, log)
+	if cfg.MetricsListen != "" {
+		go func() {
+			if err := serveMetrics(ctx, cfg.MetricsListen, obs, log.Named("metrics")); err != nil {
+				log.Error("metrics listener", zap.Error(err))
+			}
+		}()
+	}
 
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
+	obs.ready.Store(true)
 	log.Info("listening", zap.String("addr", ln.Addr().String()), zap.String("data_dir", cfg.DataDir), zap.String("version", version))
 
 	select {
@@ -120,6 +130,7 @@ func run(ctx context.Context, cfg Config) error {
 	case <-ctx.Done():
 	}
 	log.Info("shutting down")
+	obs.ready.Store(false)
 	drainCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 	defer cancel()
 	if err := srv.Shutdown(drainCtx); err != nil {
