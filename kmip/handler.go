@@ -53,4 +53,33 @@ type BatchState struct {
 	// IDPlaceholder is the Unique Identifier produced by the last item that
 	// produced one; items that omit their Unique Identifier use it.
 	IDPlaceholder string
+
+	// Undoable is true when the request asked for Batch Error Continuation
+	// Option Undo: a Handler that changes state must then register, with
+	// OnUndo, how to revert each change it made.
+	Undoable bool
+
+	undo []func(context.Context) error
+}
+
+// OnUndo registers fn to revert a change made by the current item, should a
+// later item of an Undo batch fail. The Server calls the registered functions
+// in reverse order. OnUndo does nothing unless b.Undoable.
+func (b *BatchState) OnUndo(fn func(context.Context) error) {
+	if b != nil && b.Undoable {
+		b.undo = append(b.undo, fn)
+	}
+}
+
+// rollback calls the registered undo functions, newest first, and returns
+// the first error.
+func (b *BatchState) rollback(ctx context.Context) error {
+	var first error
+	for i := len(b.undo) - 1; i >= 0; i-- {
+		if err := b.undo[i](ctx); err != nil && first == nil {
+			first = err
+		}
+	}
+	b.undo = nil
+	return first
 }
