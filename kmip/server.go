@@ -403,6 +403,16 @@ func (c *conn) serveMessage(log *zap.Logger, msg []byte) []byte {
 	return out
 }
 
+// serveMessage serves one TTLV request message that did not arrive on a
+// connection of s (the HTTPS transport) for peer, exactly as a connection
+// would: same decoding, limits, Handler, Observer and Maximum Response Size
+// rules. It returns the encoded response, or nil when none could be encoded.
+// The result does not alias memory s reuses.
+func (s *Server) serveMessage(log *zap.Logger, peer *Peer, msg []byte) []byte {
+	c := &conn{srv: s, peer: peer}
+	return c.serveMessage(log, msg)
+}
+
 // runBatch serves the items of req in order.
 func (c *conn) runBatch(log *zap.Logger, req *RequestMessage) *ResponseMessage {
 	h := &req.Header

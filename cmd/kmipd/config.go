@@ -18,6 +18,9 @@ type Config struct {
 	// MetricsListen is the address of the HTTP listener for /metrics,
 	// /healthz and /readyz; empty disables it.
 	MetricsListen string `yaml:"metrics_listen"`
+	// HTTPSListen is the address of the KMIP HTTPS profile listener (POST
+	// /kmip in TTLV, XML or JSON, same mutual TLS); empty disables it.
+	HTTPSListen string `yaml:"https_listen"`
 
 	Log struct {
 		Level  string `yaml:"level"`  // debug, info, warn, error
@@ -89,6 +92,7 @@ func settings(c *Config) []setting {
 	return []setting{
 		{"listen", "address to listen on", (*stringValue)(&c.Listen)},
 		{"data-dir", "data directory (store, key-encryption key, dev PKI)", (*stringValue)(&c.DataDir)},
+		{"https-listen", "address for KMIP over HTTPS, POST /kmip in TTLV, XML or JSON (empty: off)", (*stringValue)(&c.HTTPSListen)},
 		{"metrics-listen", "address for /metrics, /healthz and /readyz over HTTP (empty: off)", (*stringValue)(&c.MetricsListen)},
 		{"log-level", "log level: debug, info, warn, error", (*stringValue)(&c.Log.Level)},
 		{"log-format", "log format: json or console", (*stringValue)(&c.Log.Format)},

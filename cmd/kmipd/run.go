@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -107,6 +108,17 @@ func run(ctx context.Context, cfg Config) error {
 	if err != nil {
 		return err
 	}
+	servers := 1 // listeners whose Serve result is awaited
+	var httpsSrv *http.Server
+	var httpsLn net.Listener
+	if cfg.HTTPSListen != "" {
+		if httpsLn, err = net.Listen("tcp", cfg.HTTPSListen); err != nil {
+			ln.Close()
+			return err
+		}
+		httpsSrv = kmip.NewHTTPServer(srv)
+		servers++
+	}
 
 	ctx, stop := signal.NotifyContext(ctx, syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
@@ -119,8 +131,12 @@ func run(ctx context.Context, cfg Config) error {
 		}()
 	}
 
-	served := make(chan error, 1)
+	served := make(chan error, servers)
 	go func() { served <- srv.Serve(ln) }()
+	if httpsSrv != nil {
+		go func() { served <- httpsSrv.ServeTLS(httpsLn, "", "") }()
+		log.Info("listening for HTTPS", zap.String("addr", httpsLn.Addr().String()))
+	}
 	obs.ready.Store(true)
 	log.Info("listening", zap.String("addr", ln.Addr().String()), zap.String("data_dir", cfg.DataDir), zap.String("version", version))
 
@@ -133,11 +149,18 @@ func run(ctx context.Context, cfg Config) error {
 	obs.ready.Store(false)
 	drainCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 	defer cancel()
+	if httpsSrv != nil {
+		if err := httpsSrv.Shutdown(drainCtx); err != nil {
+			log.Warn("HTTPS shutdown", zap.Error(err))
+		}
+	}
 	if err := srv.Shutdown(drainCtx); err != nil {
 		log.Warn("shutdown", zap.Error(err))
 	}
-	if err := <-served; err != nil && !errors.Is(err, kmip.ErrServerClosed) {
-		return err
+	for range servers {
+		if err := <-served; err != nil && !errors.Is(err, kmip.ErrServerClosed) && !errors.Is(err, http.ErrServerClosed) {
+			return err
+		}
 	}
 	log.Info("stopped")
 	return nil
