@@ -1,0 +1,108 @@
+package conformance
+
+import (
+	"fmt"
+	"maps"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gemalto/kmip-go/ttlv"
+)
+
+// isPlaceholder reports whether a raw XML value is symbolic: $NOW,
+// $NOW-3600, $UNIQUE_IDENTIFIER_0, $DATA_1, ...
+func isPlaceholder(s string) bool { return len(s) > 1 && s[0] == '$' }
+
+// nowOffset parses $NOW, $NOW+n and $NOW-n (seconds).
+func nowOffset(s string) (time.Duration, bool) {
+	rest, ok := strings.CutPrefix(s, "$NOW")
+	if !ok {
+		return 0, false
+	}
+	if rest == "" {
+		return 0, true
+	}
+	n, err := strconv.Atoi(rest)
+	if err != nil || (rest[0] != '+' && rest[0] != '-') {
+		return 0, false
+	}
+	return time.Duration(n) * time.Second, true
+}
+
+// Bindings holds the values of placeholders bound during one test case. A
+// placeholder binds at its first occurrence in a response; later requests
+// send the bound value, later responses must equal it. Bindings are not
+// safe for concurrent use.
+type Bindings struct {
+	values map[string]Value
+	order  []string // names in binding order
+}
+
+// NewBindings returns empty bindings.
+func NewBindings() *Bindings { return &Bindings{values: map[string]Value{}} }
+
+// Lookup returns the value bound to a placeholder such as
+// $UNIQUE_IDENTIFIER_0.
+func (b *Bindings) Lookup(name string) (Value, bool) {
+	v, ok := b.values[name]
+	return v, ok
+}
+
+// Bind binds name to v, or checks v against an earlier binding: binding a
+// placeholder again to another value is an error.
+func (b *Bindings) Bind(name string, v Value) error {
+	if old, ok := b.values[name]; ok {
+		if !old.Equal(v) {
+			return fmt.Errorf("%s is bound to %s", name, old.Format(0))
+		}
+		return nil
+	}
+	b.values[name] = v
+	b.order = append(b.order, name)
+	return nil
+}
+
+// Names returns the bound placeholder names in binding order.
+func (b *Bindings) Names() []string { return append([]string(nil), b.order...) }
+
+// snapshot and restore let a trial comparison (one candidate of an
+// attribute bag) bind tentatively.
+func (b *Bindings) snapshot() *Bindings {
+	return &Bindings{values: maps.Clone(b.values), order: append([]string(nil), b.order...)}
+}
+
+func (b *Bindings) restore(s *Bindings) { b.values, b.order = s.values, s.order }
+
+// resolver returns the request-side resolution of placeholders: $NOW±n is
+// now ± n seconds (a DateTime), any other placeholder must be bound.
+func (b *Bindings) resolver(now time.Time) resolver {
+	return func(name string, typ ttlv.Type) (Value, error) {
+		if d, ok := nowOffset(name); ok {
+			if typ != ttlv.TypeDateTime {
+				return Value{}, fmt.Errorf("%s in a %v", name, typ)
+			}
+			return Value{Type: ttlv.TypeDateTime, Int: now.Add(d).Unix()}, nil
+		}
+		v, ok := b.Lookup(name)
+		if !ok {
+			return Value{}, fmt.Errorf("harness error: placeholder %s used in a request before a response bound it", name)
+		}
+		return v, nil
+	}
+}
+
+// dummyResolver resolves every placeholder to a fixed value of its type;
+// the parse-only check uses it to convert requests without a server.
+func dummyResolver(name string, typ ttlv.Type) (Value, error) {
+	v := Value{Type: typ}
+	switch typ {
+	case ttlv.TypeTextString:
+		v.Text = name
+	case ttlv.TypeByteString, ttlv.TypeBigInteger:
+		v.Bytes = make([]byte, 8)
+	case ttlv.TypeStructure:
+		return Value{}, fmt.Errorf("placeholder %s as a Structure", name)
+	}
+	return v, nil
+}

@@ -1,0 +1,203 @@
+package conformance
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+)
+
+var (
+	vectorsDirFlag = flag.String("vectors.dir", "", "OASIS kmip-vectors directory (default $KMIP_VECTORS, else ../shared/kmip-vectors from the module root)")
+	vectorsAll     = flag.Bool("vectors.all", false, "replay every vector file, not only expected-pass.txt, and write a report")
+	vectorsReport  = flag.String("vectors.report", "/tmp/conformance-report.txt", "where -vectors.all writes its report")
+)
+
+// vectorsDir locates the corpus. Without it the vector tests skip, except
+// under CI=true, where they fail.
+func vectorsDir(t *testing.T) string {
+	t.Helper()
+	dir := *vectorsDirFlag
+	if dir == "" {
+		dir = os.Getenv("KMIP_VECTORS")
+	}
+	if dir == "" {
+		gomod, err := exec.Command("go", "env", "GOMOD").Output()
+		if err != nil {
+			t.Fatalf("go env GOMOD: %v", err)
+		}
+		dir = filepath.Join(filepath.Dir(strings.TrimSpace(string(gomod))), "..", "shared", "kmip-vectors")
+	}
+	if _, err := os.Stat(dir); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("kmip-vectors: %v", err)
+		}
+		t.Skipf("kmip-vectors not found (%v); set KMIP_VECTORS or -vectors.dir", err)
+	}
+	return dir
+}
+
+// unreadable lists the vector files the converter cannot read, with why.
+var unreadable = map[string]string{
+	"v2.1/mandatory/PKCS11-M-1-21.xml": "PKCS_11Function names (C_Initialize) have no registered enumeration values",
+}
+
+// TestVectorsParse converts every request of every vector file to TTLV
+// (placeholders replaced by dummies) and every expected response value.
+func TestVectorsParse(t *testing.T) {
+	dir := vectorsDir(t)
+	files, err := ExpandPaths([]string{dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) < 168 {
+		t.Errorf("found %d vector files, want 168", len(files))
+	}
+	for _, f := range files {
+		tc, err := LoadFile(f)
+		if err != nil {
+			t.Errorf("%v", err)
+			continue
+		}
+		err = tc.CheckConvertible()
+		if reason, ok := unreadable[rel(dir, f)]; ok {
+			if err == nil {
+				t.Errorf("%s converts now; drop it from unreadable (%s)", rel(dir, f), reason)
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("%s: %v", rel(dir, f), err)
+		}
+	}
+}
+
+func rel(dir, path string) string {
+	r, err := filepath.Rel(dir, path)
+	if err != nil {
+		return path
+	}
+	return filepath.ToSlash(r)
+}
+
+// TestVectors replays every file of expected-pass.txt, each group against a
+// fresh kmipd: files stand alone except TL-M-1..3 and SASED-M-1..3, which
+// run in order on one server. Any failure fails the test (the ratchet:
+// passing files stay passing). With -vectors.all it replays the whole
+// corpus, skip.txt entries excepted, and writes a report of every file to
+// -vectors.report; then only listed files fail the test.
+func TestVectors(t *testing.T) {
+	dir := vectorsDir(t)
+	pass, err := LoadList("expected-pass.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	skips, err := LoadList("skip.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var files []string
+	if *vectorsAll {
+		all, err := ExpandPaths([]string{dir})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range all {
+			files = append(files, rel(dir, f))
+		}
+	} else {
+		for f := range pass {
+			if _, ok := skips[f]; ok {
+				t.Errorf("%s is both expected to pass and skipped", f)
+			}
+			files = append(files, f)
+		}
+		sort.Strings(files)
+	}
+
+	var mu sync.Mutex
+	var results []Result
+	t.Run("files", func(t *testing.T) {
+		for _, group := range groupDependent(files) {
+			t.Run(group[0], func(t *testing.T) {
+				t.Parallel()
+				var d *daemon
+				for _, f := range group {
+					r := &Runner{Skips: skips}
+					if _, skipped := r.skipReason(f); !skipped && d == nil {
+						d = startDaemon(t, t.TempDir())
+					}
+					if d != nil {
+						r.Addr, r.TLS = d.addr, d.tlsConfig(t)
+					}
+					res := r.RunFile(context.Background(), filepath.Join(dir, f))
+					res.Path = f
+					mu.Lock()
+					results = append(results, res)
+					mu.Unlock()
+					if _, listed := pass[f]; listed && res.Status != Pass {
+						t.Errorf("%v", res)
+					}
+				}
+			})
+		}
+	})
+	if *vectorsAll {
+		writeReport(t, *vectorsReport, results)
+	}
+}
+
+// groupDependent splits sorted vector paths into groups that share a
+// server: TL-M-* and SASED-M-* of one folder together, in order; every
+// other file alone.
+func groupDependent(files []string) [][]string {
+	var groups [][]string
+	index := map[string]int{}
+	for _, f := range files {
+		name := testName(f)
+		key := ""
+		for _, prefix := range []string{"TL-M-", "SASED-M-"} {
+			if strings.HasPrefix(name, prefix) {
+				key = path.Dir(f) + "/" + prefix
+			}
+		}
+		if i, ok := index[key]; ok && key != "" {
+			groups[i] = append(groups[i], f)
+			continue
+		}
+		if key != "" {
+			index[key] = len(groups)
+		}
+		groups = append(groups, []string{f})
+	}
+	return groups
+}
+
+// writeReport writes one line per file and the counts per version.
+func writeReport(t *testing.T, name string, results []Result) {
+	sort.Slice(results, func(i, j int) bool { return results[i].Path < results[j].Path })
+	var b strings.Builder
+	counts := map[string]map[Status]int{}
+	for _, r := range results {
+		fmt.Fprintln(&b, r)
+		v, _, _ := strings.Cut(r.Path, "/")
+		if counts[v] == nil {
+			counts[v] = map[Status]int{}
+		}
+		counts[v][r.Status]++
+	}
+	for _, v := range []string{"v1.4", "v2.1"} {
+		fmt.Fprintf(&b, "%s: %d passed, %d failed, %d skipped\n", v, counts[v][Pass], counts[v][Fail], counts[v][Skip])
+	}
+	if err := os.WriteFile(name, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("report written to %s", name)
+}
