@@ -293,3 +293,35 @@ func discoverVersionsRequest(v Version) []byte {
 	}
 	return b
 }
+
+// BenchmarkTextRoundTrip measures what the HTTPS transport adds per message
+// in a text encoding: request text to TTLV, response TTLV to text.
+func BenchmarkTextRoundTrip(b *testing.B) {
+	req := discoverVersionsRequest(V1_4)
+	var me messageEncoder
+	resp, err := me.encodeResponse(&ResponseMessage{
+		Header: ResponseHeader{Version: V1_4, TimeStamp: time.Now()},
+		Items: []ResponseItem{{Operation: kmip14.OperationDiscoverVersions, Status: kmip14.ResultStatusSuccess,
+			Payload: &DiscoverVersionsResponse{Versions: SupportedVersions}}},
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, enc := range []Encoding{EncodingXML, EncodingJSON} {
+		text, err := fromTTLV(enc, req)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Run(enc.String(), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := toTTLV(enc, text, 1<<20); err != nil {
+					b.Fatal(err)
+				}
+				if _, err := fromTTLV(enc, resp); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

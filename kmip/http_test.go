@@ -28,7 +28,7 @@ type httpsServer struct {
 }
 
 // startHTTPS serves h over HTTPS with real mutual TLS.
-func startHTTPS(t *testing.T, h HandlerFunc, limits Limits, configure ...func(*Server)) *httpsServer {
+func startHTTPS(t testing.TB, h HandlerFunc, limits Limits, configure ...func(*Server)) *httpsServer {
 	t.Helper()
 	pki := newTestPKI(t)
 	hs := &httpsServer{pki: pki}
@@ -58,7 +58,7 @@ func startHTTPS(t *testing.T, h HandlerFunc, limits Limits, configure ...func(*S
 }
 
 // client returns an HTTPClient with the test client certificate.
-func (hs *httpsServer) client(t *testing.T, enc Encoding) *HTTPClient {
+func (hs *httpsServer) client(t testing.TB, enc Encoding) *HTTPClient {
 	c := NewHTTPClient(hs.url, hs.pki.client, enc)
 	t.Cleanup(c.CloseIdleConnections)
 	return c
@@ -107,7 +107,7 @@ func queryHandler(_ context.Context, req *Request) (any, error) {
 }
 
 // exchange sends the TTLV request through c and decodes the response.
-func exchange(t *testing.T, c *HTTPClient, request []byte) *ResponseMessage {
+func exchange(t testing.TB, c *HTTPClient, request []byte) *ResponseMessage {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
@@ -362,5 +362,63 @@ func TestHTTPClientRejectsInvalidRequest(t *testing.T) {
 	}
 	if _, err := c.RoundTrip(context.Background(), ttlv.TTLV{}); err == nil {
 		t.Fatal("empty request sent")
+	}
+}
+
+// waitFor polls cond for up to 2 seconds.
+func waitFor(cond func() bool) bool {
+	deadline := time.Now().Add(2 * time.Second)
+	for !cond() && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	return cond()
+}
+
+// The Observer hears of HTTPS connections and items as of TTLV ones, and
+// MaxConns caps HTTPS connections.
+func TestHTTPObserverAndConnectionCap(t *testing.T) {
+	obs := &countingObserver{}
+	hs := startHTTPS(t, failSecond, Limits{MaxConns: 1}, func(s *Server) { s.Observer = obs })
+	first := hs.client(t, EncodingXML)
+	req, err := EncodeRequest(&RequestMessage{Header: RequestHeader{Version: V1_4}, Items: items(dv, dv, dv)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp := exchange(t, first, req)
+	if len(resp.Items) != 2 {
+		t.Fatalf("%d items", len(resp.Items))
+	}
+	if obs.items.Load() != 2 || obs.failed.Load() != 1 {
+		t.Fatalf("items %d failed %d", obs.items.Load(), obs.failed.Load())
+	}
+
+	// first keeps its connection alive: a second client is refused.
+	second := hs.client(t, EncodingXML)
+	if _, err := second.RoundTrip(context.Background(), discoverVersionsRequest(V1_4)); err == nil {
+		t.Fatal("connection beyond MaxConns served")
+	}
+	first.CloseIdleConnections()
+	if !waitFor(func() bool { return obs.closed.Load() == obs.opened.Load() }) {
+		t.Fatalf("opened %d closed %d", obs.opened.Load(), obs.closed.Load())
+	}
+	exchange(t, second, discoverVersionsRequest(V1_4))
+	if obs.opened.Load() != 3 {
+		t.Fatalf("opened %d connections, want 3", obs.opened.Load())
+	}
+}
+
+// BenchmarkHTTPRoundTrip measures one DiscoverVersions over HTTPS with a
+// kept-alive connection, per encoding.
+func BenchmarkHTTPRoundTrip(b *testing.B) {
+	hs := startHTTPS(b, queryHandler, Limits{})
+	req := discoverVersionsRequest(V1_4)
+	for _, enc := range httpEncodings {
+		c := hs.client(b, enc)
+		b.Run(enc.String(), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				exchange(b, c, req)
+			}
+		})
 	}
 }
