@@ -289,7 +289,7 @@ func (c *comparer) match(path string, es []*Node, gs []*Item, sc scope, subset b
 	used := make([]bool, len(gs))
 	for i, e := range es {
 		p := join(path, indexed(es, i))
-		var keyErr error // from the candidate describing the same attribute
+		var keyErr error // from the candidate describing the same attribute, or the only one
 		found := false
 		for j, g := range gs {
 			if used[j] {
@@ -305,7 +305,7 @@ func (c *comparer) match(path string, es []*Node, gs []*Item, sc scope, subset b
 				break
 			}
 			c.bind.restore(saved)
-			if keyErr == nil && sameAttribute(e, g) {
+			if keyErr == nil && (sameAttribute(e, g) || countTag(es, e.Name) == 1 && countItems(gs, e.Name) == 1) {
 				keyErr = err
 			}
 		}

@@ -93,6 +93,18 @@ func LoadFile(path string) (*TestCase, error) {
 // ignored. It checks that every message's BatchCount equals its number of
 // batch items.
 func ParseTestCase(r io.Reader) (*TestCase, error) {
+	root, err := parseTree(r)
+	if err != nil {
+		return nil, err
+	}
+	if root.Name != "KMIP" {
+		return nil, errors.New("no KMIP root element")
+	}
+	return pairUp(root.Children)
+}
+
+// parseTree parses one XML element and what it holds, comments ignored.
+func parseTree(r io.Reader) (*Node, error) {
 	dec := xml.NewDecoder(r)
 	var stack []*Node
 	var root *Node
@@ -136,10 +148,10 @@ func ParseTestCase(r io.Reader) (*TestCase, error) {
 			stack = stack[:len(stack)-1]
 		}
 	}
-	if root == nil || root.Name != "KMIP" {
-		return nil, errors.New("no KMIP root element")
+	if root == nil {
+		return nil, errors.New("no root element")
 	}
-	return pairUp(root.Children)
+	return root, nil
 }
 
 func pairUp(msgs []*Node) (*TestCase, error) {

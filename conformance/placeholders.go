@@ -50,13 +50,21 @@ func (b *Bindings) Lookup(name string) (Value, bool) {
 }
 
 // Bind binds name to v, or checks v against an earlier binding: binding a
-// placeholder again to another value is an error.
+// placeholder again to another value is an error, and so is binding two
+// $UNIQUE_IDENTIFIER placeholders to the same object.
 func (b *Bindings) Bind(name string, v Value) error {
 	if old, ok := b.values[name]; ok {
 		if !old.Equal(v) {
 			return fmt.Errorf("%s is bound to %s", name, old.Format(0))
 		}
 		return nil
+	}
+	if strings.HasPrefix(name, "$UNIQUE_IDENTIFIER") {
+		for other, w := range b.values {
+			if strings.HasPrefix(other, "$UNIQUE_IDENTIFIER") && w.Equal(v) {
+				return fmt.Errorf("the value is already bound to %s", other)
+			}
+		}
 	}
 	b.values[name] = v
 	b.order = append(b.order, name)

@@ -1,0 +1,309 @@
+package conformance
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gemalto/kmip-go/ttlv"
+)
+
+// node parses an XML fragment.
+func node(t *testing.T, xml string) *Node {
+	t.Helper()
+	n, err := parseTree(strings.NewReader(xml))
+	if err != nil {
+		t.Fatalf("parse %q: %v", xml, err)
+	}
+	return n
+}
+
+// item encodes an XML fragment with literal values and decodes it, as a
+// server response would arrive.
+func item(t *testing.T, xml string) *Item {
+	t.Helper()
+	b, err := encodeRequest(node(t, xml), dummyResolver)
+	if err != nil {
+		t.Fatalf("encode: %v", err)
+	}
+	it, err := decodeTTLV(b)
+	if err != nil {
+		t.Fatalf("decode: %v", err)
+	}
+	return it
+}
+
+// response wraps batch item contents in a one-item 2.1 response message.
+func response(item string) string {
+	return `<ResponseMessage><ResponseHeader>
+	  <ProtocolVersion><ProtocolVersionMajor type="Integer" value="2"/><ProtocolVersionMinor type="Integer" value="1"/></ProtocolVersion>
+	  <TimeStamp type="DateTime" value="2026-01-01T00:00:00Z"/>
+	  <BatchCount type="Integer" value="1"/></ResponseHeader>
+	  <BatchItem>` + item + `</BatchItem></ResponseMessage>`
+}
+
+func request(op, payload string) string {
+	return `<RequestMessage><RequestHeader>
+	  <ProtocolVersion><ProtocolVersionMajor type="Integer" value="2"/><ProtocolVersionMinor type="Integer" value="1"/></ProtocolVersion>
+	  <BatchCount type="Integer" value="1"/></RequestHeader>
+	  <BatchItem><Operation type="Enumeration" value="` + op + `"/><RequestPayload>` + payload + `</RequestPayload></BatchItem></RequestMessage>`
+}
+
+const getAttrsExpected = `<Operation type="Enumeration" value="GetAttributes"/>
+	<ResultStatus type="Enumeration" value="Success"/>
+	<ResponsePayload>
+	  <UniqueIdentifier type="TextString" value="$UNIQUE_IDENTIFIER_0"/>
+	  <Attributes>
+	    <State type="Enumeration" value="PreActive"/>
+	    <CryptographicUsageMask type="Integer" value="Decrypt Encrypt"/>
+	    <InitialDate type="DateTime" value="$NOW"/>
+	    <Name><NameValue type="TextString" value="k1"/><NameType type="Enumeration" value="UninterpretedTextString"/></Name>
+	  </Attributes>
+	</ResponsePayload>`
+
+// compareOne compares one expected response with one actual response.
+func compareOne(t *testing.T, b *Bindings, relaxed bool, op, expected, actual string) error {
+	t.Helper()
+	tc := &TestCase{Pairs: []Pair{{Request: node(t, request(op, "")), Response: node(t, response(expected))}}}
+	if b == nil {
+		b = NewBindings()
+	}
+	return newComparer(tc, b, relaxed).message(tc.Pairs[0].Request, tc.Pairs[0].Response, item(t, response(actual)))
+}
+
+func TestCompareAttributeBag(t *testing.T) {
+	cases := []struct {
+		name, actual string
+		wantErr      string // substring; "" means the comparison passes
+	}{
+		{"same", strings.ReplaceAll(getAttrsExpected, "$UNIQUE_IDENTIFIER_0", "uid-1"), ""},
+		{"permuted, masks in another order, extra attribute", `<Operation type="Enumeration" value="GetAttributes"/>
+			<ResultStatus type="Enumeration" value="Success"/>
+			<ResponsePayload><UniqueIdentifier type="TextString" value="uid-1"/><Attributes>
+			  <Name><NameValue type="TextString" value="k1"/><NameType type="Enumeration" value="UninterpretedTextString"/></Name>
+			  <ObjectType type="Enumeration" value="SymmetricKey"/>
+			  <InitialDate type="DateTime" value="2030-05-05T10:00:00+02:00"/>
+			  <CryptographicUsageMask type="Integer" value="0x0000000C"/>
+			  <State type="Enumeration" value="PreActive"/>
+			</Attributes></ResponsePayload>`, ""},
+		{"wrong state", strings.NewReplacer("$UNIQUE_IDENTIFIER_0", "uid-1", `"PreActive"`, `"Active"`).Replace(getAttrsExpected),
+			"BatchItem[0]/ResponsePayload/Attributes/State: expected PreActive, got Active"},
+		{"missing attribute", `<Operation type="Enumeration" value="GetAttributes"/>
+			<ResultStatus type="Enumeration" value="Success"/>
+			<ResponsePayload><UniqueIdentifier type="TextString" value="uid-1"/><Attributes>
+			  <State type="Enumeration" value="PreActive"/>
+			  <CryptographicUsageMask type="Integer" value="Encrypt Decrypt"/>
+			  <InitialDate type="DateTime" value="2030-05-05T10:00:00Z"/>
+			</Attributes></ResponsePayload>`, "Attributes/Name: expected Name, got none"},
+		{"mask differs", strings.NewReplacer("$UNIQUE_IDENTIFIER_0", "uid-1", `"Decrypt Encrypt"`, `"Encrypt"`).Replace(getAttrsExpected),
+			"CryptographicUsageMask: expected Encrypt|Decrypt, got Encrypt"},
+		{"name value differs", strings.NewReplacer("$UNIQUE_IDENTIFIER_0", "uid-1", `"k1"`, `"k2"`).Replace(getAttrsExpected),
+			`Attributes/Name/NameValue: expected "k1", got "k2"`},
+		{"date of another type", strings.NewReplacer("$UNIQUE_IDENTIFIER_0", "uid-1", `type="DateTime" value="$NOW"`, `type="LongInteger" value="5"`).Replace(getAttrsExpected),
+			"InitialDate: expected type DateTime, got LongInteger"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			err := compareOne(t, nil, false, "GetAttributes", getAttrsExpected, c.actual)
+			switch {
+			case c.wantErr == "" && err != nil:
+				t.Fatalf("unexpected mismatch: %v", err)
+			case c.wantErr != "" && (err == nil || !strings.Contains(err.Error(), c.wantErr)):
+				t.Fatalf("got %v, want a mismatch containing %q", err, c.wantErr)
+			}
+		})
+	}
+}
+
+func TestCompareV1AttributeList(t *testing.T) {
+	expected := `<Operation type="Enumeration" value="GetAttributes"/>
+	<ResultStatus type="Enumeration" value="Success"/>
+	<ResponsePayload>
+	  <UniqueIdentifier type="TextString" value="uid-1"/>
+	  <Attribute><AttributeName type="TextString" value="State"/><AttributeValue type="Enumeration" value="PreActive"/></Attribute>
+	  <Attribute><AttributeName type="TextString" value="Cryptographic Usage Mask"/><AttributeValue type="Integer" value="Decrypt Encrypt"/></Attribute>
+	</ResponsePayload>`
+	reordered := `<Operation type="Enumeration" value="GetAttributes"/>
+	<ResultStatus type="Enumeration" value="Success"/>
+	<ResponsePayload>
+	  <UniqueIdentifier type="TextString" value="uid-1"/>
+	  <Attribute><AttributeName type="TextString" value="Cryptographic Usage Mask"/><AttributeValue type="Integer" value="12"/></Attribute>
+	  <Attribute><AttributeName type="TextString" value="Object Type"/><AttributeValue type="Enumeration" value="SymmetricKey"/></Attribute>
+	  <Attribute><AttributeName type="TextString" value="State"/><AttributeValue type="Enumeration" value="PreActive"/></Attribute>
+	</ResponsePayload>`
+	if err := compareOne(t, nil, false, "GetAttributes", expected, reordered); err != nil {
+		t.Fatalf("reordered list with an extra attribute: %v", err)
+	}
+	active := strings.Replace(reordered, `value="PreActive"`, `value="Active"`, 1)
+	err := compareOne(t, nil, false, "GetAttributes", expected, active)
+	if err == nil || !strings.Contains(err.Error(), "Attribute[0]/AttributeValue: expected PreActive, got Active") {
+		t.Fatalf("got %v, want the State value named as the mismatch", err)
+	}
+}
+
+func TestCompareResult(t *testing.T) {
+	failure := func(reason string) string {
+		return `<Operation type="Enumeration" value="Destroy"/>
+		<ResultStatus type="Enumeration" value="OperationFailed"/>
+		<ResultReason type="Enumeration" value="` + reason + `"/>
+		<ResultMessage type="TextString" value="DENIED"/>`
+	}
+	expected := failure("PermissionDenied")
+	if err := compareOne(t, nil, false, "Destroy", expected, strings.Replace(failure("PermissionDenied"), "DENIED", "other text", 1)); err != nil {
+		t.Errorf("ResultMessage must be ignored: %v", err)
+	}
+	err := compareOne(t, nil, false, "Destroy", expected, failure("WrongKeyLifecycleState"))
+	if err == nil || !strings.Contains(err.Error(), "ResultReason: expected PermissionDenied, got WrongKeyLifecycleState") {
+		t.Errorf("wrong reason: got %v", err)
+	}
+	if err := compareOne(t, nil, true, "Destroy", expected, failure("WrongKeyLifecycleState")); err != nil {
+		t.Errorf("relaxed reasons must accept another failure reason: %v", err)
+	}
+	success := `<Operation type="Enumeration" value="Destroy"/><ResultStatus type="Enumeration" value="Success"/>
+		<ResponsePayload><UniqueIdentifier type="TextString" value="u"/></ResponsePayload>`
+	if err := compareOne(t, nil, true, "Destroy", expected, success); err == nil {
+		t.Error("relaxed reasons accepted Success where a failure was expected")
+	}
+}
+
+func TestPlaceholderBinding(t *testing.T) {
+	b := NewBindings()
+	created := `<Operation type="Enumeration" value="Create"/><ResultStatus type="Enumeration" value="Success"/>
+		<ResponsePayload><ObjectType type="Enumeration" value="SymmetricKey"/><UniqueIdentifier type="TextString" value="$UNIQUE_IDENTIFIER_0"/></ResponsePayload>`
+	actual := func(uid string) string { return strings.Replace(created, "$UNIQUE_IDENTIFIER_0", uid, 1) }
+	if err := compareOne(t, b, false, "Create", created, actual("uid-1")); err != nil {
+		t.Fatal(err)
+	}
+	if v, ok := b.Lookup("$UNIQUE_IDENTIFIER_0"); !ok || v.Text != "uid-1" {
+		t.Fatalf("$UNIQUE_IDENTIFIER_0 bound to %+v, %v", v, ok)
+	}
+	if err := compareOne(t, b, false, "Create", created, actual("uid-1")); err != nil {
+		t.Errorf("the bound value again: %v", err)
+	}
+	if err := compareOne(t, b, false, "Create", created, actual("uid-2")); err == nil {
+		t.Error("a bound placeholder accepted another value")
+	}
+	other := strings.Replace(created, "$UNIQUE_IDENTIFIER_0", "$UNIQUE_IDENTIFIER_1", 1)
+	if err := compareOne(t, b, false, "Create", other, actual("uid-1")); err == nil {
+		t.Error("two UID placeholders bound to one object")
+	}
+
+	now := time.Date(2030, 1, 1, 12, 0, 0, 0, time.UTC)
+	resolve := b.resolver(now)
+	if v, err := resolve("$NOW-3600", ttlv.TypeDateTime); err != nil || v.Int != now.Add(-time.Hour).Unix() {
+		t.Errorf("$NOW-3600 = %v, %v", v, err)
+	}
+	if v, err := resolve("$UNIQUE_IDENTIFIER_0", ttlv.TypeTextString); err != nil || v.Text != "uid-1" {
+		t.Errorf("$UNIQUE_IDENTIFIER_0 = %v, %v", v, err)
+	}
+	if _, err := resolve("$UNIQUE_IDENTIFIER_7", ttlv.TypeTextString); err == nil {
+		t.Error("an unbound placeholder resolved in a request")
+	}
+	req := node(t, request("Destroy", `<UniqueIdentifier type="TextString" value="$UNIQUE_IDENTIFIER_0"/>`))
+	if _, err := encodeRequest(req, resolve); err != nil {
+		t.Errorf("encode with a bound UID: %v", err)
+	}
+}
+
+func TestConvertNotations(t *testing.T) {
+	cases := []struct {
+		xml  string
+		want Value
+	}{
+		{`<CryptographicUsageMask type="Integer" value="Sign 0x0000000c"/>`, Value{Type: ttlv.TypeInteger, Int: 0x01 | 0x0c}},
+		{`<ObjectType type="Enumeration" value="0x00000002"/>`, Value{Type: ttlv.TypeEnumeration, Int: 2}},
+		{`<ActivationDate type="DateTime" value="2012-04-27T10:12:00+02:00"/>`, Value{Type: ttlv.TypeDateTime, Int: time.Date(2012, 4, 27, 8, 12, 0, 0, time.UTC).Unix()}},
+		{`<UsageLimitsCount type="LongInteger" value="-5"/>`, Value{Type: ttlv.TypeLongInteger, Int: -5}},
+		{`<CryptographicLength type="Interval" value="3600"/>`, Value{Type: ttlv.TypeInterval, Int: 3600}},
+		{`<KeyMaterial type="ByteString" value="0102"/>`, Value{Type: ttlv.TypeByteString, Bytes: []byte{1, 2}}},
+	}
+	for _, c := range cases {
+		it := item(t, c.xml)
+		if !it.Value.Equal(c.want) {
+			t.Errorf("%s: got %+v, want %+v", c.xml, it.Value, c.want)
+		}
+	}
+	// A 1.x AttributeValue enum resolves through the AttributeName.
+	it := item(t, `<Attribute><AttributeName type="TextString" value="State"/><AttributeValue type="Enumeration" value="PreActive"/></Attribute>`)
+	if got := it.Children[1].Value.Int; got != 1 {
+		t.Errorf("State PreActive encoded as %d, want 1", got)
+	}
+	for _, bad := range []string{
+		`<State type="Enumeration" value="NoSuchState"/>`,
+		`<KeyMaterial type="ByteString" value="zz"/>`,
+		`<ActivationDate type="DateTime" value="2012-04-27T10:12:00"/>`,
+		`<NoSuchTag type="Integer" value="1"/>`,
+	} {
+		if _, err := encodeRequest(node(t, bad), dummyResolver); err == nil {
+			t.Errorf("%s converted without error", bad)
+		}
+	}
+}
+
+func TestDecodeRejectsMalformed(t *testing.T) {
+	b, _ := encodeRequest(node(t, `<RequestPayload><UniqueIdentifier type="TextString" value="abc"/></RequestPayload>`), dummyResolver)
+	for i := range b {
+		if _, err := decodeTTLV(b[:i]); err == nil {
+			t.Fatalf("truncated to %d bytes: no error", i)
+		}
+	}
+	deep := []byte{}
+	for i := 0; i < 100; i++ {
+		deep = append(deep, 0x42, 0x00, 0x79, 0x01, 0, 0, 0, 0)
+	}
+	if _, err := decodeTTLV(deep); err == nil {
+		t.Error("deeply nested input decoded")
+	}
+}
+
+// TestCorruptedVectorFails runs a passing vector against kmipd, then
+// copies of it with one expected value changed (in a temporary directory;
+// vectors never enter the repository): each copy must fail.
+func TestCorruptedVectorFails(t *testing.T) {
+	dir := vectorsDir(t)
+	const file = "v2.1/mandatory/SKFF-M-1-21.xml"
+	orig, err := os.ReadFile(filepath.Join(dir, file))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := startDaemon(t, t.TempDir())
+	r := &Runner{Addr: d.addr, TLS: d.tlsConfig(t)}
+	if res := r.RunFile(context.Background(), filepath.Join(dir, file)); res.Status != Pass {
+		t.Fatalf("original: %v", res)
+	}
+	respObjectType := `<ResultStatus type="Enumeration" value="Success"/>
+    <ResponsePayload>
+      <ObjectType type="Enumeration" value="SymmetricKey"/>`
+	corruptions := map[string][2]string{
+		"object type":   {respObjectType, strings.Replace(respObjectType, "SymmetricKey", "SecretData", 1)},
+		"result status": {`<ResultStatus type="Enumeration" value="Success"/>`, `<ResultStatus type="Enumeration" value="OperationFailed"/>`},
+		"second UID name": {`<UniqueIdentifier type="TextString" value="$UNIQUE_IDENTIFIER_0"/>
+    </ResponsePayload>
+  </BatchItem>
+</ResponseMessage>
+
+</KMIP>`, `<UniqueIdentifier type="TextString" value="$UNIQUE_IDENTIFIER_1"/>
+    </ResponsePayload>
+  </BatchItem>
+</ResponseMessage>
+
+</KMIP>`},
+	}
+	for name, c := range corruptions {
+		if !strings.Contains(string(orig), c[0]) {
+			t.Fatalf("%s: %s does not contain the text to corrupt", name, file)
+		}
+		p := filepath.Join(t.TempDir(), "corrupt.xml")
+		if err := os.WriteFile(p, []byte(strings.Replace(string(orig), c[0], c[1], 1)), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if res := r.RunFile(context.Background(), p); res.Status != Fail {
+			t.Errorf("%s: %v, want FAIL", name, res)
+		} else {
+			t.Logf("%s: %s", name, res.Reason)
+		}
+	}
+}
