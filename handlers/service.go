@@ -225,7 +225,9 @@ func (s *Service) update(ctx context.Context, req *kmip.Request, id string, fn f
 		return nil, err
 	}
 	var out *managed
+	var before store.Object // the stored version fn changed, for Undo
 	err = s.store.Update(ctx, id, func(obj *store.Object) error {
+		before = *obj
 		m, err := decode(req.Version, owner(req), obj)
 		if err != nil {
 			return err
@@ -242,7 +244,19 @@ func (s *Service) update(ctx context.Context, req *kmip.Request, id string, fn f
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, notFound(req.Version)
 	}
+	if err == nil {
+		req.Batch.OnUndo(func(ctx context.Context) error { return s.restore(ctx, &before) })
+	}
 	return out, err
+}
+
+// restore puts back a stored version of an object, to undo a change made by
+// an item of a batch whose Batch Error Continuation Option is Undo.
+func (s *Service) restore(ctx context.Context, before *store.Object) error {
+	return s.store.Update(ctx, before.ID, func(obj *store.Object) error {
+		obj.Attributes, obj.Material, obj.Terms = before.Attributes, before.Material, before.Terms
+		return nil
+	})
 }
 
 // insert stores a new object for req's peer: attrs (which the caller has
@@ -256,6 +270,7 @@ func (s *Service) insert(ctx context.Context, req *kmip.Request, m *managed) err
 	if err := s.store.Create(ctx, obj); err != nil {
 		return err
 	}
+	req.Batch.OnUndo(func(ctx context.Context) error { return s.store.Delete(ctx, obj.ID) })
 	setPlaceholder(req, m.id)
 	return nil
 }

@@ -408,7 +408,9 @@ func encodeResponseItem(e *ttlv.Encoder, v Version, it *ResponseItem) error {
 			e.EncodeByteString(kmip14.TagUniqueBatchItemID, it.ID)
 		}
 		e.EncodeEnumeration(kmip14.TagResultStatus, uint32(it.Status))
-		if it.Status != kmip14.ResultStatusSuccess {
+		// A failed item carries a reason and no payload; an undone one keeps
+		// the payload of the change that was reverted, without a reason.
+		if it.Status == kmip14.ResultStatusOperationFailed {
 			reason := it.Reason
 			if !v.Is2x() {
 				reason = Reason1x(reason)
@@ -610,7 +612,8 @@ func decodeResponseItem(s ttlv.TTLV, v Version) (ResponseItem, error) {
 			return it, err
 		}
 	}
-	if payload != nil && it.Status == kmip14.ResultStatusSuccess && len(payload.ValueStructure()) > 0 {
+	hasPayload := it.Status == kmip14.ResultStatusSuccess || it.Status == kmip14.ResultStatusOperationUndone
+	if payload != nil && hasPayload && len(payload.ValueStructure()) > 0 {
 		p, err := decodeResponsePayload(it.Operation, v, payload)
 		if err != nil {
 			return it, fmt.Errorf("kmip: %v response payload: %w", it.Operation, err)

@@ -424,21 +424,37 @@ func (c *conn) runBatch(log *zap.Logger, req *RequestMessage) *ResponseMessage {
 		},
 		Items: make([]ResponseItem, 0, len(req.Items)),
 	}
-	batch := &BatchState{}
+	batch := &BatchState{Undoable: h.BatchErrorContinuation == kmip14.BatchErrorContinuationOptionUndo}
 	for i := range req.Items {
 		item := c.serveItem(log, req, &req.Items[i], batch)
 		resp.Items = append(resp.Items, item)
-		// Stop (the default): after a failed item the server does not
-		// process the rest of the batch; their items are left out of the
-		// response. Undo would also roll back the items already done; the
-		// server has no transactions across items yet, so Undo is served
-		// as Stop.
-		if item.Status != kmip14.ResultStatusSuccess &&
-			h.BatchErrorContinuation != kmip14.BatchErrorContinuationOptionContinue {
-			break
+		if item.Status == kmip14.ResultStatusSuccess ||
+			h.BatchErrorContinuation == kmip14.BatchErrorContinuationOptionContinue {
+			continue
 		}
+		// Stop (the default) and Undo: the rest of the batch is not
+		// processed and its items are left out of the response. Undo also
+		// reverts the items done before, which then report Operation Undone.
+		if batch.Undoable {
+			c.undo(log, batch, resp.Items[:len(resp.Items)-1])
+		}
+		break
 	}
 	return resp
+}
+
+// undo reverts the changes of the successful items done of an Undo batch
+// and marks them Operation Undone. A revert that fails leaves its item's
+// status as it was, so that the client is not told a change was undone when
+// it was not.
+func (c *conn) undo(log *zap.Logger, batch *BatchState, done []ResponseItem) {
+	if err := batch.rollback(c.srv.ctx); err != nil {
+		log.Error("batch undo failed", zap.Error(err))
+		return
+	}
+	for i := range done {
+		done[i].Status = kmip14.ResultStatusOperationUndone
+	}
 }
 
 // serveItem serves one batch item.

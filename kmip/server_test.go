@@ -12,6 +12,8 @@ import (
 	"math/big"
 	"net"
 	"runtime"
+	"slices"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -649,5 +651,43 @@ func TestClientGetRoundTrip(t *testing.T) {
 		if !ok || got.UniqueIdentifier != "k-1" || got.Object.KeyBlock == nil || string(got.Object.KeyBlock.Material) != string(key) {
 			t.Fatalf("%v: got %#v", v, p)
 		}
+	}
+}
+
+func TestServerBatchUndo(t *testing.T) {
+	var undone []int
+	var mu sync.Mutex
+	var n atomic.Int64
+	ts := startServer(t, func(_ context.Context, req *Request) (any, error) {
+		i := int(n.Add(1))
+		if i == 3 {
+			return nil, Errorf(ReasonIncompatibleCryptographicUsageMask, "check failed")
+		}
+		req.Batch.OnUndo(func(context.Context) error {
+			mu.Lock()
+			defer mu.Unlock()
+			undone = append(undone, i)
+			return nil
+		})
+		return &DiscoverVersionsResponse{Versions: []Version{V2_1}}, nil
+	}, Limits{})
+	raw := ts.rawConn(t)
+	req := &RequestMessage{Header: RequestHeader{Version: V2_1,
+		BatchErrorContinuation: kmip14.BatchErrorContinuationOptionUndo}, Items: items(dv, dv, dv, dv)}
+	b, _ := EncodeRequest(req)
+	resp := exchangeRaw(t, raw, b)
+	if len(resp.Items) != 3 {
+		t.Fatalf("Undo: %d items in response, want 3 (the fourth is not processed)", len(resp.Items))
+	}
+	wantItem(t, resp.Items[0], kmip14.ResultStatusOperationUndone, 0)
+	wantItem(t, resp.Items[1], kmip14.ResultStatusOperationUndone, 0)
+	wantItem(t, resp.Items[2], kmip14.ResultStatusOperationFailed, ReasonIncompatibleCryptographicUsageMask)
+	if p, ok := resp.Items[0].Payload.(*DiscoverVersionsResponse); !ok || len(p.Versions) != 1 {
+		t.Errorf("an undone item keeps its payload; got %#v", resp.Items[0].Payload)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if !slices.Equal(undone, []int{2, 1}) {
+		t.Fatalf("undo functions ran %v, want [2 1] (newest first)", undone)
 	}
 }
