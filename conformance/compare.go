@@ -98,6 +98,10 @@ func (c *comparer) message(req, exp *Node, got *Item) error {
 		}
 	}
 	if err := c.ordered("ResponseHeader", exp.Child("ResponseHeader"), got.child(kmip14.TagResponseHeader), scope{}); err != nil {
+		var m *Mismatch
+		if errors.As(err, &m) && len(gotItems) > 0 {
+			m.Got += failureDetail(gotItems[0])
+		}
 		return err
 	}
 	if len(gotItems) != len(expItems) {
