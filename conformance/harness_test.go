@@ -226,6 +226,10 @@ func TestConvertNotations(t *testing.T) {
 			t.Errorf("%s: got %+v, want %+v", c.xml, it.Value, c.want)
 		}
 	}
+	// The generic form names an extension tag in hex.
+	if it := item(t, `<TTLV tag="0x54FFFF" type="Integer" value="7"/>`); it.Tag != 0x54FFFF || it.Value.Int != 7 {
+		t.Errorf("generic TTLV element: tag %v value %d", it.Tag, it.Value.Int)
+	}
 	// A 1.x AttributeValue enum resolves through the AttributeName.
 	it := item(t, `<Attribute><AttributeName type="TextString" value="State"/><AttributeValue type="Enumeration" value="PreActive"/></Attribute>`)
 	if got := it.Children[1].Value.Int; got != 1 {
