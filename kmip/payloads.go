@@ -199,3 +199,41 @@ type DestroyRequest struct{ UniqueIdentifier string }
 
 // DestroyResponse names it.
 type DestroyResponse struct{ UniqueIdentifier string }
+
+// CheckRequest asks whether an object could be used as described. Zero
+// fields are absent.
+type CheckRequest struct {
+	UniqueIdentifier       string
+	UsageLimitsCount       int64
+	CryptographicUsageMask int32
+	LeaseTime              time.Duration
+}
+
+// CheckResponse names the object; on success the other fields are absent
+// (the server grants what was asked).
+type CheckResponse struct {
+	UniqueIdentifier       string
+	UsageLimitsCount       int64
+	CryptographicUsageMask int32
+	LeaseTime              time.Duration
+}
+
+// LogRequest (2.x) asks the server to record a message in its log.
+type LogRequest struct{ Message string }
+
+// InteropFunction is the Interop Function of an Interop request (2.x).
+type InteropFunction uint32
+
+// Interop functions.
+const (
+	InteropBegin InteropFunction = 1
+	InteropEnd   InteropFunction = 2
+	InteropReset InteropFunction = 3
+)
+
+// InteropRequest (2.x) marks the beginning or end of an interoperability
+// test case, or asks for a reset.
+type InteropRequest struct {
+	Function   InteropFunction
+	Identifier string
+}
