@@ -91,6 +91,45 @@ const (
 	AttrNISTKeyType                    = "NIST Key Type"
 	AttrProtectionLevel                = "Protection Level"
 	AttrProtectionPeriod               = "Protection Period"
+	AttrAlternativeName                = "Alternative Name"
+	AttrKeyValueLocation               = "Key Value Location"
+	AttrProtectionStorageMask          = "Protection Storage Mask"
+	AttrCertificateIdentifier          = "Certificate Identifier"
+	AttrCertificateSubject             = "Certificate Subject"
+	AttrCertificateIssuer              = "Certificate Issuer"
+	AttrX509CertificateIdentifier      = "X.509 Certificate Identifier"
+	AttrX509CertificateSubject         = "X.509 Certificate Subject"
+	AttrX509CertificateIssuer          = "X.509 Certificate Issuer"
+)
+
+// The KMIP 2.x certificate attributes: the X.509 subject and issuer
+// distinguished name components, each a single-instance Text String set by
+// the server from the certificate.
+const (
+	AttrCertificateSubjectCN           = "Certificate Subject CN"
+	AttrCertificateSubjectO            = "Certificate Subject O"
+	AttrCertificateSubjectOU           = "Certificate Subject OU"
+	AttrCertificateSubjectEmail        = "Certificate Subject Email"
+	AttrCertificateSubjectC            = "Certificate Subject C"
+	AttrCertificateSubjectST           = "Certificate Subject ST"
+	AttrCertificateSubjectL            = "Certificate Subject L"
+	AttrCertificateSubjectUID          = "Certificate Subject UID"
+	AttrCertificateSubjectSerialNumber = "Certificate Subject Serial Number"
+	AttrCertificateSubjectTitle        = "Certificate Subject Title"
+	AttrCertificateSubjectDC           = "Certificate Subject DC"
+	AttrCertificateSubjectDNQualifier  = "Certificate Subject DN Qualifier"
+	AttrCertificateIssuerCN            = "Certificate Issuer CN"
+	AttrCertificateIssuerO             = "Certificate Issuer O"
+	AttrCertificateIssuerOU            = "Certificate Issuer OU"
+	AttrCertificateIssuerEmail         = "Certificate Issuer Email"
+	AttrCertificateIssuerC             = "Certificate Issuer C"
+	AttrCertificateIssuerST            = "Certificate Issuer ST"
+	AttrCertificateIssuerL             = "Certificate Issuer L"
+	AttrCertificateIssuerUID           = "Certificate Issuer UID"
+	AttrCertificateIssuerSerialNumber  = "Certificate Issuer Serial Number"
+	AttrCertificateIssuerTitle         = "Certificate Issuer Title"
+	AttrCertificateIssuerDC            = "Certificate Issuer DC"
+	AttrCertificateIssuerDNQualifier   = "Certificate Issuer DN Qualifier"
 )
 
 var attrDefs = []AttrDef{
@@ -142,6 +181,44 @@ var attrDefs = []AttrDef{
 	{Name: AttrNISTKeyType, Tag: kmip20.TagNISTKeyType, Type: ttlv.TypeEnumeration, Since: V2_0},
 	{Name: AttrProtectionLevel, Tag: kmip20.TagProtectionLevel, Type: ttlv.TypeEnumeration, Since: V2_0},
 	{Name: AttrProtectionPeriod, Tag: kmip20.TagProtectionPeriod, Type: ttlv.TypeInterval, Since: V2_0},
+	{Name: AttrAlternativeName, Tag: kmip14.TagAlternativeName, Type: ttlv.TypeStructure, Since: V1_2, Multi: true, ClientModify: true, ClientDelete: true},
+	{Name: AttrKeyValueLocation, Tag: kmip14.TagKeyValueLocation, Type: ttlv.TypeStructure, Since: V1_2, Multi: true, ClientModify: true, ClientDelete: true},
+	{Name: AttrProtectionStorageMask, Tag: kmip20.TagProtectionStorageMask, Type: ttlv.TypeInteger, Since: V2_0},
+	{Name: AttrCertificateIdentifier, Tag: kmip14.TagCertificateIdentifier, Type: ttlv.TypeStructure, Since: V1_0, Until: V2_0, ServerOnly: true},
+	{Name: AttrCertificateSubject, Tag: kmip14.TagCertificateSubject, Type: ttlv.TypeStructure, Since: V1_0, Until: V2_0, ServerOnly: true},
+	{Name: AttrCertificateIssuer, Tag: kmip14.TagCertificateIssuer, Type: ttlv.TypeStructure, Since: V1_0, Until: V2_0, ServerOnly: true},
+	{Name: AttrX509CertificateIdentifier, Tag: kmip14.TagX_509CertificateIdentifier, Type: ttlv.TypeStructure, Since: V1_1, Until: V2_0, ServerOnly: true},
+	{Name: AttrX509CertificateSubject, Tag: kmip14.TagX_509CertificateSubject, Type: ttlv.TypeStructure, Since: V1_1, Until: V2_0, ServerOnly: true},
+	{Name: AttrX509CertificateIssuer, Tag: kmip14.TagX_509CertificateIssuer, Type: ttlv.TypeStructure, Since: V1_1, Until: V2_0, ServerOnly: true},
+	certificateNameAttr(AttrCertificateSubjectCN, kmip14.TagCertificateSubjectCN),
+	certificateNameAttr(AttrCertificateSubjectO, kmip14.TagCertificateSubjectO),
+	certificateNameAttr(AttrCertificateSubjectOU, kmip14.TagCertificateSubjectOU),
+	certificateNameAttr(AttrCertificateSubjectEmail, kmip14.TagCertificateSubjectEmail),
+	certificateNameAttr(AttrCertificateSubjectC, kmip14.TagCertificateSubjectC),
+	certificateNameAttr(AttrCertificateSubjectST, kmip14.TagCertificateSubjectST),
+	certificateNameAttr(AttrCertificateSubjectL, kmip14.TagCertificateSubjectL),
+	certificateNameAttr(AttrCertificateSubjectUID, kmip14.TagCertificateSubjectUID),
+	certificateNameAttr(AttrCertificateSubjectSerialNumber, kmip14.TagCertificateSubjectSerialNumber),
+	certificateNameAttr(AttrCertificateSubjectTitle, kmip14.TagCertificateSubjectTitle),
+	certificateNameAttr(AttrCertificateSubjectDC, kmip14.TagCertificateSubjectDC),
+	certificateNameAttr(AttrCertificateSubjectDNQualifier, kmip14.TagCertificateSubjectDNQualifier),
+	certificateNameAttr(AttrCertificateIssuerCN, kmip14.TagCertificateIssuerCN),
+	certificateNameAttr(AttrCertificateIssuerO, kmip14.TagCertificateIssuerO),
+	certificateNameAttr(AttrCertificateIssuerOU, kmip14.TagCertificateIssuerOU),
+	certificateNameAttr(AttrCertificateIssuerEmail, kmip14.TagCertificateIssuerEmail),
+	certificateNameAttr(AttrCertificateIssuerC, kmip14.TagCertificateIssuerC),
+	certificateNameAttr(AttrCertificateIssuerST, kmip14.TagCertificateIssuerST),
+	certificateNameAttr(AttrCertificateIssuerL, kmip14.TagCertificateIssuerL),
+	certificateNameAttr(AttrCertificateIssuerUID, kmip14.TagCertificateIssuerUID),
+	certificateNameAttr(AttrCertificateIssuerSerialNumber, kmip14.TagCertificateIssuerSerialNumber),
+	certificateNameAttr(AttrCertificateIssuerTitle, kmip14.TagCertificateIssuerTitle),
+	certificateNameAttr(AttrCertificateIssuerDC, kmip14.TagCertificateIssuerDC),
+	certificateNameAttr(AttrCertificateIssuerDNQualifier, kmip14.TagCertificateIssuerDNQualifier),
+}
+
+// certificateNameAttr defines a KMIP 2.x certificate name attribute.
+func certificateNameAttr(name string, tag ttlv.Tag) AttrDef {
+	return AttrDef{Name: name, Tag: tag, Type: ttlv.TypeTextString, Since: V2_0, ServerOnly: true}
 }
 
 var (

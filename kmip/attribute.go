@@ -33,7 +33,8 @@ import (
 //	Structures                          Name, Link, RevocationReason,
 //	                                    ApplicationSpecificInformation,
 //	                                    CryptographicParameters, Digest,
-//	                                    UsageLimits
+//	                                    UsageLimits, AlternativeName,
+//	                                    RNGParameters
 //
 // Custom (x-, y-, vendor) attributes carry any of the primitive types above.
 type Attribute struct {
@@ -104,6 +105,26 @@ type UsageLimits struct {
 	Total int64
 	Count *int64
 	Unit  uint32
+}
+
+// AlternativeName is the value of the Alternative Name attribute (1.2+).
+type AlternativeName struct {
+	Value string
+	Type  uint32 // Alternative Name Type: Uninterpreted Text String, URI, ...
+}
+
+// RNGParameters is the value of the Random Number Generator attribute
+// (1.3+): the generator the server used to create the object. Zero fields
+// are absent.
+type RNGParameters struct {
+	RNGAlgorithm           uint32
+	CryptographicAlgorithm CryptographicAlgorithm
+	CryptographicLength    int32
+	HashingAlgorithm       HashingAlgorithm
+	DRBGAlgorithm          uint32
+	RecommendedCurve       uint32
+	FIPS186Variation       uint32
+	PredictionResistance   *bool
 }
 
 // Attributes is a bag of attribute instances with lookup helpers. Order is

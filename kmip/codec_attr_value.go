@@ -22,7 +22,8 @@ import (
 // CryptographicUsageMask and int besides.
 //
 // Standard Structure attributes that the model has no Go type for
-// (Cryptographic Domain Parameters, Random Number Generator) decode to a
+// (Cryptographic Domain Parameters, Key Value Location, the 1.x certificate
+// identifier, subject and issuer structures) decode to a
 // ttlv.TTLV copy of the item and encode back from it.
 
 // storageVersion is the version the storage codec passes: the 1.x shapes,
@@ -113,6 +114,10 @@ func decodeAttrStructure(name string, f ttlv.TTLV) (any, *Error) {
 		return decodeDigest(f)
 	case AttrUsageLimits:
 		return decodeUsageLimits(f)
+	case AttrAlternativeName:
+		return decodeAlternativeName(f)
+	case AttrRandomNumberGenerator:
+		return decodeRNGParameters(f)
 	}
 	return ttlv.TTLV(bytes.Clone(f)), nil
 }
@@ -399,6 +404,14 @@ func encodeAttrValue(e *ttlv.Encoder, tag ttlv.Tag, def *AttrDef, v Version, val
 			e.EncodeEnumeration(kmip14.TagUsageLimitsUnit, x.Unit)
 			return nil
 		})
+	case AlternativeName:
+		return e.EncodeStructure(tag, func(e *ttlv.Encoder) error {
+			e.EncodeTextString(kmip14.TagAlternativeNameValue, x.Value)
+			e.EncodeEnumeration(kmip14.TagAlternativeNameType, x.Type)
+			return nil
+		})
+	case RNGParameters:
+		return encodeRNGParameters(e, tag, &x)
 	case ttlv.TTLV:
 		return encodeRaw(e, tag, x)
 	default:

@@ -98,10 +98,15 @@ func payloadCases(v Version) []payloadCase {
 				CompromiseOccurrenceDate: time.Unix(1500000000, 0).UTC()},
 			&RevokeResponse{UniqueIdentifier: "u1"}},
 		{kmip14.OperationDestroy, &DestroyRequest{UniqueIdentifier: "u1"}, &DestroyResponse{UniqueIdentifier: "u1"}},
+		{kmip14.OperationCheck,
+			&CheckRequest{UniqueIdentifier: "u1", UsageLimitsCount: 5, CryptographicUsageMask: 4, LeaseTime: time.Hour},
+			&CheckResponse{UniqueIdentifier: "u1", CryptographicUsageMask: 4}},
 	}
 	if v.Is2x() {
 		current := Attribute{Name: AttrObjectGroup, Value: "g1"}
 		cases = append(cases,
+			payloadCase{OperationLog, &LogRequest{Message: "BL-M-1-21 done"}, nil},
+			payloadCase{OperationInterop, &InteropRequest{Function: InteropBegin, Identifier: "BL-M-1-21"}, nil},
 			payloadCase{OperationSetAttribute,
 				&SetAttributeRequest{UniqueIdentifier: "u1", Attribute: Attribute{Name: AttrContactInformation, Value: "me"}},
 				&SetAttributeResponse{UniqueIdentifier: "u1"}},
@@ -213,6 +218,28 @@ func TestVersionGating(t *testing.T) {
 		if !slices.Contains(names20, present) {
 			t.Errorf("2.0 GetAttributes response lacks %s", present)
 		}
+	}
+	names14 := getAttributesResponseNames(t, V1_4)
+	for _, present := range []string{AttrAlternativeName, AttrRandomNumberGenerator, AttrKeyValueLocation, AttrX509CertificateIssuer} {
+		if !slices.Contains(names14, present) {
+			t.Errorf("1.4 GetAttributes response lacks %s", present)
+		}
+	}
+	for _, absent := range []string{AttrProtectionStorageMask, AttrCertificateSubjectCN} {
+		if slices.Contains(names14, absent) {
+			t.Errorf("1.4 GetAttributes response holds %s", absent)
+		}
+	}
+	if slices.Contains(names12, AttrRandomNumberGenerator) || slices.Contains(names10, AttrAlternativeName) {
+		t.Error("Random Number Generator in 1.2 or Alternative Name in 1.0")
+	}
+	for _, present := range []string{AttrAlternativeName, AttrRandomNumberGenerator, AttrProtectionStorageMask, AttrCertificateSubjectCN} {
+		if !slices.Contains(names20, present) {
+			t.Errorf("2.0 GetAttributes response lacks %s", present)
+		}
+	}
+	if slices.Contains(names20, AttrX509CertificateIssuer) {
+		t.Error("2.0 GetAttributes response holds X.509 Certificate Issuer")
 	}
 	// GetAttributeList gates names the same way.
 	b := encodeBytes(t, func(e *ttlv.Encoder) error {

@@ -58,6 +58,18 @@ func decodeRequestPayload(op Operation, v Version, payload ttlv.TTLV) (any, *Err
 	case kmip14.OperationDestroy:
 		id, err := decodeUIDOnly(v, payload)
 		return result(&DestroyRequest{UniqueIdentifier: id}, err)
+	case kmip14.OperationCheck:
+		return result(decodeCheckRequest(v, payload))
+	case OperationLog:
+		if !v.Is2x() {
+			break
+		}
+		return result(decodeLogRequest(v, payload))
+	case OperationInterop:
+		if !v.Is2x() {
+			break
+		}
+		return result(decodeInteropRequest(v, payload))
 	}
 	return nil, Errorf(ReasonOperationNotSupported, "operation %v is not supported", op)
 }
@@ -99,6 +111,8 @@ func encodeResponsePayload(e *ttlv.Encoder, op Operation, v Version, payload any
 			encodeUID(e, p.UniqueIdentifier)
 		case *DestroyResponse:
 			encodeUID(e, p.UniqueIdentifier)
+		case *CheckResponse:
+			encodeCheckFields(e, CheckRequest(*p))
 		default:
 			return fmt.Errorf("kmip: %v: cannot encode response payload %T", op, payload)
 		}
@@ -145,6 +159,12 @@ func encodeRequestPayload(e *ttlv.Encoder, op Operation, v Version, payload any)
 			return encodeRevokeRequest(e, p)
 		case *DestroyRequest:
 			encodeUID(e, p.UniqueIdentifier)
+		case *CheckRequest:
+			encodeCheckFields(e, *p)
+		case *LogRequest:
+			encodeLogRequest(e, p)
+		case *InteropRequest:
+			encodeInteropRequest(e, p)
 		default:
 			return fmt.Errorf("kmip: %v: cannot encode request payload %T", op, payload)
 		}
@@ -198,6 +218,13 @@ func decodeResponsePayload(op Operation, v Version, payload ttlv.TTLV) (any, err
 	case kmip14.OperationDestroy:
 		id, e := decodeUIDOnly(v, payload)
 		p, err = result(&DestroyResponse{UniqueIdentifier: id}, e)
+	case kmip14.OperationCheck:
+		p, err = result(decodeCheckResponse(v, payload))
+	case OperationLog, OperationInterop:
+		if !v.Is2x() {
+			return nil, Errorf(ReasonOperationNotSupported, "operation %v is not supported", op)
+		}
+		return nil, nil // empty response payload
 	default:
 		return nil, Errorf(ReasonOperationNotSupported, "operation %v is not supported", op)
 	}

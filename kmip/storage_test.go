@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/gemalto/kmip-go/kmip14"
+	"github.com/gemalto/kmip-go/kmip20"
 	"github.com/gemalto/kmip-go/ttlv"
 )
 
@@ -45,8 +46,14 @@ func sampleAttributes() Attributes {
 		{Name: AttrKeyFormatType, Value: KeyFormatType(kmip14.KeyFormatTypeRaw)},
 		{Name: AttrNISTKeyType, Value: uint32(1)},
 		{Name: AttrProtectionPeriod, Value: 2 * time.Hour},
-		{Name: AttrRandomNumberGenerator, Value: rawStructure()},
-		{Name: "Alternative Name", Value: rawStructure()},
+		{Name: AttrRandomNumberGenerator, Value: RNGParameters{RNGAlgorithm: uint32(kmip14.RNGAlgorithmDRBG),
+			DRBGAlgorithm: uint32(kmip14.DRBGAlgorithmHash), HashingAlgorithm: kmip14.HashingAlgorithmSHA_256, PredictionResistance: &iv}},
+		{Name: AttrAlternativeName, Value: AlternativeName{Value: "tape-1", Type: uint32(kmip14.AlternativeNameTypeUninterpretedTextString)}},
+		{Name: AttrAlternativeName, Index: 1, Value: AlternativeName{Value: "10.0.0.1", Type: uint32(kmip14.AlternativeNameTypeIPAddress)}},
+		{Name: AttrKeyValueLocation, Value: rawStructure()},
+		{Name: AttrProtectionStorageMask, Value: int32(kmip20.ProtectionStorageMaskSoftware)},
+		{Name: AttrCertificateSubjectCN, Value: "CN"},
+		{Name: AttrX509CertificateIssuer, Value: rawStructure()},
 		{Name: "x-Product", Value: "vSphere"},
 		{Name: "x-Count", Value: int64(7)},
 		{Name: "y-Flag", Value: true},
