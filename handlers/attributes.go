@@ -86,6 +86,7 @@ func (s *Service) addAttribute(ctx context.Context, req *kmip.Request, p *kmip.A
 		added = a
 		added.Index = nextIndex(m.attrs, a.Name)
 		m.attrs = append(m.attrs, added)
+		trackSensitivity(&m.attrs)
 		touch(&m.attrs, s.now())
 		return nil
 	})
@@ -112,6 +113,7 @@ func (s *Service) setAttribute(ctx context.Context, req *kmip.Request, p *kmip.S
 			return kmip.Errorf(kmip.ReasonMultiValuedAttribute, "%s may have several values: use AddAttribute", a.Name)
 		}
 		setSingle(&m.attrs, a.Name, a.Value)
+		trackSensitivity(&m.attrs)
 		touch(&m.attrs, s.now())
 		return nil
 	})
@@ -141,6 +143,7 @@ func (s *Service) modifyAttribute(ctx context.Context, req *kmip.Request, p *kmi
 		}
 		m.attrs[i].Value = a.Value
 		modified = m.attrs[i]
+		trackSensitivity(&m.attrs)
 		touch(&m.attrs, s.now())
 		return nil
 	})

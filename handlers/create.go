@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"context"
+	"math/bits"
 	"time"
 
 	"github.com/gemalto/kmip-go/kmip14"
@@ -24,11 +25,14 @@ func (s *Service) create(ctx context.Context, req *kmip.Request, p *kmip.CreateR
 		return nil, err
 	}
 	m := s.newManaged(req, p.ObjectType, p.Attributes)
-	sealed, err := s.generate(m.id, alg, bits)
+	key, err := s.generate(m.id, alg, bits)
 	if err != nil {
 		return nil, err
 	}
-	m.sealed = sealed
+	defer clear(key.KeyBlock.Material)
+	if err := s.setContent(m, key); err != nil {
+		return nil, err
+	}
 	setSingle(&m.attrs, kmip.AttrKeyFormatType, kmip14.KeyFormatTypeRaw)
 	if err := s.insert(ctx, req, m); err != nil {
 		return nil, err
@@ -38,7 +42,8 @@ func (s *Service) create(ctx context.Context, req *kmip.Request, p *kmip.CreateR
 }
 
 // symmetricParams validates a symmetric key's Cryptographic Algorithm and
-// Length: AES with 128, 192 or 256 bits, or HMAC-SHA1/224/256/384/512 with a
+// Length: AES with 128, 192 or 256 bits, Triple DES with 112, 168 or 192,
+// or HMAC-SHA1/224/256/384/512 with a
 // multiple of 8 bits from 128 to 4096.
 func symmetricParams(v kmip.Version, algValue, lengthValue any) (kmip.CryptographicAlgorithm, int, error) {
 	u, ok := enumValue(algValue)
@@ -61,16 +66,28 @@ func symmetricParams(v kmip.Version, algValue, lengthValue any) (kmip.Cryptograp
 		if n < 128 || n > 4096 || n%8 != 0 {
 			return 0, 0, kmip.Errorf(kmip.ReasonInvalidField, "HMAC keys are a multiple of 8 bits from 128 to 4096")
 		}
+	case kmip14.CryptographicAlgorithmDES3:
+		// Two-key (112 effective bits) or three-key (168) Triple DES; 192
+		// counts the parity bits of a three-key one.
+		if n != 112 && n != 168 && n != 192 {
+			return 0, 0, kmip.Errorf(kmip.ReasonInvalidField, "Triple DES keys are 112, 168 or 192 bits")
+		}
 	default:
 		return 0, 0, kmip.Errorf(kmip.ReasonInvalidField, "unsupported Cryptographic Algorithm")
 	}
 	return alg, int(n), nil
 }
 
-// generate generates a key of bits bits in the module and returns its
-// content (a Raw key block) sealed for object id.
-func (s *Service) generate(id string, alg kmip.CryptographicAlgorithm, bits int) ([]byte, error) {
-	generated, err := s.crypto.GenerateKey(id, bits)
+// generate generates a key of bits bits in the module and returns it as a
+// Raw key block; the caller zeroes the material after use. Triple DES keys
+// are generated as 192 bits with the parity bit of each byte set, whatever
+// Cryptographic Length (112 or 168 effective bits) the key block records.
+func (s *Service) generate(id string, alg kmip.CryptographicAlgorithm, bits int) (*kmip.Object, error) {
+	size := bits
+	if alg == kmip14.CryptographicAlgorithmDES3 {
+		size = 192
+	}
+	generated, err := s.crypto.GenerateKey(id, size)
 	if err != nil {
 		return nil, err
 	}
@@ -78,11 +95,25 @@ func (s *Service) generate(id string, alg kmip.CryptographicAlgorithm, bits int)
 	if err != nil {
 		return nil, err
 	}
-	defer clear(raw)
-	return s.seal(id, &kmip.Object{
+	if alg == kmip14.CryptographicAlgorithmDES3 {
+		setDESParity(raw)
+	}
+	return &kmip.Object{
 		Type:     kmip14.ObjectTypeSymmetricKey,
 		KeyBlock: &kmip.KeyBlock{FormatType: kmip14.KeyFormatTypeRaw, Material: raw, Algorithm: alg, Length: int32(bits)},
-	})
+	}, nil
+}
+
+// setDESParity sets the low bit of each byte of a DES key so that the byte
+// has odd parity.
+func setDESParity(key []byte) {
+	for i, b := range key {
+		b &^= 1
+		if bits.OnesCount8(b)%2 == 0 {
+			b |= 1
+		}
+		key[i] = b
+	}
 }
 
 // seal encodes obj and seals it for object id; the plaintext encoding is
@@ -98,8 +129,9 @@ func (s *Service) seal(id string, obj *kmip.Object) ([]byte, error) {
 
 // newManaged returns a new object of req's peer with the client's attributes
 // (already validated) and the ones the server sets: Unique Identifier,
-// Object Type, State, Initial Date, Last Change Date, Original Creation Date
-// and Fresh. All are kept whatever the request's version; the codec leaves
+// Object Type, State, Initial Date, Last Change Date, Original Creation Date,
+// Fresh, Short Unique Identifier, and the protection attributes
+// (setProtectionDefaults). All are kept whatever the request's version; the codec leaves
 // out what a version lacks. State is Pre-Active, or what the client's
 // Activation and Deactivation Dates make it.
 func (s *Service) newManaged(req *kmip.Request, t kmip.ObjectType, clientAttrs kmip.Attributes) *managed {
@@ -125,6 +157,8 @@ func (s *Service) newManaged(req *kmip.Request, t kmip.ObjectType, clientAttrs k
 	if !m.attrs.Has(kmip.AttrFresh) {
 		m.attrs = append(m.attrs, kmip.Attribute{Name: kmip.AttrFresh, Value: true})
 	}
+	m.attrs = append(m.attrs, kmip.Attribute{Name: kmip.AttrShortUniqueIdentifier, Value: shortUniqueIdentifier(m.id)})
+	setProtectionDefaults(&m.attrs)
 	applyDue(&m.attrs, now)
 	return m
 }

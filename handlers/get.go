@@ -22,6 +22,14 @@ func (s *Service) get(ctx context.Context, req *kmip.Request, p *kmip.GetRequest
 	if st := stateOf(m.attrs); isDestroyed(st) || m.sealed == nil {
 		return nil, &kmip.Error{Reason: byVersion(v, kmip.ReasonItemNotFound, kmip.ReasonObjectDestroyed), Message: "object destroyed"}
 	}
+	// The server wraps no keys, so a Sensitive object's material never
+	// leaves it, nor does that of an object the client made not Extractable.
+	if isTrue(m.attrs, kmip.AttrSensitive) {
+		return nil, kmip.Errorf(kmip.ReasonSensitive, "object is Sensitive")
+	}
+	if m.attrs.Has(kmip.AttrExtractable) && !isTrue(m.attrs, kmip.AttrExtractable) {
+		return nil, kmip.Errorf(kmip.ReasonNotExtractable, "object is not Extractable")
+	}
 	if p.KeyWrapping {
 		return nil, &kmip.Error{Reason: byVersion(v, kmip.ReasonFeatureNotSupported, kmip.ReasonKeyWrapTypeNotSupported), Message: "key wrapping is not supported"}
 	}

@@ -22,8 +22,18 @@ var operations = []kmip.Operation{
 	kmip14.OperationActivate,
 	kmip14.OperationRevoke,
 	kmip14.OperationDestroy,
+	kmip14.OperationCheck,
 	kmip14.OperationQuery,
 	kmip14.OperationDiscoverVersions,
+	kmip.OperationLog,
+	kmip.OperationInterop,
+}
+
+// only2x are the operations of operations that KMIP 1.x lacks.
+var only2x = map[kmip.Operation]bool{
+	kmip.OperationSetAttribute: true,
+	kmip.OperationLog:          true,
+	kmip.OperationInterop:      true,
 }
 
 // queryObjectTypes are the object types the Service creates or registers.
@@ -58,7 +68,7 @@ func (s *Service) query(req *kmip.Request, p *kmip.QueryRequest) *kmip.QueryResp
 func operationsIn(v kmip.Version) []kmip.Operation {
 	var out []kmip.Operation
 	for _, op := range operations {
-		if op == kmip.OperationSetAttribute && !v.Is2x() {
+		if only2x[op] && !v.Is2x() {
 			continue
 		}
 		if op == kmip14.OperationDiscoverVersions && v.Less(kmip.V1_1) {

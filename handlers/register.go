@@ -41,11 +41,9 @@ func (s *Service) register(ctx context.Context, req *kmip.Request, p *kmip.Regis
 		return nil, err
 	}
 	m := s.newManaged(req, obj.Type, attrs)
-	sealed, err := s.seal(m.id, &obj)
-	if err != nil {
+	if err := s.setContent(m, &obj); err != nil {
 		return nil, err
 	}
-	m.sealed = sealed
 	if err := s.insert(ctx, req, m); err != nil {
 		return nil, err
 	}
@@ -68,7 +66,7 @@ func completeObject(v kmip.Version, obj *kmip.Object, attrs *kmip.Attributes) er
 		if err := reconcile(kb, attrs); err != nil {
 			return err
 		}
-		if int(kb.Length) != 8*len(kb.Material) {
+		if !lengthMatches(kb) {
 			return kmip.Errorf(kmip.ReasonInvalidField, "Cryptographic Length does not match the key material")
 		}
 		if _, _, err := symmetricParams(v, kb.Algorithm, kb.Length); err != nil {
@@ -129,4 +127,16 @@ func reconcile(kb *kmip.KeyBlock, attrs *kmip.Attributes) error {
 		}
 	}
 	return nil
+}
+
+// lengthMatches reports whether a symmetric key block's Cryptographic Length
+// fits its material: 8 bits a byte, except for Triple DES, whose 16- or
+// 24-byte keys carry a parity bit in each byte (112 or 168 effective bits,
+// 168 or 192 counting parity for a three-key one).
+func lengthMatches(kb *kmip.KeyBlock) bool {
+	n := len(kb.Material)
+	if kb.Algorithm == kmip14.CryptographicAlgorithmDES3 {
+		return (n == 16 && kb.Length == 112) || (n == 24 && (kb.Length == 168 || kb.Length == 192))
+	}
+	return int(kb.Length) == 8*n
 }

@@ -114,6 +114,18 @@ func (s *Service) ServeKMIP(ctx context.Context, req *kmip.Request) (any, error)
 		return s.revoke(ctx, req, p)
 	case *kmip.DestroyRequest:
 		return s.destroy(ctx, req, p)
+	case *kmip.CheckRequest:
+		return s.check(ctx, req, p)
+	case *kmip.LogRequest:
+		if !req.Version.Is2x() {
+			break
+		}
+		return s.logMessage(req, p)
+	case *kmip.InteropRequest:
+		if !req.Version.Is2x() {
+			break
+		}
+		return s.interop(req, p)
 	}
 	return nil, kmip.Errorf(kmip.ReasonOperationNotSupported, "operation %v is not supported", req.Operation)
 }

@@ -112,7 +112,7 @@ func TestCreateSymmetricKeys(t *testing.T) {
 		{kmip14.CryptographicAlgorithmAES, 64, false},
 		{kmip14.CryptographicAlgorithmAES, 255, false},
 		{kmip14.CryptographicAlgorithmHMAC_SHA1, 100, false},
-		{kmip14.CryptographicAlgorithmDES3, 192, false},
+		{kmip14.CryptographicAlgorithmDES3, 128, false},
 	} {
 		for _, v := range []kmip.Version{kmip.V1_4, kmip.V2_1} {
 			resp, err := h.do(v, alice, &kmip.CreateRequest{ObjectType: kmip14.ObjectTypeSymmetricKey, Attributes: kmip.Attributes{

@@ -1,0 +1,69 @@
+package handlers
+
+import (
+	"testing"
+	"time"
+
+	"github.com/gemalto/kmip-go/kmip14"
+
+	"github.com/kmipd/kmipd/kmip"
+)
+
+const (
+	maskEncrypt = int32(kmip14.CryptographicUsageMaskEncrypt)
+	maskDecrypt = int32(kmip14.CryptographicUsageMaskDecrypt)
+	maskSign    = int32(kmip14.CryptographicUsageMaskSign)
+)
+
+func TestCheckUsageMask(t *testing.T) {
+	h := newHarness(t)
+	for _, v := range []kmip.Version{kmip.V1_4, kmip.V2_1} {
+		id := h.createAES(v, alice, 128) // Encrypt|Decrypt, Pre-Active
+		resp := h.must(v, alice, &kmip.CheckRequest{UniqueIdentifier: id, CryptographicUsageMask: maskDecrypt}).(*kmip.CheckResponse)
+		if resp.UniqueIdentifier != id {
+			t.Fatalf("Check named %q, want %q", resp.UniqueIdentifier, id)
+		}
+		h.must(v, alice, &kmip.CheckRequest{UniqueIdentifier: id, CryptographicUsageMask: maskEncrypt | maskDecrypt})
+		_, err := h.do(v, alice, &kmip.CheckRequest{UniqueIdentifier: id, CryptographicUsageMask: maskEncrypt | maskSign})
+		wantReason(t, err, byVersion(v, kmip.ReasonPermissionDenied, kmip.ReasonIncompatibleCryptographicUsageMask))
+
+		// Another owner's object does not exist for bob.
+		_, err = h.do(v, bob, &kmip.CheckRequest{UniqueIdentifier: id})
+		wantReason(t, err, byVersion(v, kmip.ReasonItemNotFound, kmip.ReasonObjectNotFound))
+
+		// A destroyed key cannot be used.
+		h.must(v, alice, &kmip.DestroyRequest{UniqueIdentifier: id})
+		_, err = h.do(v, alice, &kmip.CheckRequest{UniqueIdentifier: id})
+		wantReason(t, err, byVersion(v, kmip.ReasonPermissionDenied, kmip.ReasonWrongKeyLifecycleState))
+	}
+}
+
+func TestCheckUsageLimitsAndLease(t *testing.T) {
+	h := newHarness(t)
+	count := int64(10)
+	id := h.createAES(kmip.V2_1, alice, 128, kmip.Attribute{Name: kmip.AttrUsageLimits, Value: kmip.UsageLimits{Total: 10, Count: &count, Unit: 1}})
+	h.must(kmip.V2_1, alice, &kmip.CheckRequest{UniqueIdentifier: id, UsageLimitsCount: 10})
+	_, err := h.do(kmip.V2_1, alice, &kmip.CheckRequest{UniqueIdentifier: id, UsageLimitsCount: 11})
+	wantReason(t, err, kmip.ReasonUsageLimitExceeded)
+
+	// Without a Lease Time the object sets no lease limit.
+	h.must(kmip.V2_1, alice, &kmip.CheckRequest{UniqueIdentifier: id, LeaseTime: 24 * time.Hour})
+}
+
+func TestLogAndInterop(t *testing.T) {
+	h := newHarness(t)
+	for _, p := range []any{
+		&kmip.LogRequest{Message: "hello"},
+		&kmip.InteropRequest{Function: kmip.InteropBegin, Identifier: "BL-M-1-21"},
+		&kmip.InteropRequest{Function: kmip.InteropEnd, Identifier: "BL-M-1-21"},
+		&kmip.InteropRequest{Function: kmip.InteropReset},
+	} {
+		if resp := h.must(kmip.V2_1, alice, p); resp != nil {
+			t.Fatalf("%T: response %v, want empty", p, resp)
+		}
+		_, err := h.do(kmip.V1_4, alice, p)
+		wantReason(t, err, kmip.ReasonOperationNotSupported)
+	}
+	_, err := h.do(kmip.V2_1, alice, &kmip.InteropRequest{Function: 9})
+	wantReason(t, err, kmip.ReasonInvalidField)
+}

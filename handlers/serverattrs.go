@@ -1,0 +1,95 @@
+package handlers
+
+import (
+	"crypto/sha256"
+
+	"github.com/gemalto/kmip-go/kmip14"
+
+	"github.com/kmipd/kmipd/kmip"
+)
+
+// Attributes the server sets on every new object and keeps true afterwards.
+//
+//   - Digest: SHA-256 of the object's content as stored (the Key Material in
+//     its Key Format Type, the Certificate Value, the Opaque Data Value),
+//     computed once when the content arrives; objects without content have
+//     none.
+//   - Short Unique Identifier (2.x): SHA-256 of the Unique Identifier.
+//   - Sensitive, Always Sensitive, Extractable, Never Extractable (1.4+):
+//     Get returns the material of a key unless the client marked it
+//     Sensitive or not Extractable, so by default Extractable is true and
+//     Sensitive false. Always Sensitive and Never Extractable record whether
+//     that was so since creation (trackSensitivity).
+
+// digestOf returns the Digest of obj's content and whether it has content
+// to digest.
+func digestOf(obj *kmip.Object) (kmip.Digest, bool) {
+	var content []byte
+	var format kmip.KeyFormatType
+	switch {
+	case obj.KeyBlock != nil:
+		content, format = obj.KeyBlock.Material, obj.KeyBlock.FormatType
+	case obj.Type == kmip14.ObjectTypeCertificate:
+		content = obj.CertificateValue
+	case obj.Type == kmip14.ObjectTypeOpaqueObject:
+		content = obj.OpaqueValue
+	}
+	if len(content) == 0 {
+		return kmip.Digest{}, false
+	}
+	sum := sha256.Sum256(content)
+	return kmip.Digest{HashingAlgorithm: kmip14.HashingAlgorithmSHA_256, Value: sum[:], KeyFormatType: format}, true
+}
+
+// shortUniqueIdentifier returns the Short Unique Identifier of object id.
+func shortUniqueIdentifier(id string) []byte {
+	sum := sha256.Sum256([]byte(id))
+	return sum[:]
+}
+
+// setContent seals obj as m's content and records its Digest.
+func (s *Service) setContent(m *managed, obj *kmip.Object) error {
+	sealed, err := s.seal(m.id, obj)
+	if err != nil {
+		return err
+	}
+	m.sealed = sealed
+	m.attrs = removeAll(m.attrs, kmip.AttrDigest)
+	if d, ok := digestOf(obj); ok {
+		m.attrs = append(m.attrs, kmip.Attribute{Name: kmip.AttrDigest, Value: d})
+	}
+	return nil
+}
+
+// setProtectionDefaults gives a new object Sensitive (false) and Extractable
+// (true) unless the client set them, and Always Sensitive and Never
+// Extractable to match.
+func setProtectionDefaults(attrs *kmip.Attributes) {
+	if !attrs.Has(kmip.AttrSensitive) {
+		*attrs = append(*attrs, kmip.Attribute{Name: kmip.AttrSensitive, Value: false})
+	}
+	if !attrs.Has(kmip.AttrExtractable) {
+		*attrs = append(*attrs, kmip.Attribute{Name: kmip.AttrExtractable, Value: true})
+	}
+	setSingle(attrs, kmip.AttrAlwaysSensitive, isTrue(*attrs, kmip.AttrSensitive))
+	setSingle(attrs, kmip.AttrNeverExtractable, !isTrue(*attrs, kmip.AttrExtractable))
+}
+
+// trackSensitivity updates Always Sensitive and Never Extractable after a
+// client changed Sensitive or Extractable: once an object was not
+// Sensitive, it was not always so; once it was Extractable, it was not
+// never so.
+func trackSensitivity(attrs *kmip.Attributes) {
+	if attrs.Has(kmip.AttrSensitive) && !isTrue(*attrs, kmip.AttrSensitive) {
+		setSingle(attrs, kmip.AttrAlwaysSensitive, false)
+	}
+	if isTrue(*attrs, kmip.AttrExtractable) {
+		setSingle(attrs, kmip.AttrNeverExtractable, false)
+	}
+}
+
+// isTrue reports whether the Boolean attribute name is set and true.
+func isTrue(attrs kmip.Attributes, name string) bool {
+	b, _ := attrs.Get(name).(bool)
+	return b
+}

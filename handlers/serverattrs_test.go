@@ -1,0 +1,115 @@
+package handlers
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"math/bits"
+	"testing"
+
+	"github.com/gemalto/kmip-go/kmip14"
+
+	"github.com/kmipd/kmipd/kmip"
+)
+
+func TestDigestIsSHA256OfTheMaterial(t *testing.T) {
+	h := newHarness(t)
+	for _, v := range []kmip.Version{kmip.V1_4, kmip.V2_1} {
+		id := h.createAES(v, alice, 256)
+		got := h.must(v, alice, &kmip.GetRequest{UniqueIdentifier: id}).(*kmip.GetResponse)
+		want := sha256.Sum256(got.Object.KeyBlock.Material)
+		d, ok := h.attrs(v, alice, id, kmip.AttrDigest).Get(kmip.AttrDigest).(kmip.Digest)
+		if !ok || d.HashingAlgorithm != kmip14.HashingAlgorithmSHA_256 || !bytes.Equal(d.Value, want[:]) || d.KeyFormatType != kmip14.KeyFormatTypeRaw {
+			t.Fatalf("%v: Digest %+v, want SHA-256 %x of the Raw material", v, d, want)
+		}
+	}
+
+	// A registered Opaque Object: the digest of its value, no Key Format Type.
+	value := []byte("opaque value")
+	resp := h.must(kmip.V2_1, alice, &kmip.RegisterRequest{ObjectType: kmip14.ObjectTypeOpaqueObject, Object: kmip.Object{
+		Type: kmip14.ObjectTypeOpaqueObject, OpaqueDataType: 0x80000000, OpaqueValue: value,
+	}}).(*kmip.RegisterResponse)
+	want := sha256.Sum256(value)
+	d, _ := h.attrs(kmip.V2_1, alice, resp.UniqueIdentifier, kmip.AttrDigest).Get(kmip.AttrDigest).(kmip.Digest)
+	if !bytes.Equal(d.Value, want[:]) || d.KeyFormatType != 0 {
+		t.Fatalf("opaque Digest %+v, want %x", d, want)
+	}
+}
+
+func TestServerSetAttributes(t *testing.T) {
+	h := newHarness(t)
+	id := h.createAES(kmip.V2_1, alice, 128)
+	attrs := h.attrs(kmip.V2_1, alice, id)
+	want := sha256.Sum256([]byte(id))
+	if got, _ := attrs.Get(kmip.AttrShortUniqueIdentifier).([]byte); !bytes.Equal(got, want[:]) {
+		t.Fatalf("Short Unique Identifier %x, want %x", got, want)
+	}
+	for name, want := range map[string]bool{
+		kmip.AttrSensitive: false, kmip.AttrAlwaysSensitive: false,
+		kmip.AttrExtractable: true, kmip.AttrNeverExtractable: false,
+	} {
+		if got, ok := attrs.Get(name).(bool); !ok || got != want {
+			t.Fatalf("%s = %v (set %v), want %v", name, got, ok, want)
+		}
+	}
+	// KMIP 1.x has no Short Unique Identifier.
+	if h.attrs(kmip.V1_4, alice, id).Has(kmip.AttrShortUniqueIdentifier) {
+		t.Fatal("1.4 GetAttributes returned Short Unique Identifier")
+	}
+}
+
+func TestSensitiveKeysStayInside(t *testing.T) {
+	h := newHarness(t)
+	id := h.createAES(kmip.V2_1, alice, 128, kmip.Attribute{Name: kmip.AttrSensitive, Value: true})
+	if got := h.attrs(kmip.V2_1, alice, id).Get(kmip.AttrAlwaysSensitive); got != true {
+		t.Fatalf("Always Sensitive %v, want true", got)
+	}
+	_, err := h.do(kmip.V2_1, alice, &kmip.GetRequest{UniqueIdentifier: id})
+	wantReason(t, err, kmip.ReasonSensitive)
+
+	// Once no longer Sensitive, the key was not always so.
+	h.must(kmip.V2_1, alice, &kmip.ModifyAttributeRequest{UniqueIdentifier: id, Attribute: kmip.Attribute{Name: kmip.AttrSensitive, Value: false}})
+	if got := h.attrs(kmip.V2_1, alice, id).Get(kmip.AttrAlwaysSensitive); got != false {
+		t.Fatalf("Always Sensitive %v after clearing Sensitive, want false", got)
+	}
+	h.must(kmip.V2_1, alice, &kmip.GetRequest{UniqueIdentifier: id})
+
+	id = h.createAES(kmip.V1_4, alice, 128, kmip.Attribute{Name: kmip.AttrExtractable, Value: false})
+	if got := h.attrs(kmip.V1_4, alice, id).Get(kmip.AttrNeverExtractable); got != true {
+		t.Fatalf("Never Extractable %v, want true", got)
+	}
+	_, err = h.do(kmip.V1_4, alice, &kmip.GetRequest{UniqueIdentifier: id})
+	wantReason(t, err, kmip.ReasonNotExtractable)
+}
+
+func TestCreateTripleDES(t *testing.T) {
+	h := newHarness(t)
+	for _, length := range []int32{112, 168, 192} {
+		for _, v := range []kmip.Version{kmip.V1_4, kmip.V2_1} {
+			resp := h.must(v, alice, &kmip.CreateRequest{ObjectType: kmip14.ObjectTypeSymmetricKey, Attributes: kmip.Attributes{
+				{Name: kmip.AttrCryptographicAlgorithm, Value: kmip14.CryptographicAlgorithmDES3},
+				{Name: kmip.AttrCryptographicLength, Value: length},
+			}}).(*kmip.CreateResponse)
+			kb := h.must(v, alice, &kmip.GetRequest{UniqueIdentifier: resp.UniqueIdentifier}).(*kmip.GetResponse).Object.KeyBlock
+			if len(kb.Material) != 24 || kb.Length != length || kb.Algorithm != kmip14.CryptographicAlgorithmDES3 {
+				t.Fatalf("%v %d: %d bytes, length %d, algorithm %v", v, length, len(kb.Material), kb.Length, kb.Algorithm)
+			}
+			for i, b := range kb.Material {
+				if bits.OnesCount8(b)%2 != 1 {
+					t.Fatalf("byte %d (%08b) has even parity", i, b)
+				}
+			}
+			if got := h.attrs(v, alice, resp.UniqueIdentifier, kmip.AttrCryptographicLength).Get(kmip.AttrCryptographicLength); got != length {
+				t.Fatalf("Cryptographic Length attribute %v, want %d", got, length)
+			}
+		}
+	}
+}
+
+func TestSetDESParity(t *testing.T) {
+	key := []byte{0x00, 0x01, 0xfe, 0xff, 0x80, 0x81}
+	setDESParity(key)
+	want := []byte{0x01, 0x01, 0xfe, 0xfe, 0x80, 0x80}
+	if !bytes.Equal(key, want) {
+		t.Fatalf("got %x, want %x", key, want)
+	}
+}
