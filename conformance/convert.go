@@ -28,8 +28,22 @@ type Value struct {
 }
 
 // Equal reports whether v and w are the same typed value.
+// Big Integers compare as numbers: a value padded with more sign bytes
+// than it needs (the vectors pad some DSA parameters) is the same number.
 func (v Value) Equal(w Value) bool {
+	if v.Type == ttlv.TypeBigInteger && w.Type == ttlv.TypeBigInteger {
+		return twosComplement(v.Bytes).Cmp(twosComplement(w.Bytes)) == 0
+	}
 	return v.Type == w.Type && v.Int == w.Int && bytes.Equal(v.Bytes, w.Bytes) && v.Text == w.Text
+}
+
+// twosComplement reads a big-endian two's-complement Big Integer encoding.
+func twosComplement(b []byte) *big.Int {
+	n := new(big.Int).SetBytes(b)
+	if len(b) > 0 && b[0]&0x80 != 0 {
+		n.Sub(n, new(big.Int).Lsh(big.NewInt(1), uint(8*len(b))))
+	}
+	return n
 }
 
 // Format renders v for messages, naming enumerations and masks through the

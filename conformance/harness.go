@@ -4,10 +4,7 @@ import (
 	"bufio"
 	"context"
 	"crypto/tls"
-	"encoding/binary"
 	"fmt"
-	"io"
-	"net"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -47,7 +44,7 @@ func (r Result) String() string {
 const maxResponseSize = 16 << 20
 
 // Runner replays OASIS test-case files against a live server over binary
-// TTLV on mutual TLS. Each file gets its own connection and its own
+// TTLV on mutual TLS, or over HTTPS in the encoding a MSGENC file names. Each file gets its own connection and its own
 // placeholder bindings; after a file the runner revokes and destroys the
 // objects whose UIDs it bound, ignoring errors, so that leftovers do not
 // disturb the Locate of later files. That clean-up is best effort (it
@@ -59,6 +56,11 @@ const maxResponseSize = 16 << 20
 type Runner struct {
 	Addr string      // server HOST:PORT
 	TLS  *tls.Config // client configuration, with the client certificate
+
+	// HTTPSAddr is the HOST:PORT of the server's KMIP HTTPS listener,
+	// for the message-encoding files (MSGENC-HTTPS, -JSON, -XML), which
+	// travel over HTTPS; see transportFor. Empty, those files fail.
+	HTTPSAddr string
 
 	// RelaxedReasons accepts any ResultReason when the expected status is
 	// a failure. Off, reasons compare exactly, as the profiles require.
@@ -106,17 +108,16 @@ func (r *Runner) skipReason(path string) (string, bool) {
 }
 
 func (r *Runner) run(ctx context.Context, tc *TestCase) error {
-	conn, err := r.dial(ctx)
+	tr, err := r.open(ctx, tc.Path)
 	if err != nil {
 		return err
 	}
-	defer conn.Close()
-	rd := bufio.NewReader(conn)
+	defer tr.Close()
 	b := NewBindings()
 	cmp := newComparer(tc, b, r.RelaxedReasons)
 	defer func() {
 		if !keepObjects(tc.Path) {
-			r.cleanUp(conn, rd, tc, b)
+			r.cleanUp(ctx, tr, tc, b)
 		}
 	}()
 	for i, p := range tc.Pairs {
@@ -124,7 +125,7 @@ func (r *Runner) run(ctx context.Context, tc *TestCase) error {
 		if err != nil {
 			return fmt.Errorf("step=%d: %w", i, err)
 		}
-		resp, err := r.roundTrip(conn, rd, req)
+		resp, err := r.roundTrip(ctx, tr, req)
 		if err != nil {
 			return fmt.Errorf("step=%d: %w", i, err)
 		}
@@ -139,39 +140,15 @@ func (r *Runner) run(ctx context.Context, tc *TestCase) error {
 	return nil
 }
 
-func (r *Runner) dial(ctx context.Context) (*tls.Conn, error) {
-	d := &tls.Dialer{NetDialer: &net.Dialer{Timeout: 10 * time.Second}, Config: r.TLS}
-	c, err := d.DialContext(ctx, "tcp", r.Addr)
-	if err != nil {
-		return nil, err
-	}
-	return c.(*tls.Conn), nil
-}
-
-// roundTrip sends one request message and reads one response message.
-func (r *Runner) roundTrip(conn net.Conn, rd *bufio.Reader, req []byte) ([]byte, error) {
+// roundTrip sends one TTLV request message over tr within the step timeout.
+func (r *Runner) roundTrip(ctx context.Context, tr transport, req []byte) ([]byte, error) {
 	timeout := r.StepTimeout
 	if timeout == 0 {
 		timeout = 30 * time.Second
 	}
-	conn.SetDeadline(time.Now().Add(timeout))
-	if _, err := conn.Write(req); err != nil {
-		return nil, err
-	}
-	hdr := make([]byte, 8)
-	if _, err := io.ReadFull(rd, hdr); err != nil {
-		return nil, fmt.Errorf("read response: %w", err)
-	}
-	n := binary.BigEndian.Uint32(hdr[4:])
-	if n > maxResponseSize {
-		return nil, fmt.Errorf("response of %d bytes", n)
-	}
-	msg := make([]byte, 8+int(n))
-	copy(msg, hdr)
-	if _, err := io.ReadFull(rd, msg[8:]); err != nil {
-		return nil, fmt.Errorf("read response: %w", err)
-	}
-	return msg, nil
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	return tr.RoundTrip(ctx, req)
 }
 
 // dependents are the files whose objects a later file uses (TL-M-3
@@ -182,7 +159,7 @@ func keepObjects(path string) bool { return dependents.MatchString(testName(path
 
 // cleanUp revokes and destroys every object whose UID the file bound,
 // ignoring errors, speaking the file's protocol version.
-func (r *Runner) cleanUp(conn net.Conn, rd *bufio.Reader, tc *TestCase, b *Bindings) {
+func (r *Runner) cleanUp(ctx context.Context, tr transport, tc *TestCase, b *Bindings) {
 	version := tc.Pairs[0].Request.Child("RequestHeader").Child("ProtocolVersion")
 	for _, name := range b.Names() {
 		if !strings.HasPrefix(name, "$UNIQUE_IDENTIFIER") {
@@ -197,7 +174,7 @@ func (r *Runner) cleanUp(conn net.Conn, rd *bufio.Reader, tc *TestCase, b *Bindi
 			if err != nil {
 				return
 			}
-			if _, err := r.roundTrip(conn, rd, req); err != nil {
+			if _, err := r.roundTrip(ctx, tr, req); err != nil {
 				return
 			}
 		}

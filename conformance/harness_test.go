@@ -311,3 +311,23 @@ func TestCorruptedVectorFails(t *testing.T) {
 		}
 	}
 }
+
+func TestBigIntegerEqualIgnoresPadding(t *testing.T) {
+	parse := func(hex string) Value {
+		b, err := parseBigInteger(hex)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return Value{Type: ttlv.TypeBigInteger, Bytes: b}
+	}
+	if !parse("7ca682ce8e12caba").Equal(parse("00000000000000007ca682ce8e12caba")) {
+		t.Error("an over-padded Big Integer differs from the same number")
+	}
+	if parse("7ca682ce8e12caba").Equal(parse("7ca682ce8e12cabb")) {
+		t.Error("different Big Integers compare equal")
+	}
+	// The sign bit counts: fc... on 8 bytes is negative, 00..fc... positive.
+	if parse("fca682ce8e12caba").Equal(parse("0000000000000000fca682ce8e12caba")) {
+		t.Error("a negative Big Integer equals a positive one")
+	}
+}

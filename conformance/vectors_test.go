@@ -2,8 +2,10 @@ package conformance
 
 import (
 	"context"
+	"crypto/tls"
 	"flag"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path"
@@ -12,6 +14,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 var (
@@ -128,14 +131,15 @@ func TestVectors(t *testing.T) {
 		for _, group := range groupDependent(files) {
 			t.Run(group[0], func(t *testing.T) {
 				t.Parallel()
-				var d *daemon
+				var d vectorDaemon
 				for _, f := range group {
 					r := &Runner{Skips: skips}
-					if _, skipped := r.skipReason(f); !skipped && d == nil {
-						d = startDaemon(t, t.TempDir())
+					_, https := transportFor(f)
+					if _, skipped := r.skipReason(f); !skipped && d.daemon == nil {
+						d = startVectorDaemon(t, https)
 					}
-					if d != nil {
-						r.Addr, r.TLS = d.addr, d.tlsConfig(t)
+					if d.daemon != nil {
+						r.Addr, r.HTTPSAddr, r.TLS = d.addr, d.httpsAddr, d.tlsConfig(t)
 					}
 					res := r.RunFile(context.Background(), filepath.Join(dir, f))
 					res.Path = f
@@ -151,6 +155,37 @@ func TestVectors(t *testing.T) {
 	})
 	if *vectorsAll {
 		writeReport(t, *vectorsReport, results)
+	}
+}
+
+// vectorDaemon is a kmipd for vector files, with its HTTPS listener's
+// address when it has one.
+type vectorDaemon struct {
+	*daemon
+	httpsAddr string
+}
+
+// startVectorDaemon starts a fresh kmipd; with https it also listens for
+// KMIP over HTTPS (the MSGENC files), and is returned once that listener
+// completes a TLS handshake.
+func startVectorDaemon(t *testing.T, https bool) vectorDaemon {
+	if !https {
+		return vectorDaemon{daemon: startDaemon(t, t.TempDir())}
+	}
+	addr := freeLoopbackAddr(t)
+	d := vectorDaemon{daemon: startDaemon(t, t.TempDir(), "KMIPD_HTTPS_LISTEN="+addr), httpsAddr: addr}
+	cfg := d.tlsConfig(t)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		c, err := tls.DialWithDialer(&net.Dialer{Timeout: time.Second}, "tcp", addr, cfg)
+		if err == nil {
+			c.Close()
+			return d
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("kmipd HTTPS listener %s: %v", addr, err)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }
 

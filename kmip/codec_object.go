@@ -138,7 +138,7 @@ func decodeKeyBlock(v Version, f ttlv.TTLV) (KeyBlock, *Error) {
 	if kb.FormatType == 0 {
 		return KeyBlock{}, errMissing(v, "Key Format Type")
 	}
-	if kb.Material == nil {
+	if kb.Material == nil && kb.Transparent == nil {
 		return KeyBlock{}, errMissing(v, "Key Value")
 	}
 	return kb, nil
@@ -159,11 +159,9 @@ func decodeKeyValue(v Version, f ttlv.TTLV, kb *KeyBlock) *Error {
 	for c := range children(f) {
 		switch c.Tag() {
 		case kmip14.TagKeyMaterial:
-			m, err := decodeKeyMaterial(c)
-			if err != nil {
+			if err := decodeKeyMaterial(c, kb); err != nil {
 				return err
 			}
-			kb.Material = m
 		case kmip14.TagAttribute:
 			if v.Is2x() {
 				continue
@@ -178,22 +176,26 @@ func decodeKeyValue(v Version, f ttlv.TTLV, kb *KeyBlock) *Error {
 	return nil
 }
 
-// decodeKeyMaterial returns the bytes of a Key Material: the Byte String
-// itself or the Key of a Transparent Symmetric Key. Other transparent
-// formats are not supported.
-func decodeKeyMaterial(f ttlv.TTLV) ([]byte, *Error) {
+// decodeKeyMaterial decodes a Key Material into kb: a Byte String into
+// Material, the Key of a Transparent Symmetric Key structure into Material,
+// any other transparent structure into Transparent.
+func decodeKeyMaterial(f ttlv.TTLV, kb *KeyBlock) *Error {
+	var err *Error
 	if f.Type() == ttlv.TypeByteString {
-		return readBytes(f)
+		kb.Material, err = readBytes(f)
+		return err
 	}
 	if err := readStructure(f); err != nil {
-		return nil, err
+		return err
 	}
 	for c := range children(f) {
 		if c.Tag() == kmip14.TagKey {
-			return readBytes(c)
+			kb.Material, err = readBytes(c)
+			return err
 		}
 	}
-	return nil, Errorf(ReasonKeyFormatTypeNotSupported, "only the Transparent Symmetric Key structure is supported")
+	kb.Transparent, err = decodeTransparentKey(f)
+	return err
 }
 
 // encodeObject writes obj in its own structure. Attributes of the key block
@@ -230,7 +232,11 @@ func encodeKeyBlock(e *ttlv.Encoder, v Version, kb *KeyBlock) error {
 			e.EncodeEnumeration(kmip14.TagKeyCompressionType, kb.CompressionType)
 		}
 		err := e.EncodeStructure(kmip14.TagKeyValue, func(e *ttlv.Encoder) error {
-			if kb.FormatType == kmip14.KeyFormatTypeTransparentSymmetricKey {
+			if kb.Transparent != nil {
+				if err := encodeTransparentKey(e, kb.Transparent); err != nil {
+					return err
+				}
+			} else if kb.FormatType == kmip14.KeyFormatTypeTransparentSymmetricKey {
 				_ = e.EncodeStructure(kmip14.TagKeyMaterial, func(e *ttlv.Encoder) error {
 					e.EncodeByteString(kmip14.TagKey, kb.Material)
 					return nil

@@ -1,5 +1,7 @@
 package kmip
 
+import "math/big"
+
 // Object is the content of a managed object as it travels in Register
 // requests and Get responses (the Symmetric Key, Secret Data, Opaque Object,
 // ... structure), independent of the protocol version.
@@ -24,12 +26,16 @@ type Object struct {
 //	Raw, Opaque, PKCS#1, PKCS#8, X.509, ECPrivateKey   the Key Material byte string
 //	Transparent Symmetric Key                          the Key field of the structure
 //
+// The other transparent formats (RSA, DSA, DH, EC public and private keys)
+// leave Material nil and set Transparent instead.
+//
 // Attributes inside the Key Value are accepted in requests (1.x allows them)
 // but never encoded in responses: clients such as Veeam reject them.
 type KeyBlock struct {
 	FormatType      KeyFormatType
 	CompressionType uint32 // Key Compression Type; 0 when absent
 	Material        []byte
+	Transparent     *TransparentKey // transparent asymmetric formats only
 	Attributes      []Attribute // from a request's Key Value only
 
 	Algorithm CryptographicAlgorithm // 0 when absent
@@ -38,4 +44,39 @@ type KeyBlock struct {
 	// Wrapped is true when the request carried Key Wrapping Data; wrapped
 	// key blocks are not supported yet and the codec reports them.
 	Wrapped bool
+}
+
+// TransparentKey is the Key Material structure of the transparent
+// asymmetric key formats, field by field; the Key Format Type of the key
+// block says which fields apply (nil and zero fields are absent):
+//
+//	Transparent RSA Public Key    Modulus, PublicExponent
+//	Transparent RSA Private Key   Modulus, PrivateExponent, PublicExponent, P, Q,
+//	                              PrimeExponentP, PrimeExponentQ, CRTCoefficient
+//	Transparent DSA Public Key    P, Q, G, Y
+//	Transparent DSA Private Key   P, Q, G, X
+//	Transparent DH Public Key     P, Q, G, J, Y
+//	Transparent DH Private Key    P, Q, G, J, X
+//	Transparent EC* Public Key    RecommendedCurve, QString
+//	Transparent EC* Private Key   RecommendedCurve, D
+//
+// The codec neither validates the numbers nor checks that they form a key;
+// the big integers are never shared with the message buffer.
+type TransparentKey struct {
+	Modulus         *big.Int
+	PrivateExponent *big.Int
+	PublicExponent  *big.Int
+	P               *big.Int
+	Q               *big.Int
+	G               *big.Int
+	J               *big.Int
+	PrimeExponentP  *big.Int
+	PrimeExponentQ  *big.Int
+	CRTCoefficient  *big.Int
+	X               *big.Int
+	Y               *big.Int
+
+	RecommendedCurve uint32 // Recommended Curve enumeration; 0 when absent
+	QString          []byte // EC public point
+	D                *big.Int
 }

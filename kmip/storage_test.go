@@ -2,6 +2,7 @@ package kmip
 
 import (
 	"bytes"
+	"math/big"
 	"reflect"
 	"testing"
 	"time"
@@ -120,7 +121,25 @@ func sampleObjects() []Object {
 		{Type: kmip14.ObjectTypeSymmetricKey, KeyBlock: &KeyBlock{FormatType: kmip14.KeyFormatTypeRaw, Material: key, Wrapped: true,
 			Attributes: []Attribute{{Name: AttrCryptographicLength, Value: int32(256)}}}},
 		{Type: kmip14.ObjectTypeCertificate, CertificateType: kmip14.CertificateTypeX_509, CertificateValue: []byte{0x30, 2}},
+		{Type: kmip14.ObjectTypePrivateKey, KeyBlock: &KeyBlock{FormatType: kmip14.KeyFormatTypeTransparentRSAPrivateKey,
+			Transparent: transparentRSAPrivateKey(), Algorithm: kmip14.CryptographicAlgorithmRSA, Length: 1024}},
+		{Type: kmip14.ObjectTypePublicKey, KeyBlock: &KeyBlock{FormatType: kmip14.KeyFormatTypeTransparentDSAPublicKey,
+			Transparent: &TransparentKey{P: big.NewInt(23), Q: big.NewInt(11), G: big.NewInt(4), Y: big.NewInt(8)},
+			Algorithm: kmip14.CryptographicAlgorithmDSA, Length: 512}},
+		{Type: kmip14.ObjectTypePrivateKey, KeyBlock: &KeyBlock{FormatType: kmip14.KeyFormatTypeTransparentECPrivateKey,
+			Transparent: &TransparentKey{RecommendedCurve: uint32(kmip14.RecommendedCurveP_256), D: big.NewInt(7)}}},
+		{Type: kmip14.ObjectTypePublicKey, KeyBlock: &KeyBlock{FormatType: kmip14.KeyFormatTypeTransparentECPublicKey,
+			Transparent: &TransparentKey{RecommendedCurve: uint32(kmip14.RecommendedCurveP_256), QString: []byte{4, 1, 2}}}},
 	}
+}
+
+// transparentRSAPrivateKey is a toy RSA key (p=61, q=53) with every field,
+// the modulus larger than 64 bits so that it spans several words.
+func transparentRSAPrivateKey() *TransparentKey {
+	n, _ := new(big.Int).SetString("00c3a1b2d4e5f60718293a4b5c6d7e8f9102030405060708090a0b0c0d0e0f1011", 16)
+	return &TransparentKey{Modulus: n, PrivateExponent: big.NewInt(2753), PublicExponent: big.NewInt(65537),
+		P: big.NewInt(61), Q: big.NewInt(53), PrimeExponentP: big.NewInt(53), PrimeExponentQ: big.NewInt(49),
+		CRTCoefficient: big.NewInt(38)}
 }
 
 // rawStructure is a structure value the attribute model has no Go type for.

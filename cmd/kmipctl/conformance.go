@@ -19,8 +19,9 @@ var errConformanceFailed = errors.New("conformance: some files failed")
 
 func conformanceCommand(g *globals) *cobra.Command {
 	var (
-		skipList string
-		relaxed  bool
+		skipList    string
+		relaxed     bool
+		httpsServer string
 	)
 	cmd := &cobra.Command{
 		Use:   "conformance PATH...",
@@ -31,14 +32,16 @@ Folders expand to their *.xml files in sorted order (TL-M-1, 2, 3 and
 SASED-M-1, 2, 3 run in sequence). Prints one line per file (PASS path,
 FAIL path reason, SKIP path reason) and a summary; exits 1 when any failed.
 Objects a file created are revoked and destroyed afterwards, best effort:
-a fresh server per file is the reliable way to run the corpus.`,
+a fresh server per file is the reliable way to run the corpus.
+The MSGENC-HTTPS, -XML and -JSON files travel over HTTPS (POST /kmip) to
+--https-server in TTLV, XML and JSON; without it they fail.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			cfg, err := g.tlsConfig()
 			if err != nil {
 				return err
 			}
-			r := &conformance.Runner{Addr: g.server, TLS: cfg, RelaxedReasons: relaxed, StepTimeout: g.timeout}
+			r := &conformance.Runner{Addr: g.server, HTTPSAddr: httpsServer, TLS: cfg, RelaxedReasons: relaxed, StepTimeout: g.timeout}
 			if skipList != "" {
 				if r.Skips, err = conformance.LoadList(skipList); err != nil {
 					return err
@@ -70,6 +73,7 @@ a fresh server per file is the reliable way to run the corpus.`,
 		},
 	}
 	cmd.Flags().StringVar(&skipList, "skip-list", "", "file listing vector paths to skip, each with its reason (such as conformance/skip.txt)")
+	cmd.Flags().StringVar(&httpsServer, "https-server", "", "HOST:PORT of the server's KMIP HTTPS listener, for the MSGENC files")
 	cmd.Flags().BoolVar(&relaxed, "relaxed-reasons", false, "accept any Result Reason where a failure is expected")
 	return cmd
 }
