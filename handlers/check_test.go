@@ -67,3 +67,20 @@ func TestLogAndInterop(t *testing.T) {
 	_, err := h.do(kmip.V2_1, alice, &kmip.InteropRequest{Function: 9})
 	wantReason(t, err, kmip.ReasonInvalidField)
 }
+
+func TestLeasePolicy(t *testing.T) {
+	h := newHarnessWith(t, func(c *Config) { c.LeaseTime = time.Hour })
+	id := h.createAES(kmip.V1_4, alice, 128)
+	if got := h.attrs(kmip.V1_4, alice, id, kmip.AttrLeaseTime).Get(kmip.AttrLeaseTime); got != time.Hour {
+		t.Fatalf("Lease Time %v, want 1h", got)
+	}
+	h.must(kmip.V1_4, alice, &kmip.CheckRequest{UniqueIdentifier: id, LeaseTime: time.Hour})
+	_, err := h.do(kmip.V1_4, alice, &kmip.CheckRequest{UniqueIdentifier: id, LeaseTime: 2 * time.Hour})
+	wantReason(t, err, kmip.ReasonPermissionDenied)
+
+	// Without a lease policy there is no Lease Time.
+	h = newHarness(t)
+	if h.attrs(kmip.V2_1, alice, h.createAES(kmip.V2_1, alice, 128)).Has(kmip.AttrLeaseTime) {
+		t.Fatal("Lease Time set without a lease policy")
+	}
+}

@@ -34,6 +34,9 @@ func (s *Service) create(ctx context.Context, req *kmip.Request, p *kmip.CreateR
 		return nil, err
 	}
 	setSingle(&m.attrs, kmip.AttrKeyFormatType, kmip14.KeyFormatTypeRaw)
+	if s.rng.RNGAlgorithm != 0 {
+		setSingle(&m.attrs, kmip.AttrRandomNumberGenerator, s.rng)
+	}
 	if err := s.insert(ctx, req, m); err != nil {
 		return nil, err
 	}
@@ -130,8 +133,8 @@ func (s *Service) seal(id string, obj *kmip.Object) ([]byte, error) {
 // newManaged returns a new object of req's peer with the client's attributes
 // (already validated) and the ones the server sets: Unique Identifier,
 // Object Type, State, Initial Date, Last Change Date, Original Creation Date,
-// Fresh, Short Unique Identifier, and the protection attributes
-// (setProtectionDefaults). All are kept whatever the request's version; the codec leaves
+// Fresh, Short Unique Identifier, Lease Time (under a lease policy) and the
+// protection attributes (setProtectionDefaults). All are kept whatever the request's version; the codec leaves
 // out what a version lacks. State is Pre-Active, or what the client's
 // Activation and Deactivation Dates make it.
 func (s *Service) newManaged(req *kmip.Request, t kmip.ObjectType, clientAttrs kmip.Attributes) *managed {
@@ -158,6 +161,9 @@ func (s *Service) newManaged(req *kmip.Request, t kmip.ObjectType, clientAttrs k
 		m.attrs = append(m.attrs, kmip.Attribute{Name: kmip.AttrFresh, Value: true})
 	}
 	m.attrs = append(m.attrs, kmip.Attribute{Name: kmip.AttrShortUniqueIdentifier, Value: shortUniqueIdentifier(m.id)})
+	if s.lease > 0 {
+		m.attrs = append(m.attrs, kmip.Attribute{Name: kmip.AttrLeaseTime, Value: s.lease})
+	}
 	setProtectionDefaults(&m.attrs)
 	applyDue(&m.attrs, now)
 	return m

@@ -113,3 +113,24 @@ func TestSetDESParity(t *testing.T) {
 		t.Fatalf("got %x, want %x", key, want)
 	}
 }
+
+func TestRandomNumberGenerator(t *testing.T) {
+	rng := kmip.RNGParameters{
+		RNGAlgorithm:           uint32(kmip14.RNGAlgorithmDRBG),
+		DRBGAlgorithm:          uint32(kmip14.DRBGAlgorithmCTR),
+		CryptographicAlgorithm: kmip14.CryptographicAlgorithmAES,
+		CryptographicLength:    256,
+	}
+	h := newHarnessWith(t, func(c *Config) { c.RNG = rng })
+	id := h.createAES(kmip.V1_4, alice, 128)
+	if got := h.attrs(kmip.V1_4, alice, id, kmip.AttrRandomNumberGenerator).Get(kmip.AttrRandomNumberGenerator); got != rng {
+		t.Fatalf("Random Number Generator %+v, want %+v", got, rng)
+	}
+	// A registered key was not generated here: no Random Number Generator.
+	resp := h.must(kmip.V2_1, alice, &kmip.RegisterRequest{ObjectType: kmip14.ObjectTypeSymmetricKey, Object: kmip.Object{
+		Type: kmip14.ObjectTypeSymmetricKey, KeyBlock: &kmip.KeyBlock{FormatType: kmip14.KeyFormatTypeRaw, Material: make([]byte, 16), Algorithm: kmip14.CryptographicAlgorithmAES},
+	}}).(*kmip.RegisterResponse)
+	if h.attrs(kmip.V2_1, alice, resp.UniqueIdentifier).Has(kmip.AttrRandomNumberGenerator) {
+		t.Fatal("registered key has a Random Number Generator")
+	}
+}

@@ -31,6 +31,17 @@ type Config struct {
 
 	ServerInfo           kmip.ServerInformation // answered to Query Server Information
 	VendorIdentification string                 // answered to Query Vendor Identification
+
+	// RNG describes the random bit generator Crypto generates keys with; it
+	// becomes the Random Number Generator attribute of every key Create
+	// generates. Zero (RNGAlgorithm 0) means the attribute is not set.
+	RNG kmip.RNGParameters
+
+	// LeaseTime is the server's lease policy: when positive, every new
+	// object gets it as its Lease Time (clients should not use the object
+	// longer without asking again), and Check grants no longer lease. Zero
+	// means no lease policy and no Lease Time attribute.
+	LeaseTime time.Duration
 }
 
 // Service serves KMIP batch items. It implements kmip.Handler and is safe for
@@ -42,6 +53,8 @@ type Service struct {
 	clock  func() time.Time
 	info   kmip.ServerInformation
 	vendor string
+	rng    kmip.RNGParameters
+	lease  time.Duration
 
 	// owners holds the identities seen since start, for Sweep.
 	owners sync.Map // string -> struct{}
@@ -49,10 +62,14 @@ type Service struct {
 
 var _ kmip.Handler = (*Service)(nil)
 
-// New returns a Service. It fails when cfg lacks the Store or the Crypto.
+// New returns a Service. It fails when cfg lacks the Store or the Crypto,
+// or has a negative LeaseTime.
 func New(cfg Config) (*Service, error) {
 	if cfg.Store == nil || cfg.Crypto == nil {
 		return nil, errors.New("handlers: Config needs a Store and a Crypto")
+	}
+	if cfg.LeaseTime < 0 {
+		return nil, errors.New("handlers: negative LeaseTime")
 	}
 	s := &Service{
 		store:  cfg.Store,
@@ -61,6 +78,8 @@ func New(cfg Config) (*Service, error) {
 		clock:  cfg.Now,
 		info:   cfg.ServerInfo,
 		vendor: cfg.VendorIdentification,
+		rng:    cfg.RNG,
+		lease:  cfg.LeaseTime,
 	}
 	if s.log == nil {
 		s.log = zap.NewNop()

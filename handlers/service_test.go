@@ -24,7 +24,10 @@ type harness struct {
 	now   time.Time
 }
 
-func newHarness(t *testing.T) *harness {
+func newHarness(t *testing.T) *harness { return newHarnessWith(t, nil) }
+
+// newHarnessWith is newHarness with the Config changed by configure.
+func newHarnessWith(t *testing.T, configure func(*Config)) *harness {
 	t.Helper()
 	dir := t.TempDir()
 	st, err := store.OpenBadger(filepath.Join(dir, "db"), store.Options{})
@@ -37,7 +40,11 @@ func newHarness(t *testing.T) *harness {
 		t.Fatal(err)
 	}
 	h := &harness{t: t, store: st, now: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
-	h.svc, err = New(Config{Store: st, Crypto: crypto, Now: func() time.Time { return h.now }})
+	cfg := Config{Store: st, Crypto: crypto, Now: func() time.Time { return h.now }}
+	if configure != nil {
+		configure(&cfg)
+	}
+	h.svc, err = New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -54,6 +54,9 @@ type Config struct {
 	SweepInterval time.Duration `yaml:"sweep_interval"`
 	// ShutdownTimeout bounds the drain on SIGTERM.
 	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
+	// LeaseTime is the lease policy: every new object's Lease Time, the
+	// longest lease Check grants; 0 disables the policy.
+	LeaseTime time.Duration `yaml:"lease_time"`
 }
 
 func defaultConfig() Config {
@@ -71,6 +74,7 @@ func defaultConfig() Config {
 	c.Limits.WriteTimeout = 30 * time.Second
 	c.SweepInterval = 5 * time.Second
 	c.ShutdownTimeout = 30 * time.Second
+	c.LeaseTime = time.Hour
 	return c
 }
 
@@ -109,6 +113,7 @@ func settings(c *Config) []setting {
 		{"write-timeout", "deadline to send a response", (*durationValue)(&c.Limits.WriteTimeout)},
 		{"sweep-interval", "how often date-driven state changes are applied", (*durationValue)(&c.SweepInterval)},
 		{"shutdown-timeout", "how long SIGTERM waits for requests in flight", (*durationValue)(&c.ShutdownTimeout)},
+		{"lease-time", "Lease Time of new objects: how long clients may use one without asking again (0: no lease policy)", (*durationValue)(&c.LeaseTime)},
 	}
 }
 

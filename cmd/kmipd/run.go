@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/fips140"
 	"errors"
 	"fmt"
 	"net"
@@ -12,6 +13,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/gemalto/kmip-go/kmip14"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 
@@ -25,6 +27,22 @@ import (
 // version is the server's version, set at build time with
 // -ldflags "-X main.version=...".
 var version = "dev"
+
+// softwareRNG describes the random bit generator of the software crypto
+// provider, Go's crypto/rand: in FIPS 140-3 mode an SP 800-90A CTR_DRBG with
+// AES-256, otherwise the operating system's generator, which KMIP cannot
+// name more precisely than Unspecified.
+func softwareRNG() kmip.RNGParameters {
+	if fips140.Enabled() {
+		return kmip.RNGParameters{
+			RNGAlgorithm:           uint32(kmip14.RNGAlgorithmDRBG),
+			DRBGAlgorithm:          uint32(kmip14.DRBGAlgorithmCTR),
+			CryptographicAlgorithm: kmip14.CryptographicAlgorithmAES,
+			CryptographicLength:    256,
+		}
+	}
+	return kmip.RNGParameters{RNGAlgorithm: uint32(kmip14.RNGAlgorithmUnspecified)}
+}
 
 // run starts the server with cfg and serves until SIGTERM or SIGINT, then
 // drains and returns.
@@ -77,6 +95,8 @@ func run(ctx context.Context, cfg Config) error {
 		Crypto:               crypto,
 		Logger:               log.Named("handlers"),
 		VendorIdentification: "kmipd",
+		RNG:                  softwareRNG(),
+		LeaseTime:            cfg.LeaseTime,
 		ServerInfo: kmip.ServerInformation{
 			ServerName:    "kmipd",
 			ServerVersion: version,
