@@ -1,0 +1,303 @@
+//go:build cgo
+
+package hsm
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/miekg/pkcs11"
+	"go.uber.org/zap"
+)
+
+// Sealed material from the PKCS#11 provider has the software provider's
+// shape under another version byte, so that blobs of the two providers are
+// never mistaken for each other:
+//
+//	format version 2 (1 byte) | KEK key id (4 bytes, big endian) | IV (12 bytes) | ciphertext | GCM tag (16 bytes)
+//
+// CKM_AES_GCM runs inside the token under the KEK, with an IV drawn from the
+// token's generator and the version byte, key id and object's Unique
+// Identifier as associated data. The key id is the first four bytes of
+// SHA-256 of the KEK's CKA_ID.
+const pkcs11SealVersion = 2
+
+// pkcs11Supported reports whether this build has the PKCS#11 provider.
+const pkcs11Supported = true
+
+// PKCS11 is a Crypto provider on a PKCS#11 module: sealing is AES-256-GCM
+// inside the token under a non-extractable key-encryption key (KEK), and
+// random bits come from the token's generator (C_GenerateRandom).
+//
+// It keeps a pool of sessions, each used by one goroutine at a time, and is
+// safe for concurrent use. A call waits for a free session for at most
+// PKCS11Config.SessionWait.
+type PKCS11 struct {
+	mod      *module
+	kek      pkcs11.ObjectHandle
+	kekID    uint32
+	header   [sealHeaderSize]byte
+	sessions *pool[pkcs11.SessionHandle]
+	wait     time.Duration
+
+	closeOnce sync.Once
+	closeErr  error
+}
+
+var _ Crypto = (*PKCS11)(nil)
+
+// NewPKCS11 opens the token cfg.TokenLabel in the module cfg.Module, logs in
+// with the PIN read from cfg.PinFile, opens the session pool and finds the
+// KEK by CKA_ID, generating it in the token when absent. log receives one
+// line describing the provider (never the PIN); it may be nil.
+//
+// The module is initialised once per process and shared by every provider
+// opened on it; the last Close finalises it.
+func NewPKCS11(cfg PKCS11Config, log *zap.Logger) (*PKCS11, error) {
+	if log == nil {
+		log = zap.NewNop()
+	}
+	if cfg.Sessions == 0 {
+		cfg.Sessions = DefaultSessions
+	}
+	if cfg.Sessions < 1 {
+		return nil, fmt.Errorf("hsm: pkcs11: %d sessions: want at least 1", cfg.Sessions)
+	}
+	if cfg.SessionWait == 0 {
+		cfg.SessionWait = DefaultSessionWait
+	}
+	if cfg.KEKID == "" {
+		cfg.KEKID = DefaultKEKID
+	}
+	if cfg.KEKLabel == "" {
+		cfg.KEKLabel = DefaultKEKLabel
+	}
+	pin, err := readPINFile(cfg.PinFile)
+	if err != nil {
+		return nil, err
+	}
+
+	mod, err := acquireModule(cfg.Module)
+	if err != nil {
+		return nil, err
+	}
+	slot, err := mod.findToken(cfg.TokenLabel)
+	if err != nil {
+		mod.release()
+		return nil, err
+	}
+	sessions, err := mod.openSessions(slot, cfg.Sessions, pin)
+	if err != nil {
+		mod.release()
+		return nil, fmt.Errorf("%w (token %q)", err, cfg.TokenLabel)
+	}
+	kek, created, err := mod.findOrCreateKEK(sessions[0], cfg.KEKID, cfg.KEKLabel)
+	if err != nil {
+		for _, s := range sessions {
+			mod.ctx.CloseSession(s)
+		}
+		mod.release()
+		return nil, err
+	}
+
+	sum := sha256.Sum256([]byte(cfg.KEKID))
+	p := &PKCS11{
+		mod:      mod,
+		kek:      kek,
+		kekID:    binary.BigEndian.Uint32(sum[:4]),
+		sessions: newPool(sessions),
+		wait:     cfg.SessionWait,
+	}
+	p.header[0] = pkcs11SealVersion
+	binary.BigEndian.PutUint32(p.header[1:], p.kekID)
+	log.Info("hsm: pkcs11 provider",
+		zap.String("module", mod.path),
+		zap.String("token", cfg.TokenLabel),
+		zap.Uint("slot", slot),
+		zap.Int("sessions", cfg.Sessions),
+		zap.String("kek_cka_id", cfg.KEKID),
+		zap.Uint32("kek_key_id", p.kekID),
+		zap.Bool("kek_created", created))
+	return p, nil
+}
+
+// openPKCS11 is Open's PKCS#11 branch.
+func openPKCS11(cfg PKCS11Config, log *zap.Logger) (Crypto, error) {
+	p, err := NewPKCS11(cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// KeyID returns the id of the KEK, written into every sealed blob.
+func (p *PKCS11) KeyID() uint32 { return p.kekID }
+
+// GenerateKey draws a bits-bit key from the token's generator and returns it
+// sealed for object id. bits must be a positive multiple of 8 up to
+// MaxKeyBits. The plaintext key is zeroed before return.
+func (p *PKCS11) GenerateKey(id string, bits int) ([]byte, error) {
+	if bits <= 0 || bits%8 != 0 || bits > MaxKeyBits {
+		return nil, fmt.Errorf("hsm: key length %d bits: want a positive multiple of 8 up to %d", bits, MaxKeyBits)
+	}
+	var sealed []byte
+	err := p.withSession(func(s pkcs11.SessionHandle) error {
+		key, err := p.mod.ctx.GenerateRandom(s, bits/8)
+		if err != nil {
+			return fmt.Errorf("hsm: pkcs11: random: %w", err)
+		}
+		defer clear(key)
+		sealed, err = p.seal(s, id, key)
+		return err
+	})
+	return sealed, err
+}
+
+// Seal seals plaintext, at most MaxPlaintext bytes, for object id.
+func (p *PKCS11) Seal(id string, plaintext []byte) ([]byte, error) {
+	if len(plaintext) > MaxPlaintext {
+		return nil, fmt.Errorf("hsm: plaintext of %d bytes exceeds %d", len(plaintext), MaxPlaintext)
+	}
+	var sealed []byte
+	err := p.withSession(func(s pkcs11.SessionHandle) (err error) {
+		sealed, err = p.seal(s, id, plaintext)
+		return err
+	})
+	return sealed, err
+}
+
+// seal encrypts plaintext on session s.
+func (p *PKCS11) seal(s pkcs11.SessionHandle, id string, plaintext []byte) ([]byte, error) {
+	iv, err := p.mod.ctx.GenerateRandom(s, gcmNonceSize)
+	if err != nil {
+		return nil, fmt.Errorf("hsm: pkcs11: random: %w", err)
+	}
+	params := pkcs11.NewGCMParams(iv, p.associatedData(id), gcmTagSize*8)
+	defer params.Free()
+	if err := p.mod.ctx.EncryptInit(s, []*pkcs11.Mechanism{pkcs11.NewMechanism(pkcs11.CKM_AES_GCM, params)}, p.kek); err != nil {
+		return nil, fmt.Errorf("hsm: pkcs11: seal: %w", err)
+	}
+	ciphertext, err := p.mod.ctx.Encrypt(s, plaintext)
+	if err != nil {
+		return nil, fmt.Errorf("hsm: pkcs11: seal: %w", err)
+	}
+	// Some modules replace the IV given with their own; record the one used.
+	used := params.IV()
+	if len(used) != gcmNonceSize || len(ciphertext) != len(plaintext)+gcmTagSize {
+		return nil, fmt.Errorf("hsm: pkcs11: seal: module returned a %d-byte IV and %d bytes for %d bytes of plaintext", len(used), len(ciphertext), len(plaintext))
+	}
+	out := make([]byte, 0, sealOverhead+len(plaintext))
+	out = append(out, p.header[:]...)
+	out = append(out, used...)
+	return append(out, ciphertext...), nil
+}
+
+// Unseal returns the plaintext of material sealed for object id under this
+// provider's KEK, or ErrUnseal if it is malformed, altered, sealed for
+// another object, under another KEK or by another provider.
+func (p *PKCS11) Unseal(id string, sealed []byte) ([]byte, error) {
+	if len(sealed) < sealOverhead || len(sealed) > sealOverhead+MaxPlaintext ||
+		[sealHeaderSize]byte(sealed[:sealHeaderSize]) != p.header {
+		if err := p.checkOpen(); err != nil {
+			return nil, err
+		}
+		return nil, ErrUnseal
+	}
+	iv := sealed[sealHeaderSize : sealHeaderSize+gcmNonceSize]
+	ciphertext := sealed[sealHeaderSize+gcmNonceSize:]
+	var plaintext []byte
+	err := p.withSession(func(s pkcs11.SessionHandle) error {
+		params := pkcs11.NewGCMParams(iv, p.associatedData(id), gcmTagSize*8)
+		defer params.Free()
+		if err := p.mod.ctx.DecryptInit(s, []*pkcs11.Mechanism{pkcs11.NewMechanism(pkcs11.CKM_AES_GCM, params)}, p.kek); err != nil {
+			return fmt.Errorf("hsm: pkcs11: unseal: %w", err)
+		}
+		out, err := p.mod.ctx.Decrypt(s, ciphertext)
+		switch {
+		case isCKR(err, pkcs11.CKR_GENERAL_ERROR), // SoftHSM2's answer to a tag mismatch
+			isCKR(err, pkcs11.CKR_ENCRYPTED_DATA_INVALID),
+			isCKR(err, pkcs11.CKR_ENCRYPTED_DATA_LEN_RANGE):
+			return ErrUnseal
+		case err != nil:
+			return fmt.Errorf("hsm: pkcs11: unseal: %w", err)
+		case len(out) != len(ciphertext)-gcmTagSize:
+			clear(out)
+			return ErrUnseal
+		}
+		plaintext = out
+		return nil
+	})
+	return plaintext, err
+}
+
+// associatedData returns header | id.
+func (p *PKCS11) associatedData(id string) []byte {
+	ad := make([]byte, 0, sealHeaderSize+len(id))
+	ad = append(ad, p.header[:]...)
+	return append(ad, id...)
+}
+
+// Random returns n bytes, 1 <= n <= MaxRandom, from the token's generator.
+func (p *PKCS11) Random(n int) ([]byte, error) {
+	if n <= 0 || n > MaxRandom {
+		return nil, fmt.Errorf("hsm: random length %d: want 1 to %d bytes", n, MaxRandom)
+	}
+	var b []byte
+	err := p.withSession(func(s pkcs11.SessionHandle) error {
+		var err error
+		b, err = p.mod.ctx.GenerateRandom(s, n)
+		if err != nil {
+			return fmt.Errorf("hsm: pkcs11: random: %w", err)
+		}
+		if len(b) != n {
+			return fmt.Errorf("hsm: pkcs11: random: module returned %d bytes, want %d", len(b), n)
+		}
+		return nil
+	})
+	return b, err
+}
+
+// Close waits for calls in progress, closes the sessions and releases the
+// module, finalising it if no other provider uses it. Other methods return
+// ErrClosed afterwards. Close is idempotent.
+func (p *PKCS11) Close() error {
+	p.closeOnce.Do(func() {
+		var errs []error
+		for _, s := range p.sessions.drain() {
+			if err := p.mod.ctx.CloseSession(s); err != nil {
+				errs = append(errs, fmt.Errorf("hsm: pkcs11: close session: %w", err))
+			}
+		}
+		errs = append(errs, p.mod.release())
+		p.closeErr = errors.Join(errs...)
+	})
+	return p.closeErr
+}
+
+// withSession runs f on a session of the pool, which f has to itself.
+func (p *PKCS11) withSession(f func(pkcs11.SessionHandle) error) error {
+	ctx, cancel := context.WithTimeout(context.Background(), p.wait)
+	defer cancel()
+	s, err := p.sessions.get(ctx)
+	if errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Errorf("hsm: pkcs11: no free session within %v", p.wait)
+	}
+	if err != nil {
+		return err
+	}
+	defer p.sessions.put(s)
+	return f(s)
+}
+
+// checkOpen returns ErrClosed after Close.
+func (p *PKCS11) checkOpen() error {
+	if p.sessions.drained() {
+		return ErrClosed
+	}
+	return nil
+}
