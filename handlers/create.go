@@ -24,7 +24,10 @@ func (s *Service) create(ctx context.Context, req *kmip.Request, p *kmip.CreateR
 	if err != nil {
 		return nil, err
 	}
-	m := s.newManaged(req, p.ObjectType, p.Attributes)
+	m, err := s.newManaged(req, p.ObjectType, p.Attributes)
+	if err != nil {
+		return nil, err
+	}
 	key, err := s.generate(m.id, alg, bits)
 	if err != nil {
 		return nil, err
@@ -137,7 +140,7 @@ func (s *Service) seal(id string, obj *kmip.Object) ([]byte, error) {
 // protection attributes (setProtectionDefaults). All are kept whatever the request's version; the codec leaves
 // out what a version lacks. State is Pre-Active, or what the client's
 // Activation and Deactivation Dates make it.
-func (s *Service) newManaged(req *kmip.Request, t kmip.ObjectType, clientAttrs kmip.Attributes) *managed {
+func (s *Service) newManaged(req *kmip.Request, t kmip.ObjectType, clientAttrs kmip.Attributes) (*managed, error) {
 	now := s.now()
 	m := &managed{id: newID(), owner: owner(req)}
 	m.attrs = kmip.Attributes{
@@ -165,6 +168,9 @@ func (s *Service) newManaged(req *kmip.Request, t kmip.ObjectType, clientAttrs k
 		m.attrs = append(m.attrs, kmip.Attribute{Name: kmip.AttrLeaseTime, Value: s.lease})
 	}
 	setProtectionDefaults(&m.attrs)
+	if err := s.setProtectionStorage(req.Version, &m.attrs); err != nil {
+		return nil, err
+	}
 	applyDue(&m.attrs, now)
-	return m
+	return m, nil
 }

@@ -52,6 +52,16 @@ func (s *Service) get(ctx context.Context, req *kmip.Request, p *kmip.GetRequest
 			kb.Length = int32(n)
 		}
 	}
+	if isTrue(m.attrs, kmip.AttrFresh) {
+		// The object has now been served to a client (conformance case
+		// BL-M-13): it is no longer Fresh.
+		if _, err := s.update(ctx, req, m.id, func(m *managed) error {
+			setSingle(&m.attrs, kmip.AttrFresh, false)
+			return nil
+		}); err != nil {
+			return nil, err
+		}
+	}
 	return &kmip.GetResponse{ObjectType: obj.Type, UniqueIdentifier: m.id, Object: *obj}, nil
 }
 

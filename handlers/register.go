@@ -34,13 +34,20 @@ func (s *Service) register(ctx context.Context, req *kmip.Request, p *kmip.Regis
 		attrs = append(attrs, kb.Attributes...)
 		obj.KeyBlock = &block
 	}
+	attrs, err := withoutDerived(v, &obj, attrs)
+	if err != nil {
+		return nil, err
+	}
 	if err := checkCreationAttrs(v, attrs); err != nil {
 		return nil, err
 	}
 	if err := completeObject(v, &obj, &attrs); err != nil {
 		return nil, err
 	}
-	m := s.newManaged(req, obj.Type, attrs)
+	m, err := s.newManaged(req, obj.Type, attrs)
+	if err != nil {
+		return nil, err
+	}
 	if err := s.setContent(m, &obj); err != nil {
 		return nil, err
 	}
@@ -139,4 +146,20 @@ func lengthMatches(kb *kmip.KeyBlock) bool {
 		return (n == 16 && kb.Length == 112) || (n == 24 && (kb.Length == 168 || kb.Length == 192))
 	}
 	return int(kb.Length) == 8*n
+}
+
+// withoutDerived returns attrs without the server-set attributes whose value
+// the object itself determines, when the client gave them the object's value
+// (conformance case BL-M-10 gives a Certificate's Certificate Type as an
+// attribute too); another value is refused.
+func withoutDerived(v kmip.Version, obj *kmip.Object, attrs kmip.Attributes) (kmip.Attributes, error) {
+	if obj.Type != kmip14.ObjectTypeCertificate || !attrs.Has(kmip.AttrCertificateType) {
+		return attrs, nil
+	}
+	for _, a := range attrs.All(kmip.AttrCertificateType) {
+		if u, ok := enumValue(a.Value); !ok || kmip.CertificateType(u) != obj.CertificateType {
+			return nil, invalidValue(v, kmip.AttrCertificateType)
+		}
+	}
+	return removeAll(append(kmip.Attributes(nil), attrs...), kmip.AttrCertificateType), nil
 }

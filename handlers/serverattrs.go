@@ -20,6 +20,9 @@ import (
 //     Sensitive or not Extractable, so by default Extractable is true and
 //     Sensitive false. Always Sensitive and Never Extractable record whether
 //     that was so since creation (trackSensitivity).
+//   - Protection Storage Mask (2.x): where the module keeps the material
+//     (Config.ProtectionStorageMask).
+//   - Fresh: true until the object's content is first returned by Get.
 
 // digestOf returns the Digest of obj's content and whether it has content
 // to digest.
@@ -92,4 +95,18 @@ func trackSensitivity(attrs *kmip.Attributes) {
 func isTrue(attrs kmip.Attributes, name string) bool {
 	b, _ := attrs.Get(name).(bool)
 	return b
+}
+
+// setProtectionStorage records where the object's material is kept as its
+// Protection Storage Mask, after checking that a mask the client asked for
+// allows that storage.
+func (s *Service) setProtectionStorage(v kmip.Version, attrs *kmip.Attributes) error {
+	if s.psm == 0 {
+		return nil
+	}
+	if asked, ok := intValue(attrs.Get(kmip.AttrProtectionStorageMask)); ok && asked&int64(s.psm) == 0 {
+		return &kmip.Error{Reason: byVersion(v, kmip.ReasonInvalidField, kmip.ReasonProtectionStorageUnavailable), Message: "the server cannot keep the object in the Protection Storage asked for"}
+	}
+	setSingle(attrs, kmip.AttrProtectionStorageMask, s.psm)
+	return nil
 }

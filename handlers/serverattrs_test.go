@@ -134,3 +134,44 @@ func TestRandomNumberGenerator(t *testing.T) {
 		t.Fatal("registered key has a Random Number Generator")
 	}
 }
+
+func TestFreshUntilServed(t *testing.T) {
+	h := newHarness(t)
+	id := h.createAES(kmip.V2_1, alice, 128)
+	if got := h.attrs(kmip.V2_1, alice, id).Get(kmip.AttrFresh); got != true {
+		t.Fatalf("Fresh %v before Get, want true", got)
+	}
+	h.must(kmip.V2_1, alice, &kmip.GetRequest{UniqueIdentifier: id})
+	if got := h.attrs(kmip.V2_1, alice, id).Get(kmip.AttrFresh); got != false {
+		t.Fatalf("Fresh %v after Get, want false", got)
+	}
+}
+
+func TestProtectionStorageMask(t *testing.T) {
+	software := int32(1) // Protection Storage Mask Software
+	h := newHarnessWith(t, func(c *Config) { c.ProtectionStorageMask = software })
+	id := h.createAES(kmip.V2_1, alice, 128)
+	if got := h.attrs(kmip.V2_1, alice, id).Get(kmip.AttrProtectionStorageMask); got != software {
+		t.Fatalf("Protection Storage Mask %v, want %d", got, software)
+	}
+	// Asking for Hardware only cannot be met.
+	_, err := h.do(kmip.V2_1, alice, &kmip.CreateRequest{ObjectType: kmip14.ObjectTypeSymmetricKey, Attributes: kmip.Attributes{
+		{Name: kmip.AttrCryptographicAlgorithm, Value: kmip14.CryptographicAlgorithmAES},
+		{Name: kmip.AttrCryptographicLength, Value: int32(128)},
+		{Name: kmip.AttrProtectionStorageMask, Value: int32(2)},
+	}})
+	wantReason(t, err, kmip.ReasonProtectionStorageUnavailable)
+}
+
+func TestRegisterCertificateWithItsType(t *testing.T) {
+	h := newHarness(t)
+	cert := kmip.Object{Type: kmip14.ObjectTypeCertificate, CertificateType: kmip14.CertificateTypeX_509, CertificateValue: []byte{0x30, 0x03, 0x02, 0x01, 0x01}}
+	resp := h.must(kmip.V2_1, alice, &kmip.RegisterRequest{ObjectType: cert.Type, Object: cert,
+		Attributes: kmip.Attributes{{Name: kmip.AttrCertificateType, Value: kmip14.CertificateTypeX_509}}}).(*kmip.RegisterResponse)
+	if got := h.attrs(kmip.V2_1, alice, resp.UniqueIdentifier).All(kmip.AttrCertificateType); len(got) != 1 {
+		t.Fatalf("Certificate Type instances %v, want one", got)
+	}
+	_, err := h.do(kmip.V2_1, alice, &kmip.RegisterRequest{ObjectType: cert.Type, Object: cert,
+		Attributes: kmip.Attributes{{Name: kmip.AttrCertificateType, Value: kmip14.CertificateTypePGP}}})
+	wantReason(t, err, kmip.ReasonInvalidAttributeValue)
+}

@@ -42,6 +42,13 @@ type Config struct {
 	// longer without asking again), and Check grants no longer lease. Zero
 	// means no lease policy and no Lease Time attribute.
 	LeaseTime time.Duration
+
+	// ProtectionStorageMask says where Crypto keeps key material (Protection
+	// Storage Mask bits: Software, Hardware, ...); it becomes the Protection
+	// Storage Mask attribute (2.x) of every new object. A client that asks
+	// for a mask without any of these bits is refused with Protection
+	// Storage Unavailable. Zero means the attribute is not set.
+	ProtectionStorageMask int32
 }
 
 // Service serves KMIP batch items. It implements kmip.Handler and is safe for
@@ -55,6 +62,7 @@ type Service struct {
 	vendor string
 	rng    kmip.RNGParameters
 	lease  time.Duration
+	psm    int32
 
 	// owners holds the identities seen since start, for Sweep.
 	owners sync.Map // string -> struct{}
@@ -80,6 +88,7 @@ func New(cfg Config) (*Service, error) {
 		vendor: cfg.VendorIdentification,
 		rng:    cfg.RNG,
 		lease:  cfg.LeaseTime,
+		psm:    cfg.ProtectionStorageMask,
 	}
 	if s.log == nil {
 		s.log = zap.NewNop()

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/gemalto/kmip-go/kmip14"
+	"github.com/gemalto/kmip-go/kmip20"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 
@@ -97,6 +98,8 @@ func run(ctx context.Context, cfg Config) error {
 		VendorIdentification: "kmipd",
 		RNG:                  softwareRNG(),
 		LeaseTime:            cfg.LeaseTime,
+		// The software provider keeps key material sealed in software.
+		ProtectionStorageMask: int32(kmip20.ProtectionStorageMaskSoftware),
 		ServerInfo: kmip.ServerInformation{
 			ServerName:    "kmipd",
 			ServerVersion: version,
