@@ -1,19 +1,43 @@
-// Package conformance checks the assembled server from the outside.
-//
-// It is the home of the harness that replays the OASIS KMIP XML test
-// vectors against a live server (to come), and, today, of end-to-end
+// Package conformance checks the assembled server from the outside: it
+// replays the OASIS KMIP XML test vectors (KMIP Profiles v2.1 and the 1.4
+// test cases) against a live server, and its tests hold end-to-end
 // conversations with the real kmipd binary over real mutual TLS on
-// loopback: the project's Go client and kmipctl CLI, the independent
-// PyKMIP client (Debian's python3-pykmip), restarts on the same data
-// directory, and hostile input.
+// loopback (the project's Go client, the kmipctl CLI, the independent PyKMIP
+// client, restarts on the same data directory, hostile input).
 //
-// The package has no API of its own; everything lives in its tests. The
-// tests build cmd/kmipd and cmd/kmipctl once (TestMain), then start a fresh
-// kmipd per test on a free loopback port with a temporary data directory
-// and its development PKI.
+// # API
+//
+// LoadFile reads one vector file into a TestCase (request/response pairs
+// as Node trees); ExpandPaths expands files and folders to vector files in
+// the order they must run; LoadList reads skip.txt and expected-pass.txt
+// style lists. A Runner replays files against a server: RunFile returns a
+// Result (Pass, Fail with the step and first Mismatch, or Skip with the
+// reason from Runner.Skips). Files travel as binary TTLV over mutual TLS to
+// Runner.Addr, except the message-encoding files, which travel over HTTPS
+// to Runner.HTTPSAddr: MSGENC-HTTPS in TTLV, MSGENC-XML in XML and
+// MSGENC-JSON in JSON (POST /kmip). Placeholders ($UNIQUE_IDENTIFIER_n,
+// $NOW, ...) bind through Bindings as CONFORMANCE.md section 3 describes,
+// and responses compare under the permitted variations of KMIP Profiles
+// v2.1 section 4.1 (compare.go lists each rule with its reason). A Runner
+// is safe for concurrent files only against different servers.
+//
+// kmipctl conformance (--server, --https-server, --skip-list) is the
+// command-line front end.
+//
+// # Tests
+//
+// The tests build cmd/kmipd and cmd/kmipctl once (TestMain), then start a
+// fresh kmipd per test on a free loopback port with a temporary data
+// directory and its development PKI. TestVectors replays expected-pass.txt
+// (the ratchet: files there must keep passing), each file or dependent
+// group (TL-M-1..3, SASED-M-1..3) on a fresh kmipd, with an HTTPS listener
+// for the MSGENC files; with -vectors.all it replays the whole corpus and
+// writes a report:
 //
 //	go test ./conformance/
+//	go test ./conformance -run 'TestVectors$' -vectors.all
 //
-// The PyKMIP tests skip when /usr/bin/python3 cannot import kmip, except
-// under CI=true, where they fail instead.
+// The PyKMIP tests skip when /usr/bin/python3 cannot import kmip, and the
+// vector tests when the corpus is missing, except under CI=true, where they
+// fail instead.
 package conformance

@@ -109,12 +109,13 @@ func decodeAttr1x(v Version, f ttlv.TTLV) (Attribute, *Error) {
 }
 
 // encodeAttr1x writes a as a 1.x Attribute. The caller checks attrEncodable.
-// The index is written for multi-instance attributes and non-zero indexes.
+// The index is written only when non-zero: KMIP 1.x defaults an absent
+// Attribute Index to 0, and the OASIS profile vectors expect it absent.
 func encodeAttr1x(e *ttlv.Encoder, v Version, a *Attribute) error {
 	def := LookupAttr(a.Name)
 	return e.EncodeStructure(kmip14.TagAttribute, func(e *ttlv.Encoder) error {
 		e.EncodeTextString(kmip14.TagAttributeName, a.Name)
-		if a.Index != 0 || (def != nil && def.Multi) {
+		if a.Index != 0 {
 			e.EncodeInteger(kmip14.TagAttributeIndex, int32(a.Index))
 		}
 		return encodeAttrValue(e, kmip14.TagAttributeValue, def, v, a.Value)
@@ -135,15 +136,26 @@ func encodeAttrs1x(e *ttlv.Encoder, v Version, as Attributes) error {
 }
 
 // decodeTemplateAttribute decodes a 1.x Template-Attribute (or Common /
-// Private / Public Template-Attribute). Named templates are not supported.
-func decodeTemplateAttribute(v Version, f ttlv.TTLV, into Attributes) (Attributes, *Error) {
+// Private / Public Template-Attribute). The Names of templates it references
+// are appended to *names; with names nil they are refused as not supported.
+func decodeTemplateAttribute(v Version, f ttlv.TTLV, into Attributes, names *[]Name) (Attributes, *Error) {
 	if err := readStructure(f); err != nil {
 		return nil, err
 	}
 	for c := range children(f) {
 		switch c.Tag() {
 		case kmip14.TagName:
-			return nil, Errorf(ReasonFeatureNotSupported, "templates are not supported")
+			if names == nil {
+				return nil, Errorf(ReasonFeatureNotSupported, "template names are not supported here")
+			}
+			if err := readStructure(c); err != nil {
+				return nil, err
+			}
+			n, err := decodeName(c)
+			if err != nil {
+				return nil, err
+			}
+			*names = append(*names, n)
 		case kmip14.TagAttribute:
 			a, err := decodeAttr1x(v, c)
 			if err != nil {
@@ -155,9 +167,15 @@ func decodeTemplateAttribute(v Version, f ttlv.TTLV, into Attributes) (Attribute
 	return into, nil
 }
 
-// encodeTemplateAttribute writes as in a Template-Attribute.
-func encodeTemplateAttribute(e *ttlv.Encoder, v Version, as Attributes) error {
+// encodeTemplateAttribute writes the template names and as in a
+// Template-Attribute.
+func encodeTemplateAttribute(e *ttlv.Encoder, v Version, names []Name, as Attributes) error {
 	return e.EncodeStructure(kmip14.TagTemplateAttribute, func(e *ttlv.Encoder) error {
+		for _, n := range names {
+			if err := encodeAttrValue(e, kmip14.TagName, nil, v, n); err != nil {
+				return err
+			}
+		}
 		return encodeAttrs1x(e, v, as)
 	})
 }

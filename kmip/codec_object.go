@@ -8,7 +8,8 @@ import (
 )
 
 // Managed object structures: Symmetric Key, Public Key, Private Key and
-// Secret Data (with a Key Block), Opaque Object and Certificate.
+// Secret Data (with a Key Block), Opaque Object, Certificate and the KMIP
+// 1.x Template (a list of Attributes).
 
 // objectTag returns the tag of the structure that carries an object of type t.
 func objectTag(t ObjectType) (ttlv.Tag, bool) {
@@ -25,6 +26,8 @@ func objectTag(t ObjectType) (ttlv.Tag, bool) {
 		return kmip14.TagOpaqueObject, true
 	case kmip14.ObjectTypeCertificate:
 		return kmip14.TagCertificate, true
+	case kmip14.ObjectTypeTemplate:
+		return kmip14.TagTemplate, true
 	}
 	return 0, false
 }
@@ -44,6 +47,8 @@ func objectTypeOfTag(tag ttlv.Tag) (ObjectType, bool) {
 		return kmip14.ObjectTypeOpaqueObject, true
 	case kmip14.TagCertificate:
 		return kmip14.ObjectTypeCertificate, true
+	case kmip14.TagTemplate:
+		return kmip14.ObjectTypeTemplate, true
 	}
 	return 0, false
 }
@@ -56,6 +61,9 @@ func decodeObject(v Version, f ttlv.TTLV) (Object, *Error) {
 	}
 	if err := readStructure(f); err != nil {
 		return Object{}, err
+	}
+	if typ == kmip14.ObjectTypeTemplate {
+		return decodeTemplate(v, f)
 	}
 	obj := Object{Type: typ}
 	var err *Error
@@ -100,6 +108,26 @@ func decodeObject(v Version, f ttlv.TTLV) (Object, *Error) {
 		if typ == kmip14.ObjectTypeSecretData && obj.SecretDataType == 0 {
 			return Object{}, errMissing(v, "Secret Data Type")
 		}
+	}
+	return obj, nil
+}
+
+// decodeTemplate decodes a KMIP 1.x Template: its Attributes. KMIP 2.x has
+// no templates.
+func decodeTemplate(v Version, f ttlv.TTLV) (Object, *Error) {
+	if v.Is2x() {
+		return Object{}, Errorf(ReasonFeatureNotSupported, "templates do not exist in KMIP %s", v)
+	}
+	obj := Object{Type: kmip14.ObjectTypeTemplate}
+	for c := range children(f) {
+		if c.Tag() != kmip14.TagAttribute {
+			continue
+		}
+		a, err := decodeAttr1x(v, c)
+		if err != nil {
+			return Object{}, err
+		}
+		obj.TemplateAttributes = append(obj.TemplateAttributes, a)
 	}
 	return obj, nil
 }
@@ -205,8 +233,13 @@ func encodeObject(e *ttlv.Encoder, v Version, obj *Object) error {
 	if !ok {
 		return fmt.Errorf("kmip: cannot encode object type %v", obj.Type)
 	}
+	if obj.Type == kmip14.ObjectTypeTemplate && v.Is2x() {
+		return fmt.Errorf("kmip: templates do not exist in KMIP %s", v)
+	}
 	return e.EncodeStructure(tag, func(e *ttlv.Encoder) error {
 		switch obj.Type {
+		case kmip14.ObjectTypeTemplate:
+			return encodeAttrs1x(e, v, obj.TemplateAttributes)
 		case kmip14.ObjectTypeOpaqueObject:
 			e.EncodeEnumeration(kmip14.TagOpaqueDataType, uint32(obj.OpaqueDataType))
 			e.EncodeByteString(kmip14.TagOpaqueDataValue, obj.OpaqueValue)

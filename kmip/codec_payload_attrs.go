@@ -73,7 +73,7 @@ func decodeGetAttributesResponse(v Version, p ttlv.TTLV) (*GetAttributesResponse
 			}
 			continue
 		}
-		if r.Attributes, _, err = decodeRequestAttrs(v, c, r.Attributes); err != nil {
+		if r.Attributes, _, err = decodeRequestAttrs(v, c, r.Attributes, nil); err != nil {
 			return nil, err
 		}
 	}

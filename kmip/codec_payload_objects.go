@@ -1,6 +1,8 @@
 package kmip
 
 import (
+	"fmt"
+
 	"github.com/gemalto/kmip-go/kmip14"
 	"github.com/gemalto/kmip-go/kmip20"
 	"github.com/gemalto/kmip-go/ttlv"
@@ -10,14 +12,15 @@ import (
 
 // decodeRequestAttrs decodes an attribute container of a request: a 1.x
 // Template-Attribute or Attribute, or a 2.x Attributes. ok is false when c
-// is none of these in version v.
-func decodeRequestAttrs(v Version, c ttlv.TTLV, into Attributes) (_ Attributes, ok bool, _ *Error) {
+// is none of these in version v. Template names of a Template-Attribute are
+// appended to *names, or refused when names is nil.
+func decodeRequestAttrs(v Version, c ttlv.TTLV, into Attributes, names *[]Name) (_ Attributes, ok bool, _ *Error) {
 	switch {
 	case v.Is2x() && c.Tag() == kmip20.TagAttributes:
 		as, err := decodeAttrs2x(v, c, into)
 		return as, true, err
 	case !v.Is2x() && c.Tag() == kmip14.TagTemplateAttribute:
-		as, err := decodeTemplateAttribute(v, c, into)
+		as, err := decodeTemplateAttribute(v, c, into, names)
 		return as, true, err
 	case !v.Is2x() && c.Tag() == kmip14.TagAttribute:
 		a, err := decodeAttr1x(v, c)
@@ -26,13 +29,17 @@ func decodeRequestAttrs(v Version, c ttlv.TTLV, into Attributes) (_ Attributes, 
 	return into, false, nil
 }
 
-// encodeRequestAttrs writes as in the shape of a Create or Register request:
-// a Template-Attribute in 1.x, Attributes in 2.x.
-func encodeRequestAttrs(e *ttlv.Encoder, v Version, as Attributes) error {
+// encodeRequestAttrs writes template names and as in the shape of a Create
+// or Register request: a Template-Attribute in 1.x, Attributes in 2.x
+// (which has no templates).
+func encodeRequestAttrs(e *ttlv.Encoder, v Version, names []Name, as Attributes) error {
 	if v.Is2x() {
+		if len(names) > 0 {
+			return fmt.Errorf("kmip: templates do not exist in KMIP %s", v)
+		}
 		return encodeAttrs2x(e, kmip20.TagAttributes, v, as)
 	}
-	return encodeTemplateAttribute(e, v, as)
+	return encodeTemplateAttribute(e, v, names, as)
 }
 
 func decodeCreateRequest(v Version, p ttlv.TTLV) (*CreateRequest, *Error) {
@@ -47,7 +54,7 @@ func decodeCreateRequest(v Version, p ttlv.TTLV) (*CreateRequest, *Error) {
 			req.ObjectType = ObjectType(x)
 			continue
 		}
-		if req.Attributes, _, err = decodeRequestAttrs(v, c, req.Attributes); err != nil {
+		if req.Attributes, _, err = decodeRequestAttrs(v, c, req.Attributes, &req.TemplateNames); err != nil {
 			return nil, err
 		}
 	}
@@ -59,7 +66,7 @@ func decodeCreateRequest(v Version, p ttlv.TTLV) (*CreateRequest, *Error) {
 
 func encodeCreateRequest(e *ttlv.Encoder, v Version, r *CreateRequest) error {
 	e.EncodeEnumeration(kmip14.TagObjectType, uint32(r.ObjectType))
-	return encodeRequestAttrs(e, v, r.Attributes)
+	return encodeRequestAttrs(e, v, r.TemplateNames, r.Attributes)
 }
 
 func encodeCreateResponse(e *ttlv.Encoder, v Version, r *CreateResponse) error {
@@ -74,7 +81,7 @@ func encodeImplicitAttrs(e *ttlv.Encoder, v Version, as Attributes) error {
 	if v.Is2x() || len(as) == 0 {
 		return nil
 	}
-	return encodeTemplateAttribute(e, v, as)
+	return encodeTemplateAttribute(e, v, nil, as)
 }
 
 func decodeCreateResponse(v Version, p ttlv.TTLV) (*CreateResponse, *Error) {
@@ -89,7 +96,7 @@ func decodeCreateResponse(v Version, p ttlv.TTLV) (*CreateResponse, *Error) {
 		case kmip14.TagUniqueIdentifier:
 			r.UniqueIdentifier, err = readUID(v, c)
 		case kmip14.TagTemplateAttribute:
-			r.Attributes, err = decodeTemplateAttribute(v, c, r.Attributes)
+			r.Attributes, err = decodeTemplateAttribute(v, c, r.Attributes, nil)
 		}
 		if err != nil {
 			return nil, err
@@ -121,7 +128,7 @@ func decodeRegisterRequest(v Version, p ttlv.TTLV) (*RegisterRequest, *Error) {
 			haveObject = true
 			continue
 		}
-		if req.Attributes, _, err = decodeRequestAttrs(v, c, req.Attributes); err != nil {
+		if req.Attributes, _, err = decodeRequestAttrs(v, c, req.Attributes, &req.TemplateNames); err != nil {
 			return nil, err
 		}
 	}
@@ -138,7 +145,7 @@ func decodeRegisterRequest(v Version, p ttlv.TTLV) (*RegisterRequest, *Error) {
 
 func encodeRegisterRequest(e *ttlv.Encoder, v Version, r *RegisterRequest) error {
 	e.EncodeEnumeration(kmip14.TagObjectType, uint32(r.ObjectType))
-	if err := encodeRequestAttrs(e, v, r.Attributes); err != nil {
+	if err := encodeRequestAttrs(e, v, r.TemplateNames, r.Attributes); err != nil {
 		return err
 	}
 	return encodeObject(e, v, &r.Object)
@@ -246,7 +253,7 @@ func decodeLocateRequest(v Version, p ttlv.TTLV) (*LocateRequest, *Error) {
 			req.ObjectGroupMember = ObjectGroupMember(x)
 		default:
 			// FortiGate wraps the 1.x filters in a Template-Attribute.
-			req.Attributes, _, err = decodeRequestAttrs(v, c, req.Attributes)
+			req.Attributes, _, err = decodeRequestAttrs(v, c, req.Attributes, &req.TemplateNames)
 		}
 		if err != nil {
 			return nil, err
@@ -275,6 +282,11 @@ func encodeLocateRequest(e *ttlv.Encoder, v Version, r *LocateRequest) error {
 	}
 	if v.Is2x() {
 		return encodeAttrs2x(e, kmip20.TagAttributes, v, r.Attributes)
+	}
+	if len(r.TemplateNames) > 0 {
+		if err := encodeTemplateAttribute(e, v, r.TemplateNames, nil); err != nil {
+			return err
+		}
 	}
 	return encodeAttrs1x(e, v, r.Attributes)
 }

@@ -98,6 +98,12 @@ func payloadCases(v Version) []payloadCase {
 				CompromiseOccurrenceDate: time.Unix(1500000000, 0).UTC()},
 			&RevokeResponse{UniqueIdentifier: "u1"}},
 		{kmip14.OperationDestroy, &DestroyRequest{UniqueIdentifier: "u1"}, &DestroyResponse{UniqueIdentifier: "u1"}},
+		{kmip14.OperationRegister,
+			&RegisterRequest{ObjectType: kmip14.ObjectTypePrivateKey, Attributes: attrs[:1], Object: sampleObjects()[8]},
+			&RegisterResponse{UniqueIdentifier: "u3", Attributes: implicit}},
+		{kmip14.OperationGet,
+			&GetRequest{UniqueIdentifier: "u4"},
+			&GetResponse{ObjectType: kmip14.ObjectTypePublicKey, UniqueIdentifier: "u4", Object: sampleObjects()[9]}},
 		{kmip14.OperationCheck,
 			&CheckRequest{UniqueIdentifier: "u1", UsageLimitsCount: 5, CryptographicUsageMask: 4, LeaseTime: time.Hour},
 			&CheckResponse{UniqueIdentifier: "u1", CryptographicUsageMask: 4}},
@@ -118,6 +124,22 @@ func payloadCases(v Version) []payloadCase {
 				&DeleteAttributeResponse{UniqueIdentifier: "u1"}},
 		)
 	} else {
+		templateNames := []Name{{Value: "tmpl", Type: kmip14.NameTypeUninterpretedTextString}}
+		template := Object{Type: kmip14.ObjectTypeTemplate, TemplateAttributes: attrs[:3]}
+		cases = append(cases,
+			payloadCase{kmip14.OperationCreate,
+				&CreateRequest{ObjectType: kmip14.ObjectTypeSymmetricKey, Attributes: attrs[:1], TemplateNames: templateNames},
+				&CreateResponse{ObjectType: kmip14.ObjectTypeSymmetricKey, UniqueIdentifier: "u1", Attributes: implicit}},
+			payloadCase{kmip14.OperationRegister,
+				&RegisterRequest{ObjectType: kmip14.ObjectTypeTemplate, Attributes: attrs[3:4], Object: template, TemplateNames: templateNames},
+				&RegisterResponse{UniqueIdentifier: "t1", Attributes: implicit}},
+			payloadCase{kmip14.OperationGet,
+				&GetRequest{UniqueIdentifier: "t1"},
+				&GetResponse{ObjectType: kmip14.ObjectTypeTemplate, UniqueIdentifier: "t1", Object: template}},
+			payloadCase{kmip14.OperationLocate,
+				&LocateRequest{Attributes: attrs[:1], TemplateNames: templateNames},
+				&LocateResponse{LocatedItems: located, UniqueIdentifiers: []string{"a"}}},
+		)
 		cases = append(cases, payloadCase{kmip14.OperationDeleteAttribute,
 			&DeleteAttributeRequest{UniqueIdentifier: "u1", Name: AttrName, Index: 1},
 			&DeleteAttributeResponse{UniqueIdentifier: "u1", Attribute: attrs[4]}})
@@ -284,11 +306,10 @@ func TestDecodeRejects(t *testing.T) {
 		{"unknown 1.x attribute name", kmip14.OperationLocate, V1_2, attr1x("Frobnication", textValue), ReasonInvalidField},
 		{"attribute newer than version", kmip14.OperationLocate, V1_2, attr1x(AttrDescription, textValue), ReasonInvalidField},
 		{"wrong value type", kmip14.OperationLocate, V1_4, attr1x(AttrCryptographicLength, textValue), ReasonInvalidMessage},
-		{"template name", kmip14.OperationLocate, V1_0, func(e *ttlv.Encoder) error {
+		{"template object in 2.x", kmip14.OperationRegister, V2_0, func(e *ttlv.Encoder) error {
 			return e.EncodeStructure(kmip14.TagRequestPayload, func(e *ttlv.Encoder) error {
-				return e.EncodeStructure(kmip14.TagTemplateAttribute, func(e *ttlv.Encoder) error {
-					return encodeAttrValue(e, kmip14.TagName, nil, V1_0, Name{Value: "tmpl"})
-				})
+				e.EncodeEnumeration(kmip14.TagObjectType, uint32(kmip14.ObjectTypeTemplate))
+				return e.EncodeStructure(kmip14.TagTemplate, func(*ttlv.Encoder) error { return nil })
 			})
 		}, ReasonFeatureNotSupported},
 		{"unknown 2.x tag", kmip14.OperationLocate, V2_0, func(e *ttlv.Encoder) error {

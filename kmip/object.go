@@ -19,6 +19,10 @@ type Object struct {
 
 	CertificateType  CertificateType // Certificate only
 	CertificateValue []byte          // Certificate only
+
+	// TemplateAttributes are the attributes of a KMIP 1.x Template
+	// (Template only; KMIP 2.x has no templates).
+	TemplateAttributes Attributes
 }
 
 // KeyBlock is a Key Block. Material holds the key bytes:
@@ -36,7 +40,7 @@ type KeyBlock struct {
 	CompressionType uint32 // Key Compression Type; 0 when absent
 	Material        []byte
 	Transparent     *TransparentKey // transparent asymmetric formats only
-	Attributes      []Attribute // from a request's Key Value only
+	Attributes      []Attribute     // from a request's Key Value only
 
 	Algorithm CryptographicAlgorithm // 0 when absent
 	Length    int32                  // 0 when absent

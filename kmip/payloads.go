@@ -44,9 +44,13 @@ type ServerInformation struct {
 }
 
 // CreateRequest asks for a new object of ObjectType with Attributes.
+// TemplateNames (KMIP 1.x only) name Template objects whose attributes
+// apply too, in order, Attributes taking precedence; the handler resolves
+// them.
 type CreateRequest struct {
-	ObjectType ObjectType
-	Attributes Attributes
+	ObjectType    ObjectType
+	Attributes    Attributes
+	TemplateNames []Name
 }
 
 // CreateResponse names the new object. Attributes are the ones the server set
@@ -57,11 +61,13 @@ type CreateResponse struct {
 	Attributes       Attributes
 }
 
-// RegisterRequest stores a client-supplied object.
+// RegisterRequest stores a client-supplied object. TemplateNames as in
+// CreateRequest.
 type RegisterRequest struct {
-	ObjectType ObjectType
-	Attributes Attributes
-	Object     Object
+	ObjectType    ObjectType
+	Attributes    Attributes
+	Object        Object
+	TemplateNames []Name
 }
 
 // RegisterResponse names the registered object.
@@ -163,12 +169,15 @@ type DeleteAttributeResponse struct {
 }
 
 // LocateRequest searches objects. MaximumItems 0 means no limit.
+// TemplateNames (KMIP 1.x only) name Template objects whose attributes are
+// filters too; the handler resolves them.
 type LocateRequest struct {
 	MaximumItems      int32
 	OffsetItems       int32
 	StorageStatusMask StorageStatusMask
 	ObjectGroupMember ObjectGroupMember
 	Attributes        Attributes
+	TemplateNames     []Name
 }
 
 // LocateResponse carries the matches. LocatedItems is the number of matches

@@ -125,11 +125,14 @@ func sampleObjects() []Object {
 			Transparent: transparentRSAPrivateKey(), Algorithm: kmip14.CryptographicAlgorithmRSA, Length: 1024}},
 		{Type: kmip14.ObjectTypePublicKey, KeyBlock: &KeyBlock{FormatType: kmip14.KeyFormatTypeTransparentDSAPublicKey,
 			Transparent: &TransparentKey{P: big.NewInt(23), Q: big.NewInt(11), G: big.NewInt(4), Y: big.NewInt(8)},
-			Algorithm: kmip14.CryptographicAlgorithmDSA, Length: 512}},
+			Algorithm:   kmip14.CryptographicAlgorithmDSA, Length: 512}},
 		{Type: kmip14.ObjectTypePrivateKey, KeyBlock: &KeyBlock{FormatType: kmip14.KeyFormatTypeTransparentECPrivateKey,
 			Transparent: &TransparentKey{RecommendedCurve: uint32(kmip14.RecommendedCurveP_256), D: big.NewInt(7)}}},
 		{Type: kmip14.ObjectTypePublicKey, KeyBlock: &KeyBlock{FormatType: kmip14.KeyFormatTypeTransparentECPublicKey,
 			Transparent: &TransparentKey{RecommendedCurve: uint32(kmip14.RecommendedCurveP_256), QString: []byte{4, 1, 2}}}},
+		{Type: kmip14.ObjectTypeTemplate, TemplateAttributes: Attributes{
+			{Name: AttrCryptographicAlgorithm, Value: CryptographicAlgorithm(kmip14.CryptographicAlgorithmAES)},
+			{Name: AttrObjectGroup, Value: "g"}}},
 	}
 }
 
