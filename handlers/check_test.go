@@ -1,10 +1,13 @@
 package handlers
 
 import (
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/gemalto/kmip-go/kmip14"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/kmipd/kmipd/kmip"
 )
@@ -82,5 +85,22 @@ func TestLeasePolicy(t *testing.T) {
 	h = newHarness(t)
 	if h.attrs(kmip.V2_1, alice, h.createAES(kmip.V2_1, alice, 128)).Has(kmip.AttrLeaseTime) {
 		t.Fatal("Lease Time set without a lease policy")
+	}
+}
+
+func TestLogRecordsAtMostOneKiB(t *testing.T) {
+	core, logs := observer.New(zap.InfoLevel)
+	h := newHarnessWith(t, func(c *Config) { c.Logger = zap.New(core) })
+	h.must(kmip.V2_1, alice, &kmip.LogRequest{Message: strings.Repeat("x", 5000)})
+	entries := logs.FilterMessage("client log message").All()
+	if len(entries) != 1 {
+		t.Fatalf("%d log entries, want 1", len(entries))
+	}
+	fields := entries[0].ContextMap()
+	if msg := fields["message"].(string); len(msg) != maxLogMessage {
+		t.Fatalf("logged %d bytes, want %d", len(msg), maxLogMessage)
+	}
+	if fields["owner"] != alice || fields["truncated"] != true {
+		t.Fatalf("fields %v", fields)
 	}
 }

@@ -99,6 +99,7 @@ func completeObject(v kmip.Version, obj *kmip.Object, attrs *kmip.Attributes) er
 		}
 		setSingle(attrs, kmip.AttrCertificateType, obj.CertificateType)
 		setSingle(attrs, kmip.AttrCertificateLength, int32(len(obj.CertificateValue)))
+		*attrs = append(*attrs, certificateAttributes(obj)...)
 	default:
 		return &kmip.Error{Reason: byVersion(v, kmip.ReasonInvalidField, kmip.ReasonInvalidObjectType), Message: "object type not supported"}
 	}
