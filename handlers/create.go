@@ -17,14 +17,18 @@ func (s *Service) create(ctx context.Context, req *kmip.Request, p *kmip.CreateR
 	if p.ObjectType != kmip14.ObjectTypeSymmetricKey {
 		return nil, &kmip.Error{Reason: byVersion(v, kmip.ReasonInvalidField, kmip.ReasonInvalidObjectType), Message: "Create makes Symmetric Keys only"}
 	}
-	if err := checkCreationAttrs(v, p.Attributes); err != nil {
-		return nil, err
-	}
-	alg, bits, err := symmetricParams(v, p.Attributes.Get(kmip.AttrCryptographicAlgorithm), p.Attributes.Get(kmip.AttrCryptographicLength))
+	attrs, err := s.withTemplates(ctx, req, p.TemplateNames, p.Attributes)
 	if err != nil {
 		return nil, err
 	}
-	m, err := s.newManaged(req, p.ObjectType, p.Attributes)
+	if err := checkCreationAttrs(v, attrs); err != nil {
+		return nil, err
+	}
+	alg, bits, err := symmetricParams(v, attrs.Get(kmip.AttrCryptographicAlgorithm), attrs.Get(kmip.AttrCryptographicLength))
+	if err != nil {
+		return nil, err
+	}
+	m, err := s.newManaged(req, p.ObjectType, attrs)
 	if err != nil {
 		return nil, err
 	}

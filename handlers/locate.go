@@ -28,16 +28,20 @@ func (s *Service) locate(ctx context.Context, req *kmip.Request, p *kmip.LocateR
 	if p.StorageStatusMask != 0 && p.StorageStatusMask&kmip14.StorageStatusMaskOnLineStorage == 0 {
 		return &kmip.LocateResponse{}, nil // nothing is archived yet
 	}
+	attrs, err := s.withTemplates(ctx, req, p.TemplateNames, p.Attributes)
+	if err != nil {
+		return nil, err
+	}
 	who := owner(req)
 	var q = store.Query{Owner: who}
 	var post []filter
 	hasState := false
-	for _, a := range p.Attributes {
+	for _, a := range attrs {
 		a = normalize(a)
 		if a.Name == kmip.AttrState {
 			hasState = true
 		}
-		if f := postFilter(p.Attributes, a); f != nil {
+		if f := postFilter(attrs, a); f != nil {
 			post = append(post, f)
 			continue
 		}

@@ -179,7 +179,7 @@ func TestDiscoverAndQuery(t *testing.T) {
 		t.Fatalf("discover all: %v", got.Versions)
 	}
 	q := h.must(kmip.V1_4, alice, &kmip.QueryRequest{Functions: []kmip.QueryFunction{kmip14.QueryFunctionQueryOperations, kmip14.QueryFunctionQueryObjects}}).(*kmip.QueryResponse)
-	if slices.Contains(q.Operations, kmip.OperationSetAttribute) || !slices.Contains(q.Operations, kmip14.OperationLocate) || len(q.ObjectTypes) != 3 {
+	if slices.Contains(q.Operations, kmip.OperationSetAttribute) || !slices.Contains(q.Operations, kmip14.OperationLocate) || len(q.ObjectTypes) != 4 {
 		t.Fatalf("query 1.4: %+v", q)
 	}
 	q = h.must(kmip.V2_1, alice, &kmip.QueryRequest{Functions: []kmip.QueryFunction{kmip14.QueryFunctionQueryOperations}}).(*kmip.QueryResponse)

@@ -36,7 +36,8 @@ var only2x = map[kmip.Operation]bool{
 	kmip.OperationInterop:      true,
 }
 
-// queryObjectTypes are the object types the Service creates or registers.
+// queryObjectTypes are the object types the Service creates or registers in
+// every version; KMIP 1.x adds Template.
 var queryObjectTypes = []kmip.ObjectType{
 	kmip14.ObjectTypeSymmetricKey,
 	kmip14.ObjectTypeSecretData,
@@ -53,6 +54,9 @@ func (s *Service) query(req *kmip.Request, p *kmip.QueryRequest) *kmip.QueryResp
 			resp.Operations = operationsIn(req.Version)
 		case kmip14.QueryFunctionQueryObjects:
 			resp.ObjectTypes = append([]kmip.ObjectType(nil), queryObjectTypes...)
+			if !req.Version.Is2x() {
+				resp.ObjectTypes = append(resp.ObjectTypes, kmip14.ObjectTypeTemplate)
+			}
 		case kmip14.QueryFunctionQueryServerInformation:
 			info := s.info
 			resp.ServerInformation = &info

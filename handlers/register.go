@@ -21,7 +21,10 @@ func (s *Service) register(ctx context.Context, req *kmip.Request, p *kmip.Regis
 	if p.ObjectType != 0 && obj.Type != p.ObjectType {
 		return nil, kmip.Errorf(kmip.ReasonInvalidField, "Object Type does not match the object")
 	}
-	attrs := append(kmip.Attributes(nil), p.Attributes...)
+	attrs, err := s.withTemplates(ctx, req, p.TemplateNames, p.Attributes)
+	if err != nil {
+		return nil, err
+	}
 	if kb := obj.KeyBlock; kb != nil {
 		if kb.Wrapped {
 			return nil, &kmip.Error{Reason: byVersion(v, kmip.ReasonFeatureNotSupported, kmip.ReasonKeyWrapTypeNotSupported), Message: "wrapped key blocks are not supported"}
@@ -34,7 +37,7 @@ func (s *Service) register(ctx context.Context, req *kmip.Request, p *kmip.Regis
 		attrs = append(attrs, kb.Attributes...)
 		obj.KeyBlock = &block
 	}
-	attrs, err := withoutDerived(v, &obj, attrs)
+	attrs, err = withoutDerived(v, &obj, attrs)
 	if err != nil {
 		return nil, err
 	}
@@ -89,6 +92,8 @@ func completeObject(v kmip.Version, obj *kmip.Object, attrs *kmip.Attributes) er
 			return err
 		}
 		setSingle(attrs, kmip.AttrKeyFormatType, kb.FormatType)
+	case kmip14.ObjectTypeTemplate:
+		return checkTemplate(v, obj)
 	case kmip14.ObjectTypeOpaqueObject:
 		if obj.OpaqueValue == nil || obj.OpaqueDataType == 0 {
 			return kmip.Errorf(kmip.ReasonInvalidField, "Opaque Object needs a type and a value")
