@@ -19,6 +19,16 @@ func visible(v kmip.Version, name string) bool {
 	return def != nil && def.DefinedIn(v)
 }
 
+// onlyWhenNamed reports whether attribute name is left out of the answer to
+// "all attributes" in version v. The table marks the attributes (Original
+// Creation Date, Key Format Type) that PyKMIP 0.10 fails the whole call on;
+// PyKMIP speaks at most KMIP 2.0, so from 2.1 on they are returned, as the
+// conformance cases SKLC-O-1-21 and TL-M-3-21 expect.
+func onlyWhenNamed(v kmip.Version, name string) bool {
+	d := kmip.LookupAttr(name)
+	return d != nil && d.OnlyWhenNamed && v.Less(kmip.V2_1)
+}
+
 // getAttributes returns all of an object's attributes, or the named ones; a
 // named attribute the object lacks is simply absent.
 func (s *Service) getAttributes(ctx context.Context, req *kmip.Request, p *kmip.GetAttributesRequest) (any, error) {
@@ -29,7 +39,7 @@ func (s *Service) getAttributes(ctx context.Context, req *kmip.Request, p *kmip.
 	var out kmip.Attributes
 	if len(p.Names) == 0 {
 		for _, a := range m.attrs {
-			if d := kmip.LookupAttr(a.Name); d != nil && d.OnlyWhenNamed {
+			if onlyWhenNamed(req.Version, a.Name) {
 				continue
 			}
 			if visible(req.Version, a.Name) {

@@ -26,8 +26,8 @@ func TestGetAttributes(t *testing.T) {
 	if !h.attrs(kmip.V1_4, alice, id, kmip.AttrOriginalCreationDate).Has(kmip.AttrOriginalCreationDate) {
 		t.Error("a named Original Creation Date is missing")
 	}
-	if all21 := h.attrs(kmip.V2_1, alice, id); all21.Has(kmip.AttrKeyFormatType) {
-		t.Error("2.1 all attributes hold Key Format Type, which only a named request gets")
+	if all20 := h.attrs(kmip.V2_0, alice, id); all20.Has(kmip.AttrKeyFormatType) {
+		t.Error("2.0 all attributes hold Key Format Type, which only a named request gets")
 	}
 	if !h.attrs(kmip.V2_1, alice, id, kmip.AttrKeyFormatType).Has(kmip.AttrKeyFormatType) {
 		t.Error("a named 2.1 Key Format Type is missing")
@@ -113,4 +113,24 @@ func TestNameUniqueness(t *testing.T) {
 	// A renamed object frees its name (Synology's ModifyAttribute(Name)).
 	h.must(kmip.V1_2, alice, &kmip.ModifyAttributeRequest{UniqueIdentifier: id, Attribute: kmip.Attribute{Name: kmip.AttrName, Value: kmip.Name{Value: "renamed", Type: kmip14.NameTypeUninterpretedTextString}}})
 	h.must(kmip.V2_1, alice, &kmip.AddAttributeRequest{UniqueIdentifier: other, Attribute: kmip.Attribute{Name: kmip.AttrName, Value: name}})
+}
+
+func TestAllAttributesPerVersion(t *testing.T) {
+	h := newHarness(t)
+	id := h.createAES(kmip.V2_1, alice, 128)
+	for _, tc := range []struct {
+		v    kmip.Version
+		want bool
+	}{{kmip.V1_4, false}, {kmip.V2_0, false}, {kmip.V2_1, true}} {
+		all := h.attrs(tc.v, alice, id)
+		if got := all.Has(kmip.AttrOriginalCreationDate); got != tc.want {
+			t.Errorf("%v: Original Creation Date in all attributes = %v, want %v", tc.v, got, tc.want)
+		}
+		if tc.v.Is2x() && all.Has(kmip.AttrKeyFormatType) != tc.want {
+			t.Errorf("%v: Key Format Type in all attributes = %v, want %v", tc.v, !tc.want, tc.want)
+		}
+		if !h.attrs(tc.v, alice, id, kmip.AttrOriginalCreationDate).Has(kmip.AttrOriginalCreationDate) {
+			t.Errorf("%v: Original Creation Date missing when named", tc.v)
+		}
+	}
 }
