@@ -20,13 +20,15 @@ func visible(v kmip.Version, name string) bool {
 }
 
 // onlyWhenNamed reports whether attribute name is left out of the answer to
-// "all attributes" in version v. The table marks the attributes (Original
-// Creation Date, Key Format Type) that PyKMIP 0.10 fails the whole call on;
-// PyKMIP speaks at most KMIP 2.0, so from 2.1 on they are returned, as the
-// conformance cases SKLC-O-1-21 and TL-M-3-21 expect.
+// "all attributes" in version v. The table marks the server bookkeeping
+// (Original Creation Date, Key Format Type, Short Unique Identifier) that
+// PyKMIP 0.10 fails the whole call on. KMIP 1.4 and 2.1 answer as the OASIS
+// profile test cases expect (TL-M-3, SKLC-O-1 list them among all
+// attributes); the other versions, which PyKMIP-based clients speak by
+// default (1.2) or at most (2.0), return them only when named.
 func onlyWhenNamed(v kmip.Version, name string) bool {
 	d := kmip.LookupAttr(name)
-	return d != nil && d.OnlyWhenNamed && v.Less(kmip.V2_1)
+	return d != nil && d.OnlyWhenNamed && v != kmip.V1_4 && v.Less(kmip.V2_1)
 }
 
 // getAttributes returns all of an object's attributes, or the named ones; a

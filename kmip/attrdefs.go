@@ -25,11 +25,13 @@ type AttrDef struct {
 	ClientModify bool // a client may modify it after creation
 	ClientDelete bool // a client may delete it
 
-	// OnlyWhenNamed attributes are returned by Get Attributes only when the
-	// request names them, not in the answer to "all attributes". They are
-	// server bookkeeping that deployed clients do not expect there: PyKMIP
-	// 0.10 fails the whole call on Original Creation Date (1.2) and Key
-	// Format Type (2.0).
+	// OnlyWhenNamed marks server bookkeeping that deployed clients do not
+	// expect in the answer to "all attributes": PyKMIP 0.10 fails the whole
+	// Get Attributes call on any attribute it lacks a decoder for (Original
+	// Creation Date in 1.2; Key Format Type, Short Unique Identifier,
+	// Extractable, Always Sensitive, Never Extractable, Random Number
+	// Generator, Protection Storage Mask in 2.0). The handlers decide in
+	// which versions such attributes come only when named.
 	OnlyWhenNamed bool
 }
 
@@ -167,15 +169,15 @@ var attrDefs = []AttrDef{
 	{Name: AttrLastChangeDate, Tag: kmip14.TagLastChangeDate, Type: ttlv.TypeDateTime, Since: V1_0, ServerOnly: true},
 	{Name: AttrKeyValuePresent, Tag: kmip14.TagKeyValuePresent, Type: ttlv.TypeBoolean, Since: V1_2, ServerOnly: true},
 	{Name: AttrOriginalCreationDate, Tag: kmip14.TagOriginalCreationDate, Type: ttlv.TypeDateTime, Since: V1_2, ServerOnly: true, OnlyWhenNamed: true},
-	{Name: AttrRandomNumberGenerator, Tag: kmip14.TagRandomNumberGenerator, Type: ttlv.TypeStructure, Since: V1_3, ServerOnly: true},
+	{Name: AttrRandomNumberGenerator, Tag: kmip14.TagRandomNumberGenerator, Type: ttlv.TypeStructure, Since: V1_3, ServerOnly: true, OnlyWhenNamed: true},
 	{Name: AttrPKCS12FriendlyName, Tag: kmip14.TagPKCS_12FriendlyName, Type: ttlv.TypeTextString, Since: V1_4, ClientModify: true, ClientDelete: true},
 	{Name: AttrDescription, Tag: kmip14.TagDescription, Type: ttlv.TypeTextString, Since: V1_4, ClientModify: true, ClientDelete: true},
 	{Name: AttrComment, Tag: kmip14.TagComment, Type: ttlv.TypeTextString, Since: V1_4, ClientModify: true, ClientDelete: true},
 	{Name: AttrSensitive, Tag: kmip14.TagSensitive, Type: ttlv.TypeBoolean, Since: V1_4, ClientModify: true},
-	{Name: AttrAlwaysSensitive, Tag: kmip14.TagAlwaysSensitive, Type: ttlv.TypeBoolean, Since: V1_4, ServerOnly: true},
-	{Name: AttrExtractable, Tag: kmip14.TagExtractable, Type: ttlv.TypeBoolean, Since: V1_4, ClientModify: true},
-	{Name: AttrNeverExtractable, Tag: kmip14.TagNeverExtractable, Type: ttlv.TypeBoolean, Since: V1_4, ServerOnly: true},
-	{Name: AttrShortUniqueIdentifier, Tag: kmip20.TagShortUniqueIdentifier, Type: ttlv.TypeByteString, Since: V2_0, ServerOnly: true},
+	{Name: AttrAlwaysSensitive, Tag: kmip14.TagAlwaysSensitive, Type: ttlv.TypeBoolean, Since: V1_4, ServerOnly: true, OnlyWhenNamed: true},
+	{Name: AttrExtractable, Tag: kmip14.TagExtractable, Type: ttlv.TypeBoolean, Since: V1_4, ClientModify: true, OnlyWhenNamed: true},
+	{Name: AttrNeverExtractable, Tag: kmip14.TagNeverExtractable, Type: ttlv.TypeBoolean, Since: V1_4, ServerOnly: true, OnlyWhenNamed: true},
+	{Name: AttrShortUniqueIdentifier, Tag: kmip20.TagShortUniqueIdentifier, Type: ttlv.TypeByteString, Since: V2_0, ServerOnly: true, OnlyWhenNamed: true},
 	{Name: AttrQuantumSafe, Tag: kmip20.TagQuantumSafe, Type: ttlv.TypeBoolean, Since: V2_0},
 	{Name: AttrKeyFormatType, Tag: kmip14.TagKeyFormatType, Type: ttlv.TypeEnumeration, Since: V2_0, ServerOnly: true, OnlyWhenNamed: true},
 	{Name: AttrNISTKeyType, Tag: kmip20.TagNISTKeyType, Type: ttlv.TypeEnumeration, Since: V2_0},
@@ -183,7 +185,7 @@ var attrDefs = []AttrDef{
 	{Name: AttrProtectionPeriod, Tag: kmip20.TagProtectionPeriod, Type: ttlv.TypeInterval, Since: V2_0},
 	{Name: AttrAlternativeName, Tag: kmip14.TagAlternativeName, Type: ttlv.TypeStructure, Since: V1_2, Multi: true, ClientModify: true, ClientDelete: true},
 	{Name: AttrKeyValueLocation, Tag: kmip14.TagKeyValueLocation, Type: ttlv.TypeStructure, Since: V1_2, Multi: true, ClientModify: true, ClientDelete: true},
-	{Name: AttrProtectionStorageMask, Tag: kmip20.TagProtectionStorageMask, Type: ttlv.TypeInteger, Since: V2_0},
+	{Name: AttrProtectionStorageMask, Tag: kmip20.TagProtectionStorageMask, Type: ttlv.TypeInteger, Since: V2_0, OnlyWhenNamed: true},
 	{Name: AttrCertificateIdentifier, Tag: kmip14.TagCertificateIdentifier, Type: ttlv.TypeStructure, Since: V1_0, Until: V2_0, ServerOnly: true},
 	{Name: AttrCertificateSubject, Tag: kmip14.TagCertificateSubject, Type: ttlv.TypeStructure, Since: V1_0, Until: V2_0, ServerOnly: true},
 	{Name: AttrCertificateIssuer, Tag: kmip14.TagCertificateIssuer, Type: ttlv.TypeStructure, Since: V1_0, Until: V2_0, ServerOnly: true},

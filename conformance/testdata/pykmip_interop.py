@@ -69,7 +69,9 @@ def attribute_value(attribute):
     value = attribute.attribute_value
     if hasattr(value, "name_value"):  # Name structure
         return value.name_value.value
-    return value.value
+    if hasattr(value, "value"):  # a primitive
+        return value.value
+    return value  # another structure (Digest, Link, ...): the object itself
 
 
 def attributes_by_name(attributes):
