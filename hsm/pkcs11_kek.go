@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"sync"
 	"time"
 
 	"github.com/miekg/pkcs11"
@@ -15,6 +16,9 @@ import (
 // kekCreateAttempts bounds the retries when several processes create the
 // KEK at the same moment.
 const kekCreateAttempts = 5
+
+// kekLookup serialises findOrCreateKEK within the process.
+var kekLookup sync.Mutex
 
 // kekSearchLimit bounds how many objects with the KEK's CKA_ID are listed.
 const kekSearchLimit = 8
@@ -28,22 +32,32 @@ const kekSearchLimit = 8
 // not unique in PKCS#11, so the key is found by CKA_ID and more than one
 // object with that ID is an error.
 //
-// Two processes (or providers) starting on an empty token may both generate
-// a KEK. Each looks again after generating; one that then sees more than
-// its own withdraws its key, never yet used, and retries after a random
-// pause, until one key remains for all.
+// Providers in one process look up and create KEKs one at a time. Two
+// processes starting on an empty token may both generate a KEK: each looks
+// again after generating, and one that then sees more than its own
+// withdraws its key, never yet used, and retries after a random pause,
+// until one key remains. (A third process starting in the same instant
+// could pick up a key that its creator then withdraws; PKCS#11 has no
+// create-if-absent to close that window.)
 func (m *module) findOrCreateKEK(s pkcs11.SessionHandle, id, label string) (kek pkcs11.ObjectHandle, created bool, err error) {
-	for range kekCreateAttempts {
+	kekLookup.Lock()
+	defer kekLookup.Unlock()
+	for attempt := 1; ; attempt++ {
 		found, err := m.findKEKs(s, id)
 		if err != nil {
 			return 0, false, err
 		}
-		switch len(found) {
-		case 1:
+		switch {
+		case len(found) == 1:
 			return found[0], false, m.checkKEK(s, found[0], id)
-		case 0:
-		default:
+		case len(found) > 1 && attempt < kekCreateAttempts:
+			// Maybe a creation race in progress, settled by the creators.
+			pauseBeforeRetry()
+			continue
+		case len(found) > 1:
 			return 0, false, fmt.Errorf("hsm: pkcs11: %d secret keys with CKA_ID %q in the token: want one", len(found), id)
+		case attempt > kekCreateAttempts:
+			return 0, false, fmt.Errorf("hsm: pkcs11: KEK %q: concurrent creation did not settle after %d attempts", id, kekCreateAttempts)
 		}
 
 		mine, err := m.ctx.GenerateKey(s,
@@ -62,10 +76,13 @@ func (m *module) findOrCreateKEK(s pkcs11.SessionHandle, id, label string) (kek 
 		if err := m.ctx.DestroyObject(s, mine); err != nil {
 			return 0, false, fmt.Errorf("hsm: pkcs11: withdraw duplicate KEK %q: %w", id, err)
 		}
-		time.Sleep(time.Duration(10+rand.IntN(50)) * time.Millisecond)
+		pauseBeforeRetry()
 	}
-	return 0, false, fmt.Errorf("hsm: pkcs11: KEK %q: concurrent creation did not settle after %d attempts", id, kekCreateAttempts)
 }
+
+// pauseBeforeRetry sleeps 10 to 60 ms, at random so that racing creators
+// fall out of step.
+func pauseBeforeRetry() { time.Sleep(time.Duration(10+rand.IntN(50)) * time.Millisecond) }
 
 // kekTemplate is the template of a generated KEK.
 func kekTemplate(id, label string) []*pkcs11.Attribute {

@@ -41,7 +41,7 @@ func TestProviderRoundTrip(t *testing.T) {
 			if got, want := len(sealed), n+sealOverhead; got != want {
 				t.Errorf("sealed length = %d, want %d", got, want)
 			}
-			if n > 0 && bytes.Contains(sealed, plain) {
+			if n >= 16 && bytes.Contains(sealed, plain) { // shorter runs occur by chance
 				t.Errorf("sealed output contains the plaintext")
 			}
 			got, err := c.Unseal("obj-1", sealed)
