@@ -97,6 +97,7 @@ func (r *Runner) RunFile(ctx context.Context, path string) Result {
 	return res
 }
 
+// skipReason returns the reason path is skipped, if it is.
 func (r *Runner) skipReason(path string) (string, bool) {
 	p := filepath.ToSlash(path)
 	for k, reason := range r.Skips {
