@@ -9,6 +9,8 @@ import (
 
 	"github.com/spf13/pflag"
 	"gopkg.in/yaml.v3"
+
+	"github.com/kmipd/kmipd/hsm"
 )
 
 // Config is the daemon's configuration, as read from kmipd.yaml.
@@ -39,6 +41,16 @@ type Config struct {
 		LegacySuites bool `yaml:"legacy_suites"`
 	} `yaml:"tls"`
 
+	// HSM selects the cryptographic module that generates keys and seals
+	// key material at rest: "software" (the default; its key-encryption
+	// key is DataDir/kek.key) or "pkcs11".
+	HSM struct {
+		Provider   string `yaml:"provider"`
+		Module     string `yaml:"module"`      // PKCS#11 library
+		TokenLabel string `yaml:"token_label"` // the token, found by label
+		PinFile    string `yaml:"pin_file"`    // the user PIN, in a 0600 file
+	} `yaml:"hsm"`
+
 	Limits struct {
 		MaxMessageSize   int           `yaml:"max_message_size"`
 		MaxBatchItems    int           `yaml:"max_batch_items"`
@@ -65,6 +77,7 @@ func defaultConfig() Config {
 	c.DataDir = "./data"
 	c.Log.Level = "info"
 	c.Log.Format = "json"
+	c.HSM.Provider = hsm.ProviderSoftware
 	c.Limits.MaxMessageSize = 1 << 20
 	c.Limits.MaxBatchItems = 1000
 	c.Limits.MaxConns = 10000
@@ -104,6 +117,10 @@ func settings(c *Config) []setting {
 		{"tls-key", "server private key (PEM); default DATA/pki/server.key", (*stringValue)(&c.TLS.Key)},
 		{"tls-ca", "CA certificates that sign client certificates (PEM); default DATA/pki/ca.crt", (*stringValue)(&c.TLS.CA)},
 		{"tls-legacy-suites", "also offer TLS_RSA_WITH_AES_*_CBC_SHA256 for old clients", (*boolValue)(&c.TLS.LegacySuites)},
+		{"hsm-provider", "cryptographic module: software or pkcs11", (*stringValue)(&c.HSM.Provider)},
+		{"hsm-module", "PKCS#11 library, e.g. /usr/lib/softhsm/libsofthsm2.so", (*stringValue)(&c.HSM.Module)},
+		{"hsm-token-label", "label of the PKCS#11 token", (*stringValue)(&c.HSM.TokenLabel)},
+		{"hsm-pin-file", "file holding the PKCS#11 user PIN (mode 0600; the PIN itself is never a flag)", (*stringValue)(&c.HSM.PinFile)},
 		{"max-message-size", "largest request accepted, in bytes", (*intValue)(&c.Limits.MaxMessageSize)},
 		{"max-batch-items", "most batch items in one request", (*intValue)(&c.Limits.MaxBatchItems)},
 		{"max-conns", "most simultaneous connections", (*intValue)(&c.Limits.MaxConns)},

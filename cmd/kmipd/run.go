@@ -29,12 +29,14 @@ import (
 // -ldflags "-X main.version=...".
 var version = "dev"
 
-// softwareRNG describes the random bit generator of the software crypto
-// provider, Go's crypto/rand: in FIPS 140-3 mode an SP 800-90A CTR_DRBG with
-// AES-256, otherwise the operating system's generator, which KMIP cannot
-// name more precisely than Unspecified.
-func softwareRNG() kmip.RNGParameters {
-	if fips140.Enabled() {
+// moduleRNG describes the random bit generator of the configured module
+// for the Random Number Generator attribute. The software provider uses Go's
+// crypto/rand: in FIPS 140-3 mode an SP 800-90A CTR_DRBG with AES-256,
+// otherwise the operating system's generator. A PKCS#11 token does not say
+// which generator it runs. KMIP cannot name either more precisely than
+// Unspecified.
+func moduleRNG(provider string) kmip.RNGParameters {
+	if provider == hsm.ProviderSoftware && fips140.Enabled() {
 		return kmip.RNGParameters{
 			RNGAlgorithm:           uint32(kmip14.RNGAlgorithmDRBG),
 			DRBGAlgorithm:          uint32(kmip14.DRBGAlgorithmCTR),
@@ -43,6 +45,19 @@ func softwareRNG() kmip.RNGParameters {
 		}
 	}
 	return kmip.RNGParameters{RNGAlgorithm: uint32(kmip14.RNGAlgorithmUnspecified)}
+}
+
+// openModule opens the cryptographic module that cfg selects.
+func openModule(cfg Config, log *zap.Logger) (hsm.Crypto, error) {
+	return hsm.Open(hsm.Config{
+		Provider: cfg.HSM.Provider,
+		KeyFile:  filepath.Join(cfg.DataDir, "kek.key"),
+		PKCS11: hsm.PKCS11Config{
+			Module:     cfg.HSM.Module,
+			TokenLabel: cfg.HSM.TokenLabel,
+			PinFile:    cfg.HSM.PinFile,
+		},
+	}, log)
 }
 
 // run starts the server with cfg and serves until SIGTERM or SIGINT, then
@@ -79,7 +94,7 @@ func run(ctx context.Context, cfg Config) error {
 		return fmt.Errorf("TLS: %w", err)
 	}
 
-	crypto, err := hsm.NewSoftware(filepath.Join(cfg.DataDir, "kek.key"))
+	crypto, err := openModule(cfg, log.Named("hsm"))
 	if err != nil {
 		return fmt.Errorf("crypto module: %w", err)
 	}
@@ -96,9 +111,10 @@ func run(ctx context.Context, cfg Config) error {
 		Crypto:               crypto,
 		Logger:               log.Named("handlers"),
 		VendorIdentification: "kmipd",
-		RNG:                  softwareRNG(),
+		RNG:                  moduleRNG(cfg.HSM.Provider),
 		LeaseTime:            cfg.LeaseTime,
-		// The software provider keeps key material sealed in software.
+		// Key material is kept sealed in the store, in software, whichever
+		// module seals it.
 		ProtectionStorageMask: int32(kmip20.ProtectionStorageMaskSoftware),
 		ServerInfo: kmip.ServerInformation{
 			ServerName:    "kmipd",
@@ -161,7 +177,8 @@ func run(ctx context.Context, cfg Config) error {
 		log.Info("listening for HTTPS", zap.String("addr", httpsLn.Addr().String()))
 	}
 	obs.ready.Store(true)
-	log.Info("listening", zap.String("addr", ln.Addr().String()), zap.String("data_dir", cfg.DataDir), zap.String("version", version))
+	log.Info("listening", zap.String("addr", ln.Addr().String()), zap.String("data_dir", cfg.DataDir),
+		zap.String("hsm", cfg.HSM.Provider), zap.String("version", version))
 
 	select {
 	case err := <-served:
