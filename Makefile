@@ -17,7 +17,7 @@ build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o bin/kmipctl ./cmd/kmipctl
 
 run: build
-	./bin/kmipd --data-dir $(DATA_DIR) --listen $(LISTEN) --metrics-listen 127.0.0.1:9696 --log-format console
+	./bin/kmipd --data-dir $(DATA_DIR) --listen $(LISTEN) --https-listen 0.0.0.0:5697 --metrics-listen 127.0.0.1:9696 --log-format console
 
 vet:
 	$(GO) vet ./...
