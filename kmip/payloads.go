@@ -246,3 +246,199 @@ type InteropRequest struct {
 	Function   InteropFunction
 	Identifier string
 }
+
+// CreateKeyPairRequest asks for a new asymmetric key pair. 1.x carries the
+// attributes in Common/Private Key/Public Key Template-Attributes, 2.x in
+// Common/Private Key/Public Key Attributes.
+type CreateKeyPairRequest struct {
+	CommonAttributes     Attributes
+	PrivateKeyAttributes Attributes
+	PublicKeyAttributes  Attributes
+	// Template names (1.x) of each part, resolved by the handlers.
+	CommonTemplateNames, PrivateKeyTemplateNames, PublicKeyTemplateNames []Name
+}
+
+// CreateKeyPairResponse names the new pair.
+type CreateKeyPairResponse struct {
+	PrivateKeyUniqueIdentifier string
+	PublicKeyUniqueIdentifier  string
+}
+
+// ReKeyRequest asks for a replacement of a symmetric key. Offset is the
+// number of seconds between the new key's Initial Date and its Activation
+// Date (nil when absent).
+type ReKeyRequest struct {
+	UniqueIdentifier string
+	Offset           *time.Duration
+	Attributes       Attributes
+	TemplateNames    []Name
+}
+
+// ReKeyResponse names the replacement key.
+type ReKeyResponse struct{ UniqueIdentifier string }
+
+// ReKeyKeyPairRequest asks for a replacement of a key pair, named by its
+// private key.
+type ReKeyKeyPairRequest struct {
+	PrivateKeyUniqueIdentifier string
+	Offset                     *time.Duration
+	CommonAttributes           Attributes
+	PrivateKeyAttributes       Attributes
+	PublicKeyAttributes        Attributes
+}
+
+// ReKeyKeyPairResponse names the replacement pair.
+type ReKeyKeyPairResponse struct {
+	PrivateKeyUniqueIdentifier string
+	PublicKeyUniqueIdentifier  string
+}
+
+// Streaming carries the fields of the multi-part (streaming) forms of the
+// cryptographic operations: a first call with Init Indicator true, calls in
+// between with the Correlation Value the server returned, and a last call
+// with Final Indicator true.
+type Streaming struct {
+	CorrelationValue []byte
+	InitIndicator    bool
+	FinalIndicator   bool
+}
+
+// EncryptRequest encrypts Data with the key UniqueIdentifier. Nil fields are
+// absent; Parameters nil means the key's own Cryptographic Parameters.
+type EncryptRequest struct {
+	UniqueIdentifier string
+	Parameters       *CryptographicParameters
+	Data             []byte
+	IVCounterNonce   []byte
+	AdditionalData   []byte // Authenticated Encryption Additional Data
+	Streaming
+}
+
+// EncryptResponse carries the ciphertext, the IV/counter/nonce the server
+// chose (when it chose one) and the authentication tag of AEAD modes.
+type EncryptResponse struct {
+	UniqueIdentifier string
+	Data             []byte
+	IVCounterNonce   []byte
+	Tag              []byte // Authenticated Encryption Tag
+	CorrelationValue []byte
+}
+
+// DecryptRequest decrypts Data with the key UniqueIdentifier.
+type DecryptRequest struct {
+	UniqueIdentifier string
+	Parameters       *CryptographicParameters
+	Data             []byte
+	IVCounterNonce   []byte
+	AdditionalData   []byte
+	Tag              []byte
+	Streaming
+}
+
+// DecryptResponse carries the plaintext.
+type DecryptResponse struct {
+	UniqueIdentifier string
+	Data             []byte
+	CorrelationValue []byte
+}
+
+// SignRequest signs Data (or DigestedData, already hashed) with the private
+// key UniqueIdentifier.
+type SignRequest struct {
+	UniqueIdentifier string
+	Parameters       *CryptographicParameters
+	Data             []byte
+	DigestedData     []byte
+	Streaming
+}
+
+// SignResponse carries the signature.
+type SignResponse struct {
+	UniqueIdentifier string
+	SignatureData    []byte
+	CorrelationValue []byte
+}
+
+// SignatureVerifyRequest verifies SignatureData over Data (or DigestedData)
+// with the public key UniqueIdentifier.
+type SignatureVerifyRequest struct {
+	UniqueIdentifier string
+	Parameters       *CryptographicParameters
+	Data             []byte
+	DigestedData     []byte
+	SignatureData    []byte
+	Streaming
+}
+
+// ValidityIndicator is the result of a verification.
+type ValidityIndicator uint32
+
+// Validity indicators.
+const (
+	Valid   ValidityIndicator = 1
+	Invalid ValidityIndicator = 2
+	Unknown ValidityIndicator = 3
+)
+
+// SignatureVerifyResponse says whether the signature is valid.
+type SignatureVerifyResponse struct {
+	UniqueIdentifier  string
+	ValidityIndicator ValidityIndicator
+	CorrelationValue  []byte
+}
+
+// MACRequest computes a MAC over Data with the key UniqueIdentifier.
+type MACRequest struct {
+	UniqueIdentifier string
+	Parameters       *CryptographicParameters
+	Data             []byte
+	Streaming
+}
+
+// MACResponse carries the MAC.
+type MACResponse struct {
+	UniqueIdentifier string
+	MACData          []byte
+	CorrelationValue []byte
+}
+
+// MACVerifyRequest verifies MACData over Data with the key UniqueIdentifier.
+type MACVerifyRequest struct {
+	UniqueIdentifier string
+	Parameters       *CryptographicParameters
+	Data             []byte
+	MACData          []byte
+	Streaming
+}
+
+// MACVerifyResponse says whether the MAC is valid.
+type MACVerifyResponse struct {
+	UniqueIdentifier  string
+	ValidityIndicator ValidityIndicator
+	CorrelationValue  []byte
+}
+
+// HashRequest hashes Data with Parameters.HashingAlgorithm.
+type HashRequest struct {
+	Parameters *CryptographicParameters
+	Data       []byte
+	Streaming
+}
+
+// HashResponse carries the digest.
+type HashResponse struct {
+	Data             []byte
+	CorrelationValue []byte
+}
+
+// RNGRetrieveRequest asks for DataLength random bytes.
+type RNGRetrieveRequest struct{ DataLength int32 }
+
+// RNGRetrieveResponse carries them.
+type RNGRetrieveResponse struct{ Data []byte }
+
+// RNGSeedRequest offers seed material to the server's generator.
+type RNGSeedRequest struct{ Data []byte }
+
+// RNGSeedResponse says how many bytes of the seed the server used.
+type RNGSeedResponse struct{ DataLength int32 }
