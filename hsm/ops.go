@@ -1,0 +1,138 @@
+package hsm
+
+import (
+	"crypto"
+	"errors"
+)
+
+// The cryptographic operations of the module. Handlers never call Go's
+// crypto packages for key functions themselves: they pass the key, in the
+// standard encoding below, and the request's parameters, and get bytes back.
+//
+// Keys are given in the clear for the duration of one call (the caller has
+// unsealed them and zeroes them afterwards):
+//
+//	symmetric (AES, Triple DES, ChaCha20, HMAC)   the raw key bytes
+//	private keys (RSA, EC, Ed25519)               PKCS#8 DER
+//	public keys                                   PKIX (SubjectPublicKeyInfo) DER
+//
+// Errors: ErrBadParameters for parameters the operation does not support or
+// that do not fit the key (the caller answers Invalid Field / Unsupported
+// Cryptographic Parameters), ErrAuthentication for a failed AEAD tag or an
+// unpadding failure (Cryptographic Failure), ErrMissingIV when a mode needs
+// an IV the request lacks. No error ever carries key material or data.
+
+// Errors of the cryptographic operations.
+var (
+	ErrBadParameters  = errors.New("hsm: cryptographic parameters not supported for this key")
+	ErrAuthentication = errors.New("hsm: authentication or padding check failed")
+	ErrMissingIV      = errors.New("hsm: the mode needs an IV, counter or nonce")
+)
+
+// Cipher algorithms, block modes and paddings of CipherParams.
+type (
+	Algorithm string
+	Mode      string
+	Padding   string
+)
+
+const (
+	AES              Algorithm = "AES"
+	TripleDES        Algorithm = "3DES"
+	ChaCha20         Algorithm = "ChaCha20"
+	ChaCha20Poly1305 Algorithm = "ChaCha20-Poly1305"
+	RSA              Algorithm = "RSA"
+	ECDSA            Algorithm = "ECDSA"
+	Ed25519          Algorithm = "Ed25519"
+	HMAC             Algorithm = "HMAC"
+	CMAC             Algorithm = "CMAC"
+
+	ModeECB Mode = "ECB"
+	ModeCBC Mode = "CBC"
+	ModeCTR Mode = "CTR"
+	ModeGCM Mode = "GCM"
+
+	PaddingNone     Padding = "None"
+	PaddingPKCS5    Padding = "PKCS5"
+	PaddingOAEP     Padding = "OAEP"
+	PaddingPKCS1v15 Padding = "PKCS1v15"
+	PaddingPSS      Padding = "PSS"
+)
+
+// CipherParams selects an encryption scheme.
+type CipherParams struct {
+	Algorithm Algorithm
+	Mode      Mode    // block ciphers
+	Padding   Padding // None, PKCS5 (block ciphers); OAEP, PKCS1v15 (RSA)
+	// IV is the IV, counter block or nonce; nil asks Encrypt to choose one
+	// (returned in CipherResult.IV). Decrypt requires it where the mode
+	// does.
+	IV        []byte
+	IVLength  int    // bytes of a chosen IV; 0 = the mode's usual length
+	AAD       []byte // AEAD additional data
+	Tag       []byte // AEAD tag to check (Decrypt)
+	TagLength int    // AEAD tag bytes (Encrypt); 0 = 16
+	// Hash is OAEP's hash and MGFHash its MGF1 hash (0 = Hash); Label is
+	// OAEP's label (P Source).
+	Hash, MGFHash crypto.Hash
+	Label         []byte
+}
+
+// CipherResult is the output of Encrypt or Decrypt.
+type CipherResult struct {
+	Data []byte
+	IV   []byte // the IV, counter or nonce Encrypt chose; nil when given
+	Tag  []byte // AEAD tag (Encrypt)
+}
+
+// SignParams selects a signature scheme. Hash is the message digest
+// (0 with Ed25519); Prehashed means the input is already the digest.
+type SignParams struct {
+	Algorithm  Algorithm // RSA, ECDSA, Ed25519
+	Padding    Padding   // PSS or PKCS1v15 (RSA)
+	Hash       crypto.Hash
+	MGFHash    crypto.Hash // PSS MGF1 hash; 0 = Hash
+	SaltLength int         // PSS; 0 = the hash length
+	Prehashed  bool
+}
+
+// MACParams selects a MAC: HMAC with Hash, or CMAC (AES).
+type MACParams struct {
+	Algorithm Algorithm
+	Hash      crypto.Hash
+}
+
+// KeyPairSpec describes a key pair to generate: RSA with Bits, ECDSA on
+// Curve ("P-256", "P-384", "P-521"), or Ed25519.
+type KeyPairSpec struct {
+	Algorithm Algorithm
+	Bits      int
+	Curve     string
+}
+
+// Operations are the cryptographic operations of a module. Implementations
+// are safe for concurrent use.
+type Operations interface {
+	Encrypt(key []byte, p CipherParams, data []byte) (CipherResult, error)
+	Decrypt(key []byte, p CipherParams, data []byte) (CipherResult, error)
+	Sign(privateKey []byte, p SignParams, data []byte) ([]byte, error)
+	// Verify reports whether sig is a valid signature of data; an error
+	// means the verification could not be attempted.
+	Verify(publicKey []byte, p SignParams, data, sig []byte) (bool, error)
+	MAC(key []byte, p MACParams, data []byte) ([]byte, error)
+	// GenerateKeyPair generates a pair with the module's generator and
+	// returns the private key sealed for privateID (PKCS#8 DER inside) and
+	// the public key in PKIX DER.
+	GenerateKeyPair(privateID string, spec KeyPairSpec) (sealedPrivate, publicKey []byte, err error)
+}
+
+// Hash returns the digest of data with h. It is a pure function, not a key
+// function, and lives here so that all of the server's cryptography does.
+func Hash(h crypto.Hash, data []byte) ([]byte, error) {
+	if !h.Available() {
+		return nil, ErrBadParameters
+	}
+	w := h.New()
+	w.Write(data)
+	return w.Sum(nil), nil
+}
