@@ -18,6 +18,10 @@ var ErrUnseal = errors.New("hsm: sealed material fails authentication")
 //
 // All methods are safe for concurrent use. Errors never contain key material.
 type Crypto interface {
+	// Operations are the cryptographic operations with keys given in the
+	// clear for one call (ops.go).
+	Operations
+
 	// GenerateKey generates a secret key of bits bits with the module's random
 	// bit generator and returns it sealed for object id. bits must be a
 	// positive multiple of 8.

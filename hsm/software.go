@@ -170,3 +170,34 @@ func (s *Software) Close() error {
 	s.aead = nil
 	return nil
 }
+
+// Encrypt encrypts data with key as p describes; see Operations.
+func (s *Software) Encrypt(key []byte, p CipherParams, data []byte) (CipherResult, error) {
+	return CipherResult{}, ErrBadParameters
+}
+
+// Decrypt decrypts data with key as p describes; see Operations.
+func (s *Software) Decrypt(key []byte, p CipherParams, data []byte) (CipherResult, error) {
+	return CipherResult{}, ErrBadParameters
+}
+
+// Sign signs data with the PKCS#8 private key as p describes.
+func (s *Software) Sign(privateKey []byte, p SignParams, data []byte) ([]byte, error) {
+	return nil, ErrBadParameters
+}
+
+// Verify reports whether sig is a valid signature of data under the PKIX
+// public key.
+func (s *Software) Verify(publicKey []byte, p SignParams, data, sig []byte) (bool, error) {
+	return false, ErrBadParameters
+}
+
+// MAC returns the MAC of data under key.
+func (s *Software) MAC(key []byte, p MACParams, data []byte) ([]byte, error) {
+	return nil, ErrBadParameters
+}
+
+// GenerateKeyPair generates a key pair; see Operations.
+func (s *Software) GenerateKeyPair(privateID string, spec KeyPairSpec) ([]byte, []byte, error) {
+	return nil, nil, ErrBadParameters
+}
