@@ -11,7 +11,10 @@ import (
 	"go.uber.org/zap"
 )
 
-var _ Store = (*Badger)(nil)
+var (
+	_ Store    = (*Badger)(nil)
+	_ AuditLog = (*Badger)(nil)
+)
 
 // Options configures OpenBadger. The zero value is ready to use. With the
 // memory defaults a reopened store of a million objects measured ~205 MB of
@@ -71,6 +74,7 @@ type Badger struct {
 	db     *badger.DB
 	syncer *groupSyncer // nil with syncEachCommit
 	locks  idLocks
+	chain  auditChain // the audit trail's head; see audit.go
 
 	// closeMu is held shared by every operation and exclusively by Close,
 	// which therefore waits for operations in progress.
@@ -208,7 +212,9 @@ func (b *Badger) Delete(ctx context.Context, id string) error {
 }
 
 // mutate runs change in a read-write transaction under id's lock, retrying
-// on conflict, and returns once the commit is on disk.
+// on conflict, and returns once the commit is on disk. When ctx carries an
+// audit record not yet written (WithAudit), the record is written in the
+// same transaction.
 func (b *Badger) mutate(ctx context.Context, id string, change func(txn *badger.Txn) error) error {
 	if err := b.enter(ctx); err != nil {
 		return err
@@ -219,12 +225,14 @@ func (b *Badger) mutate(ctx context.Context, id string, change func(txn *badger.
 	if err != nil {
 		return err
 	}
+	rec, release := lockPendingAudit(ctx)
 	for attempt := 1; ; attempt++ {
-		err = b.db.Update(change)
+		err = b.commitAudited(change, rec)
 		if !errors.Is(err, badger.ErrConflict) || attempt == maxConflictRetries {
 			break
 		}
 	}
+	release()
 	unlock()
 	if err != nil {
 		return err

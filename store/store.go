@@ -87,3 +87,36 @@ type Store interface {
 	// afterwards.
 	Close() error
 }
+
+// AuditLog is a tamper-evident, append-only log of audit records: each
+// record carries the hash of the one before it (see AuditRecord), so that an
+// edited, deleted, reordered or truncated record is detected by VerifyAudit.
+// *Badger implements it; it is separate from Store so that a Store need not
+// keep an audit trail.
+//
+// A record is written in one of two ways. A record attached to a context
+// with WithAudit is written by the first mutation (Create, Update, Delete)
+// that commits under that context, in the same transaction as the change:
+// the change and its record are durable together or not at all. A record
+// for an item that changed nothing (a read, a failure, a refusal) is written
+// by AppendAudit.
+//
+// Records are numbered densely from 1 in commit order. All methods are safe
+// for concurrent use.
+type AuditLog interface {
+	// AppendAudit writes rec as the next record in its own transaction and
+	// returns once it is on disk. It fills in rec.Seq, rec.Prev and
+	// rec.Hash. rec.Seq must be zero (a record is written once).
+	AppendAudit(ctx context.Context, rec *AuditRecord) error
+
+	// AuditRecords calls fn with every record whose Seq is at least fromSeq,
+	// in sequence order, from one consistent snapshot, and stops at fn's
+	// first error, which it returns. It does not verify the chain.
+	AuditRecords(ctx context.Context, fromSeq uint64, fn func(AuditRecord) error) error
+
+	// VerifyAudit checks the whole chain and returns the number of records
+	// checked. When the chain is broken the error is a *ChainError naming
+	// the first broken record; n is then the number of intact records
+	// before it.
+	VerifyAudit(ctx context.Context) (n int, err error)
+}
