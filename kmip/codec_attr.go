@@ -170,7 +170,14 @@ func decodeTemplateAttribute(v Version, f ttlv.TTLV, into Attributes, names *[]N
 // encodeTemplateAttribute writes the template names and as in a
 // Template-Attribute.
 func encodeTemplateAttribute(e *ttlv.Encoder, v Version, names []Name, as Attributes) error {
-	return e.EncodeStructure(kmip14.TagTemplateAttribute, func(e *ttlv.Encoder) error {
+	return encodeTemplateAttributeAs(e, kmip14.TagTemplateAttribute, v, names, as)
+}
+
+// encodeTemplateAttributeAs writes the template names and as in a structure
+// of the Template-Attribute shape under tag (Common, Private Key or Public
+// Key Template-Attribute).
+func encodeTemplateAttributeAs(e *ttlv.Encoder, tag ttlv.Tag, v Version, names []Name, as Attributes) error {
+	return e.EncodeStructure(tag, func(e *ttlv.Encoder) error {
 		for _, n := range names {
 			if err := encodeAttrValue(e, kmip14.TagName, nil, v, n); err != nil {
 				return err

@@ -1,7 +1,6 @@
 package kmip
 
 import (
-	"bytes"
 	"time"
 
 	"github.com/gemalto/kmip-go/kmip14"
@@ -43,12 +42,14 @@ func readText(f ttlv.TTLV) (string, *Error) {
 }
 
 // readBytes returns a copy of the Byte String f: the result never aliases
-// the message buffer, which the connection reuses.
+// the message buffer, which the connection reuses. An empty Byte String
+// reads as an empty, non-nil slice, so that a present field stays distinct
+// from an absent (nil) one.
 func readBytes(f ttlv.TTLV) ([]byte, *Error) {
 	if f.Type() != ttlv.TypeByteString {
 		return nil, errWrongType(f)
 	}
-	return bytes.Clone(f.ValueByteString()), nil
+	return append([]byte{}, f.ValueByteString()...), nil
 }
 
 func readInt(f ttlv.TTLV) (int32, *Error) {

@@ -70,6 +70,18 @@ func decodeRequestPayload(op Operation, v Version, payload ttlv.TTLV) (any, *Err
 			break
 		}
 		return result(decodeInteropRequest(v, payload))
+	case kmip14.OperationCreateKeyPair:
+		return result(decodeCreateKeyPairRequest(v, payload))
+	case kmip14.OperationReKey:
+		return result(decodeReKeyRequest(v, payload))
+	case kmip14.OperationReKeyKeyPair:
+		if !v.AtLeast(V1_1) {
+			break
+		}
+		return result(decodeReKeyKeyPairRequest(v, payload))
+	}
+	if isCryptoOperation(op) && v.AtLeast(V1_2) {
+		return decodeCryptoRequest(op, v, payload)
 	}
 	return nil, Errorf(ReasonOperationNotSupported, "operation %v is not supported", op)
 }
@@ -113,7 +125,16 @@ func encodeResponsePayload(e *ttlv.Encoder, op Operation, v Version, payload any
 			encodeUID(e, p.UniqueIdentifier)
 		case *CheckResponse:
 			encodeCheckFields(e, CheckRequest(*p))
+		case *CreateKeyPairResponse:
+			encodeKeyPairIDs(e, p.PrivateKeyUniqueIdentifier, p.PublicKeyUniqueIdentifier)
+		case *ReKeyResponse:
+			e.EncodeTextString(kmip14.TagUniqueIdentifier, p.UniqueIdentifier)
+		case *ReKeyKeyPairResponse:
+			encodeKeyPairIDs(e, p.PrivateKeyUniqueIdentifier, p.PublicKeyUniqueIdentifier)
 		default:
+			if f, ok := cryptoResponseFields(payload); ok {
+				return encodeCryptoFields(e, v, &f)
+			}
 			return fmt.Errorf("kmip: %v: cannot encode response payload %T", op, payload)
 		}
 		return nil
@@ -165,7 +186,16 @@ func encodeRequestPayload(e *ttlv.Encoder, op Operation, v Version, payload any)
 			encodeLogRequest(e, p)
 		case *InteropRequest:
 			encodeInteropRequest(e, p)
+		case *CreateKeyPairRequest:
+			return encodeCreateKeyPairRequest(e, v, p)
+		case *ReKeyRequest:
+			return encodeReKeyRequest(e, v, p)
+		case *ReKeyKeyPairRequest:
+			return encodeReKeyKeyPairRequest(e, v, p)
 		default:
+			if f, ok := cryptoRequestFields(payload); ok {
+				return encodeCryptoFields(e, v, &f)
+			}
 			return fmt.Errorf("kmip: %v: cannot encode request payload %T", op, payload)
 		}
 		return nil
@@ -225,6 +255,17 @@ func decodeResponsePayload(op Operation, v Version, payload ttlv.TTLV) (any, err
 			return nil, Errorf(ReasonOperationNotSupported, "operation %v is not supported", op)
 		}
 		return nil, nil // empty response payload
+	case kmip14.OperationCreateKeyPair:
+		p, err = result(decodeCreateKeyPairResponse(v, payload))
+	case kmip14.OperationReKey:
+		id, e := decodeUIDOnly(v, payload)
+		p, err = result(&ReKeyResponse{UniqueIdentifier: id}, e)
+	case kmip14.OperationReKeyKeyPair:
+		p, err = result(decodeReKeyKeyPairResponse(v, payload))
+	case kmip14.OperationEncrypt, kmip14.OperationDecrypt, kmip14.OperationSign,
+		kmip14.OperationSignatureVerify, kmip14.OperationMAC, kmip14.OperationMACVerify,
+		kmip14.OperationHash, kmip14.OperationRNGRetrieve, kmip14.OperationRNGSeed:
+		p, err = decodeCryptoResponse(op, v, payload)
 	default:
 		return nil, Errorf(ReasonOperationNotSupported, "operation %v is not supported", op)
 	}
