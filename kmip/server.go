@@ -485,7 +485,7 @@ func (c *conn) serveItem(log *zap.Logger, req *RequestMessage, it *RequestItem, 
 		out.Status, out.Reason, out.Message = kmip14.ResultStatusOperationFailed, ke.Reason, ke.Message
 	} else {
 		out.Status, out.Payload = kmip14.ResultStatusSuccess, payload
-		if id := responseUniqueIdentifier(payload); id != "" {
+		if id := UniqueIdentifierOf(payload); id != "" {
 			batch.IDPlaceholder = id
 		}
 	}
@@ -613,42 +613,6 @@ func requestVersion(b []byte) Version {
 		Minor: int(int32(binary.BigEndian.Uint32(b[minor+8 : minor+12]))),
 	}
 	return closestVersion(v)
-}
-
-// responseUniqueIdentifier returns the Unique Identifier a response payload
-// names, which becomes the batch's ID Placeholder, or "".
-func responseUniqueIdentifier(payload any) string {
-	switch p := payload.(type) {
-	case *CreateResponse:
-		return p.UniqueIdentifier
-	case *RegisterResponse:
-		return p.UniqueIdentifier
-	case *GetResponse:
-		return p.UniqueIdentifier
-	case *GetAttributesResponse:
-		return p.UniqueIdentifier
-	case *GetAttributeListResponse:
-		return p.UniqueIdentifier
-	case *AddAttributeResponse:
-		return p.UniqueIdentifier
-	case *SetAttributeResponse:
-		return p.UniqueIdentifier
-	case *ModifyAttributeResponse:
-		return p.UniqueIdentifier
-	case *DeleteAttributeResponse:
-		return p.UniqueIdentifier
-	case *ActivateResponse:
-		return p.UniqueIdentifier
-	case *RevokeResponse:
-		return p.UniqueIdentifier
-	case *DestroyResponse:
-		return p.UniqueIdentifier
-	case *LocateResponse:
-		if len(p.UniqueIdentifiers) == 1 {
-			return p.UniqueIdentifiers[0]
-		}
-	}
-	return ""
 }
 
 // requestLogFields describes a served request for the debug log: version,
