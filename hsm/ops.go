@@ -136,3 +136,19 @@ func Hash(h crypto.Hash, data []byte) ([]byte, error) {
 	w.Write(data)
 	return w.Sum(nil), nil
 }
+
+// encryptSoftware is Encrypt computed in Go; random chooses IVs.
+func encryptSoftware(key []byte, p CipherParams, data []byte, random randomFunc) (CipherResult, error) {
+	if p.Algorithm == RSA {
+		return encryptRSA(key, p, data)
+	}
+	return encryptSymmetric(key, p, data, random)
+}
+
+// decryptSoftware is Decrypt computed in Go.
+func decryptSoftware(key []byte, p CipherParams, data []byte) (CipherResult, error) {
+	if p.Algorithm == RSA {
+		return decryptRSA(key, p, data)
+	}
+	return decryptSymmetric(key, p, data)
+}

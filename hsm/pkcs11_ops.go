@@ -2,33 +2,75 @@
 
 package hsm
 
-// Encrypt encrypts data with key as p describes; see Operations.
+// Where the PKCS#11 provider computes each operation:
+//
+//	operation                                   where
+//	Encrypt/Decrypt AES-GCM (12-byte IV)        token (CKM_AES_GCM), session object
+//	Encrypt/Decrypt AES-CBC (None / PKCS5)      token (CKM_AES_CBC / CKM_AES_CBC_PAD)
+//	Encrypt/Decrypt AES-ECB (None)              token (CKM_AES_ECB)
+//	MAC HMAC-SHA256                             token (CKM_SHA256_HMAC)
+//	GenerateKeyPair RSA, ECDSA                  token (C_GenerateKeyPair), sealed in the token
+//	all else                                    Go, as the software provider (IVs from the token)
+//
+// The key is imported as a session object (CKA_TOKEN false) for the one
+// call and destroyed afterwards. A token error is returned as an error; it
+// never falls back to Go.
+
+// Encrypt encrypts data with key as cp describes; see Operations.
 func (p *PKCS11) Encrypt(key []byte, cp CipherParams, data []byte) (CipherResult, error) {
-	return CipherResult{}, ErrBadParameters
+	if err := p.checkOpen(); err != nil {
+		return CipherResult{}, err
+	}
+	return encryptSoftware(key, cp, data, p.Random)
 }
 
-// Decrypt decrypts data with key as p describes; see Operations.
+// Decrypt decrypts data with key as cp describes; see Operations.
 func (p *PKCS11) Decrypt(key []byte, cp CipherParams, data []byte) (CipherResult, error) {
-	return CipherResult{}, ErrBadParameters
+	if err := p.checkOpen(); err != nil {
+		return CipherResult{}, err
+	}
+	return decryptSoftware(key, cp, data)
 }
 
-// Sign signs data with the PKCS#8 private key as sp describes.
+// Sign signs data with a private key (PKCS#8 DER) as sp describes.
 func (p *PKCS11) Sign(privateKey []byte, sp SignParams, data []byte) ([]byte, error) {
-	return nil, ErrBadParameters
+	if err := p.checkOpen(); err != nil {
+		return nil, err
+	}
+	return signSoftware(privateKey, sp, data)
 }
 
-// Verify reports whether sig is a valid signature of data under the PKIX
-// public key.
+// Verify reports whether sig is a valid signature of data under a public
+// key (PKIX DER).
 func (p *PKCS11) Verify(publicKey []byte, sp SignParams, data, sig []byte) (bool, error) {
-	return false, ErrBadParameters
+	if err := p.checkOpen(); err != nil {
+		return false, err
+	}
+	return verifySoftware(publicKey, sp, data, sig)
 }
 
-// MAC returns the MAC of data under key.
+// MAC returns the HMAC or CMAC of data under key.
 func (p *PKCS11) MAC(key []byte, mp MACParams, data []byte) ([]byte, error) {
-	return nil, ErrBadParameters
+	if err := p.checkOpen(); err != nil {
+		return nil, err
+	}
+	return macSoftware(key, mp, data)
 }
 
-// GenerateKeyPair generates a key pair; see Operations.
+// GenerateKeyPair generates a key pair and returns the private key (PKCS#8
+// DER) sealed in the token for privateID and the public key (PKIX DER).
 func (p *PKCS11) GenerateKeyPair(privateID string, spec KeyPairSpec) ([]byte, []byte, error) {
-	return nil, nil, ErrBadParameters
+	if err := p.checkOpen(); err != nil {
+		return nil, nil, err
+	}
+	priv, pub, err := generateKeyPairSoftware(spec)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer clear(priv)
+	sealed, err := p.Seal(privateID, priv)
+	if err != nil {
+		return nil, nil, err
+	}
+	return sealed, pub, nil
 }

@@ -171,33 +171,75 @@ func (s *Software) Close() error {
 	return nil
 }
 
+// The Software provider computes every operation in Go (ops.go); IVs it
+// chooses come from Random.
+
 // Encrypt encrypts data with key as p describes; see Operations.
 func (s *Software) Encrypt(key []byte, p CipherParams, data []byte) (CipherResult, error) {
-	return CipherResult{}, ErrBadParameters
+	if err := s.checkOpen(); err != nil {
+		return CipherResult{}, err
+	}
+	return encryptSoftware(key, p, data, s.Random)
 }
 
 // Decrypt decrypts data with key as p describes; see Operations.
 func (s *Software) Decrypt(key []byte, p CipherParams, data []byte) (CipherResult, error) {
-	return CipherResult{}, ErrBadParameters
+	if err := s.checkOpen(); err != nil {
+		return CipherResult{}, err
+	}
+	return decryptSoftware(key, p, data)
 }
 
-// Sign signs data with the PKCS#8 private key as p describes.
+// Sign signs data with a private key (PKCS#8 DER) as p describes.
 func (s *Software) Sign(privateKey []byte, p SignParams, data []byte) ([]byte, error) {
-	return nil, ErrBadParameters
+	if err := s.checkOpen(); err != nil {
+		return nil, err
+	}
+	return signSoftware(privateKey, p, data)
 }
 
-// Verify reports whether sig is a valid signature of data under the PKIX
-// public key.
+// Verify reports whether sig is a valid signature of data under a public
+// key (PKIX DER).
 func (s *Software) Verify(publicKey []byte, p SignParams, data, sig []byte) (bool, error) {
-	return false, ErrBadParameters
+	if err := s.checkOpen(); err != nil {
+		return false, err
+	}
+	return verifySoftware(publicKey, p, data, sig)
 }
 
-// MAC returns the MAC of data under key.
+// MAC returns the HMAC or CMAC of data under key.
 func (s *Software) MAC(key []byte, p MACParams, data []byte) ([]byte, error) {
-	return nil, ErrBadParameters
+	if err := s.checkOpen(); err != nil {
+		return nil, err
+	}
+	return macSoftware(key, p, data)
 }
 
-// GenerateKeyPair generates a key pair; see Operations.
+// GenerateKeyPair generates a key pair with crypto/rand and returns the
+// private key (PKCS#8 DER) sealed for privateID and the public key (PKIX
+// DER). The plaintext private key is zeroed before return.
 func (s *Software) GenerateKeyPair(privateID string, spec KeyPairSpec) ([]byte, []byte, error) {
-	return nil, nil, ErrBadParameters
+	if err := s.checkOpen(); err != nil {
+		return nil, nil, err
+	}
+	priv, pub, err := generateKeyPairSoftware(spec)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer clear(priv)
+	sealed, err := s.Seal(privateID, priv)
+	if err != nil {
+		return nil, nil, err
+	}
+	return sealed, pub, nil
+}
+
+// checkOpen returns ErrClosed after Close.
+func (s *Software) checkOpen() error {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.aead == nil {
+		return ErrClosed
+	}
+	return nil
 }
