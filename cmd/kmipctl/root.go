@@ -52,6 +52,7 @@ func newRootCommand() *cobra.Command {
 		activateCommand(g), revokeCommand(g), destroyCommand(g),
 		conformanceCommand(g),
 	)
+	root.AddCommand(benchCommand(g))
 	return root
 }
 
