@@ -67,8 +67,8 @@ func encryptRSA(publicKey []byte, p CipherParams, data []byte) (CipherResult, er
 	var out []byte
 	switch p.Padding {
 	case PaddingOAEP:
-		opts, err := oaepOptions(p)
-		if err != nil {
+		var opts *rsa.OAEPOptions
+		if opts, err = oaepOptions(p); err != nil {
 			return CipherResult{}, err
 		}
 		out, err = rsa.EncryptOAEPWithOptions(rand.Reader, pub, data, opts)
@@ -97,8 +97,8 @@ func decryptRSA(privateKey []byte, p CipherParams, data []byte) (CipherResult, e
 	var out []byte
 	switch p.Padding {
 	case PaddingOAEP:
-		opts, err := oaepOptions(p)
-		if err != nil {
+		var opts *rsa.OAEPOptions
+		if opts, err = oaepOptions(p); err != nil {
 			return CipherResult{}, err
 		}
 		out, err = priv.Decrypt(nil, data, opts)
@@ -199,8 +199,8 @@ func signSoftware(privateKey []byte, p SignParams, data []byte) ([]byte, error) 
 	case *rsa.PrivateKey:
 		switch p.Padding {
 		case PaddingPSS:
-			opts, err := pssOptions(p)
-			if err != nil {
+			var opts *rsa.PSSOptions
+			if opts, err = pssOptions(p); err != nil {
 				return nil, err
 			}
 			sig, err = rsa.SignPSS(rand.Reader, priv, p.Hash, digest, opts)
