@@ -78,8 +78,9 @@ func (s *Service) unseal(m *managed) (*kmip.Object, error) {
 
 // convertFormat converts obj's key block to the Key Format Type asked for
 // (0: as stored). Symmetric keys convert between Raw and Transparent
-// Symmetric Key, whose Key is the raw bytes; anything else is Key Format Type
-// Not Supported.
+// Symmetric Key, whose Key is the raw bytes; Public and Private Keys between
+// the formats of keyformat.go; anything else is Key Format Type Not
+// Supported.
 func convertFormat(obj *kmip.Object, want kmip.KeyFormatType) error {
 	kb := obj.KeyBlock
 	if want == 0 || (kb != nil && kb.FormatType == want) {
@@ -87,6 +88,9 @@ func convertFormat(obj *kmip.Object, want kmip.KeyFormatType) error {
 	}
 	symmetric := func(f kmip.KeyFormatType) bool {
 		return f == kmip14.KeyFormatTypeRaw || f == kmip14.KeyFormatTypeTransparentSymmetricKey
+	}
+	if kb != nil && (obj.Type == kmip14.ObjectTypePublicKey || obj.Type == kmip14.ObjectTypePrivateKey) {
+		return convertAsymmetric(obj, want)
 	}
 	if kb == nil || obj.Type != kmip14.ObjectTypeSymmetricKey || !symmetric(kb.FormatType) || !symmetric(want) {
 		return kmip.Errorf(kmip.ReasonKeyFormatTypeNotSupported, "cannot return the object as %v", want)

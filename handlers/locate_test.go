@@ -179,8 +179,13 @@ func TestDiscoverAndQuery(t *testing.T) {
 		t.Fatalf("discover all: %v", got.Versions)
 	}
 	q := h.must(kmip.V1_4, alice, &kmip.QueryRequest{Functions: []kmip.QueryFunction{kmip14.QueryFunctionQueryOperations, kmip14.QueryFunctionQueryObjects}}).(*kmip.QueryResponse)
-	if slices.Contains(q.Operations, kmip.OperationSetAttribute) || !slices.Contains(q.Operations, kmip14.OperationLocate) || len(q.ObjectTypes) != 4 {
+	if slices.Contains(q.Operations, kmip.OperationSetAttribute) || !slices.Contains(q.Operations, kmip14.OperationLocate) ||
+		!slices.Contains(q.Operations, kmip14.OperationHash) || !slices.Contains(q.ObjectTypes, kmip14.ObjectTypePrivateKey) || len(q.ObjectTypes) != 7 {
 		t.Fatalf("query 1.4: %+v", q)
+	}
+	q = h.must(kmip.V1_3, alice, &kmip.QueryRequest{Functions: []kmip.QueryFunction{kmip14.QueryFunctionQueryOperations}}).(*kmip.QueryResponse)
+	if slices.Contains(q.Operations, kmip14.OperationHash) || !slices.Contains(q.Operations, kmip14.OperationEncrypt) {
+		t.Fatalf("query 1.3: %v", q.Operations)
 	}
 	q = h.must(kmip.V2_1, alice, &kmip.QueryRequest{Functions: []kmip.QueryFunction{kmip14.QueryFunctionQueryOperations}}).(*kmip.QueryResponse)
 	if !slices.Contains(q.Operations, kmip.OperationSetAttribute) {

@@ -10,7 +10,10 @@ import (
 // lists them.
 var operations = []kmip.Operation{
 	kmip14.OperationCreate,
+	kmip14.OperationCreateKeyPair,
 	kmip14.OperationRegister,
+	kmip14.OperationReKey,
+	kmip14.OperationReKeyKeyPair,
 	kmip14.OperationLocate,
 	kmip14.OperationGet,
 	kmip14.OperationGetAttributes,
@@ -25,8 +28,34 @@ var operations = []kmip.Operation{
 	kmip14.OperationCheck,
 	kmip14.OperationQuery,
 	kmip14.OperationDiscoverVersions,
+	kmip14.OperationRNGRetrieve,
+	kmip14.OperationRNGSeed,
+	kmip14.OperationEncrypt,
+	kmip14.OperationDecrypt,
+	kmip14.OperationSign,
+	kmip14.OperationSignatureVerify,
+	kmip14.OperationMAC,
+	kmip14.OperationMACVerify,
+	kmip14.OperationHash,
 	kmip.OperationLog,
 	kmip.OperationInterop,
+}
+
+// since are the versions that introduced operations newer than 1.0:
+// Discover Versions 1.1, ReKey Key Pair 1.1, the cryptographic operations
+// 1.2, Hash 1.4.
+var since = map[kmip.Operation]kmip.Version{
+	kmip14.OperationDiscoverVersions: kmip.V1_1,
+	kmip14.OperationReKeyKeyPair:     kmip.V1_1,
+	kmip14.OperationRNGRetrieve:      kmip.V1_2,
+	kmip14.OperationRNGSeed:          kmip.V1_2,
+	kmip14.OperationEncrypt:          kmip.V1_2,
+	kmip14.OperationDecrypt:          kmip.V1_2,
+	kmip14.OperationSign:             kmip.V1_2,
+	kmip14.OperationSignatureVerify:  kmip.V1_2,
+	kmip14.OperationMAC:              kmip.V1_2,
+	kmip14.OperationMACVerify:        kmip.V1_2,
+	kmip14.OperationHash:             kmip.V1_4,
 }
 
 // only2x are the operations of operations that KMIP 1.x lacks.
@@ -39,7 +68,10 @@ var only2x = map[kmip.Operation]bool{
 // queryObjectTypes are the object types the Service creates or registers in
 // every version; KMIP 1.x adds Template.
 var queryObjectTypes = []kmip.ObjectType{
+	kmip14.ObjectTypeCertificate,
 	kmip14.ObjectTypeSymmetricKey,
+	kmip14.ObjectTypePublicKey,
+	kmip14.ObjectTypePrivateKey,
 	kmip14.ObjectTypeSecretData,
 	kmip14.ObjectTypeOpaqueObject,
 }
@@ -75,7 +107,7 @@ func operationsIn(v kmip.Version) []kmip.Operation {
 		if only2x[op] && !v.Is2x() {
 			continue
 		}
-		if op == kmip14.OperationDiscoverVersions && v.Less(kmip.V1_1) {
+		if first, ok := since[op]; ok && v.Less(first) {
 			continue
 		}
 		out = append(out, op)

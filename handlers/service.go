@@ -52,7 +52,8 @@ type Config struct {
 }
 
 // Service serves KMIP batch items. It implements kmip.Handler and is safe for
-// concurrent use; all state lives in the store.
+// concurrent use; all state lives in the store, except the open streaming
+// operations, which live in memory.
 type Service struct {
 	store  store.Store
 	crypto hsm.Crypto
@@ -66,6 +67,9 @@ type Service struct {
 
 	// owners holds the identities seen since start, for Sweep.
 	owners sync.Map // string -> struct{}
+
+	// streams holds the open streaming operations (stream.go).
+	streams streams
 }
 
 var _ kmip.Handler = (*Service)(nil)
@@ -144,6 +148,33 @@ func (s *Service) ServeKMIP(ctx context.Context, req *kmip.Request) (any, error)
 		return s.destroy(ctx, req, p)
 	case *kmip.CheckRequest:
 		return s.check(ctx, req, p)
+	case *kmip.CreateKeyPairRequest:
+		return s.createKeyPair(ctx, req, p)
+	case *kmip.ReKeyRequest:
+		return s.reKey(ctx, req, p)
+	case *kmip.ReKeyKeyPairRequest:
+		return s.reKeyKeyPair(ctx, req, p)
+	case *kmip.EncryptRequest:
+		return s.encrypt(ctx, req, p)
+	case *kmip.DecryptRequest:
+		return s.decrypt(ctx, req, p)
+	case *kmip.SignRequest:
+		return s.sign(ctx, req, p)
+	case *kmip.SignatureVerifyRequest:
+		return s.signatureVerify(ctx, req, p)
+	case *kmip.MACRequest:
+		return s.mac(ctx, req, p)
+	case *kmip.MACVerifyRequest:
+		return s.macVerify(ctx, req, p)
+	case *kmip.HashRequest:
+		if req.Version.Less(kmip.V1_4) {
+			break
+		}
+		return s.hash(req, p)
+	case *kmip.RNGRetrieveRequest:
+		return s.rngRetrieve(p)
+	case *kmip.RNGSeedRequest:
+		return s.rngSeed(p)
 	case *kmip.LogRequest:
 		if !req.Version.Is2x() {
 			break
