@@ -5,6 +5,7 @@ import (
 	"crypto"
 	"encoding/hex"
 	"errors"
+	"strings"
 	"testing"
 )
 
@@ -274,6 +275,8 @@ var macVectors = []macVector{
 	{"HMAC-SHA512 RFC 4231 2", MACParams{Algorithm: HMAC, Hash: crypto.SHA512}, "4a656665", "7768617420646f2079612077616e7420666f72206e6f7468696e673f", "164b7a7bfcf819e2e395fbe73b56e0a387bd64222e831fd610270cd7ea2505549758bf75c05a994a6d034f65f8f0e6fdcaeab1a34d4a6b4b636e070a38bce737"},
 	// RFC 4231 test case 1 (20 bytes of 0x0b).
 	{"HMAC-SHA256 RFC 4231 1", MACParams{Algorithm: HMAC, Hash: crypto.SHA256}, "0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b", "4869205468657265", "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7"},
+	// RFC 4231 test case 6: 131-byte key (long enough for a token's HMAC).
+	{"HMAC-SHA256 RFC 4231 6", MACParams{Algorithm: HMAC, Hash: crypto.SHA256}, strings.Repeat("aa", 131), hex.EncodeToString([]byte("Test Using Larger Than Block-Size Key - Hash Key First")), "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54"},
 	// RFC 2202 test case 2: HMAC-SHA-1.
 	{"HMAC-SHA1 RFC 2202 2", MACParams{Algorithm: HMAC, Hash: crypto.SHA1}, "4a656665", "7768617420646f2079612077616e7420666f72206e6f7468696e673f", "effcdf6ae5eb2fa2d27416d5f184df9c259a7c79"},
 }

@@ -8,8 +8,8 @@ package hsm
 //	Encrypt/Decrypt AES-GCM (12-byte IV)        token (CKM_AES_GCM), session object
 //	Encrypt/Decrypt AES-CBC (None / PKCS5)      token (CKM_AES_CBC / CKM_AES_CBC_PAD)
 //	Encrypt/Decrypt AES-ECB (None)              token (CKM_AES_ECB)
-//	MAC HMAC-SHA256                             token (CKM_SHA256_HMAC)
-//	GenerateKeyPair RSA, ECDSA                  token (C_GenerateKeyPair), sealed in the token
+//	MAC HMAC-SHA256, key of 32 bytes or more    token (CKM_SHA256_HMAC; SoftHSM2 refuses shorter keys)
+//	GenerateKeyPair                             Go (crypto/rand), sealed in the token
 //	all else                                    Go, as the software provider (IVs from the token)
 //
 // The key is imported as a session object (CKA_TOKEN false) for the one
@@ -21,7 +21,29 @@ func (p *PKCS11) Encrypt(key []byte, cp CipherParams, data []byte) (CipherResult
 	if err := p.checkOpen(); err != nil {
 		return CipherResult{}, err
 	}
-	return encryptSoftware(key, cp, data, p.Random)
+	if !tokenCipher(cp) {
+		return encryptSoftware(key, cp, data, p.Random)
+	}
+	if len(data) > MaxOperationData {
+		return CipherResult{}, ErrBadParameters
+	}
+	var chosen []byte
+	if len(cp.IV) == 0 && cp.Mode != ModeECB {
+		n, err := chosenIVLength(cp)
+		if err != nil {
+			return CipherResult{}, err
+		}
+		if chosen, err = p.Random(n); err != nil {
+			return CipherResult{}, err
+		}
+		cp.IV = chosen
+	}
+	res, err := p.encryptInToken(key, cp, data)
+	if err != nil {
+		return CipherResult{}, err
+	}
+	res.IV = chosen
+	return res, nil
 }
 
 // Decrypt decrypts data with key as cp describes; see Operations.
@@ -29,7 +51,20 @@ func (p *PKCS11) Decrypt(key []byte, cp CipherParams, data []byte) (CipherResult
 	if err := p.checkOpen(); err != nil {
 		return CipherResult{}, err
 	}
-	return decryptSoftware(key, cp, data)
+	if !tokenCipher(cp) {
+		return decryptSoftware(key, cp, data)
+	}
+	if len(data) > MaxOperationData {
+		return CipherResult{}, ErrBadParameters
+	}
+	if len(cp.IV) == 0 && cp.Mode != ModeECB {
+		return CipherResult{}, ErrMissingIV
+	}
+	out, err := p.decryptInToken(key, cp, data)
+	if err != nil {
+		return CipherResult{}, err
+	}
+	return CipherResult{Data: out}, nil
 }
 
 // Sign signs data with a private key (PKCS#8 DER) as sp describes.
@@ -53,6 +88,9 @@ func (p *PKCS11) Verify(publicKey []byte, sp SignParams, data, sig []byte) (bool
 func (p *PKCS11) MAC(key []byte, mp MACParams, data []byte) ([]byte, error) {
 	if err := p.checkOpen(); err != nil {
 		return nil, err
+	}
+	if tokenMAC(mp, key) {
+		return p.hmacInToken(key, data)
 	}
 	return macSoftware(key, mp, data)
 }
