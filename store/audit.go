@@ -173,7 +173,9 @@ type pendingAuditKey struct{}
 // WithAudit returns a context carrying rec, to be written by the first
 // mutation of a store that is an AuditLog (Create, Update or Delete) that
 // commits under the returned context, in the same transaction as the
-// change. That mutation fills in rec.Seq, rec.Prev and rec.Hash; later
+// change. That mutation fills in rec.Seq, rec.Prev and rec.Hash, and
+// rec.ObjectID with the ID of the object it changed when rec names none (the
+// new object of a Create); later
 // mutations under the context write no record. After the mutations have
 // returned, rec.Seq != 0 tells whether the record was written; if it was
 // not (nothing changed, or every mutation failed), the caller writes it with
@@ -268,10 +270,11 @@ func lastAuditSeq(txn *badger.Txn) (uint64, error) {
 
 // commitAudited runs change in a new read-write transaction and, when rec is
 // not nil, writes rec as the next record of the chain in the same
-// transaction, then commits. On success rec is complete (Seq, Prev, Hash);
+// transaction, then commits; a record naming no object is given objectID.
+// On success rec is complete (Seq, Prev, Hash, ObjectID);
 // on failure it is unchanged and the head does not move, so a retry takes
 // the same sequence number. The commit is not yet synced.
-func (b *Badger) commitAudited(change func(txn *badger.Txn) error, rec *AuditRecord) error {
+func (b *Badger) commitAudited(change func(txn *badger.Txn) error, rec *AuditRecord, objectID string) error {
 	txn := b.db.NewTransaction(true)
 	defer txn.Discard()
 	if err := change(txn); err != nil {
@@ -289,6 +292,9 @@ func (b *Badger) commitAudited(change func(txn *badger.Txn) error, rec *AuditRec
 	}
 	next := *rec
 	next.Seq, next.Prev = c.seq+1, c.hash
+	if next.ObjectID == "" {
+		next.ObjectID = objectID
+	}
 	next.Hash = next.computeHash()
 	if err := txn.Set(auditKey(next.Seq), encodeAudit(&next)); err != nil {
 		return err
@@ -317,7 +323,7 @@ func (b *Badger) AppendAudit(ctx context.Context, rec *AuditRecord) error {
 	noChange := func(*badger.Txn) error { return nil }
 	var err error
 	for attempt := 1; ; attempt++ {
-		err = b.commitAudited(noChange, rec)
+		err = b.commitAudited(noChange, rec, "")
 		if !errors.Is(err, badger.ErrConflict) || attempt == maxConflictRetries {
 			break
 		}

@@ -116,12 +116,13 @@ func TestAuditWrittenWithMutation(t *testing.T) {
 	// Create and then Update under one audited context: one record, in the
 	// Create's transaction.
 	rec := testRecord(0)
+	rec.ObjectID = "" // as for a Create: the new ID is not known before
 	actx := WithAudit(ctx, rec)
 	if err := s.Create(actx, benchObject("a")); err != nil {
 		t.Fatal(err)
 	}
-	if rec.Seq != 1 {
-		t.Fatalf("Create did not write the record: Seq %d", rec.Seq)
+	if rec.Seq != 1 || rec.ObjectID != "a" {
+		t.Fatalf("Create did not write the record naming its object: Seq %d, ObjectID %q", rec.Seq, rec.ObjectID)
 	}
 	if err := s.Update(actx, "a", func(*Object) error { return nil }); err != nil {
 		t.Fatal(err)

@@ -227,7 +227,7 @@ func (b *Badger) mutate(ctx context.Context, id string, change func(txn *badger.
 	}
 	rec, release := lockPendingAudit(ctx)
 	for attempt := 1; ; attempt++ {
-		err = b.commitAudited(change, rec)
+		err = b.commitAudited(change, rec, id)
 		if !errors.Is(err, badger.ErrConflict) || attempt == maxConflictRetries {
 			break
 		}

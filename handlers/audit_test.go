@@ -1,0 +1,224 @@
+package handlers
+
+import (
+	"bytes"
+	"context"
+	"encoding/hex"
+	"errors"
+	"net"
+	"testing"
+	"time"
+
+	"github.com/gemalto/kmip-go/kmip14"
+
+	"github.com/kmipd/kmipd/kmip"
+	"github.com/kmipd/kmipd/store"
+)
+
+var auditPeer = &kmip.Peer{
+	Identity: "CN=storage-array-1",
+	Addr:     &net.TCPAddr{IP: net.IPv4(192, 0, 2, 7), Port: 40001},
+}
+
+// auditedHarness is a real Service on Badger wrapped by Audited.
+type auditedHarness struct {
+	*harness
+	handler kmip.Handler
+	clock   time.Time
+}
+
+func newAuditedHarness(t *testing.T) *auditedHarness {
+	h := &auditedHarness{harness: newHarness(t), clock: time.Date(2026, 11, 27, 8, 0, 0, 123, time.UTC)}
+	h.handler = Audited(h.svc, h.store, func() time.Time { return h.clock })
+	return h
+}
+
+func (h *auditedHarness) serve(op kmip.Operation, payload any) (any, error) {
+	return h.handler.ServeKMIP(context.Background(), &kmip.Request{
+		Version: kmip.V1_4, Operation: op, Payload: payload, Peer: auditPeer, Batch: &kmip.BatchState{},
+	})
+}
+
+func records(t *testing.T, log store.AuditLog) []store.AuditRecord {
+	t.Helper()
+	var out []store.AuditRecord
+	if err := log.AuditRecords(context.Background(), 0, func(r store.AuditRecord) error {
+		out = append(out, r)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// serveRecorded serves one item and returns its response and the one record
+// it must have added, read back from the store as the call returns.
+func (h *auditedHarness) serveRecorded(op kmip.Operation, payload any) (any, error, store.AuditRecord) {
+	h.t.Helper()
+	before := len(records(h.t, h.store))
+	resp, err := h.serve(op, payload)
+	after := records(h.t, h.store)
+	if len(after) != before+1 {
+		h.t.Fatalf("%v added %d audit records, want 1: %+v", op, len(after)-before, after[before:])
+	}
+	return resp, err, after[before]
+}
+
+func wantRecord(t *testing.T, got store.AuditRecord, op kmip.Operation, id string, err error) {
+	t.Helper()
+	want := store.AuditRecord{
+		Seq: got.Seq, Time: time.Date(2026, 11, 27, 8, 0, 0, 123, time.UTC),
+		Identity: auditPeer.Identity, ClientAddr: "192.0.2.7:40001",
+		Operation: op.String(), ObjectID: id, Result: "Success",
+		Prev: got.Prev, Hash: got.Hash,
+	}
+	if err != nil {
+		want.Result, want.Reason = "OperationFailed", kmip.AsError(err).Reason.String()
+	}
+	if !got.Time.Equal(want.Time) {
+		t.Errorf("%v record time %v, want %v", op, got.Time, want.Time)
+	}
+	got.Time = want.Time
+	if got != want {
+		t.Errorf("%v record\n got %+v\nwant %+v", op, got, want)
+	}
+}
+
+func TestAuditedRecordsEveryItem(t *testing.T) {
+	h := newAuditedHarness(t)
+	aes := []kmip.Attribute{
+		{Name: kmip.AttrCryptographicAlgorithm, Value: kmip14.CryptographicAlgorithmAES},
+		{Name: kmip.AttrCryptographicLength, Value: int32(256)},
+		{Name: kmip.AttrCryptographicUsageMask, Value: int32(12)},
+		{Name: kmip.AttrName, Value: kmip.Name{Value: "audited-key", Type: kmip14.NameTypeUninterpretedTextString}},
+	}
+
+	resp, err, rec := h.serveRecorded(kmip14.OperationCreate, &kmip.CreateRequest{ObjectType: kmip14.ObjectTypeSymmetricKey, Attributes: aes})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := resp.(*kmip.CreateResponse).UniqueIdentifier
+	wantRecord(t, rec, kmip14.OperationCreate, id, nil)
+
+	_, err, rec = h.serveRecorded(kmip14.OperationActivate, &kmip.ActivateRequest{UniqueIdentifier: id})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantRecord(t, rec, kmip14.OperationActivate, id, nil)
+
+	// The Get's record is in the store when the key is handed out.
+	resp, err, rec = h.serveRecorded(kmip14.OperationGet, &kmip.GetRequest{UniqueIdentifier: id})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantRecord(t, rec, kmip14.OperationGet, id, nil)
+	material := resp.(*kmip.GetResponse).Object.KeyBlock.Material
+	if len(material) != 32 {
+		t.Fatalf("Get returned %d bytes of key", len(material))
+	}
+
+	// Destroying an Active key is refused, and the refusal is recorded.
+	_, err, rec = h.serveRecorded(kmip14.OperationDestroy, &kmip.DestroyRequest{UniqueIdentifier: id})
+	if err == nil {
+		t.Fatal("Destroy of an Active key succeeded")
+	}
+	wantRecord(t, rec, kmip14.OperationDestroy, id, err)
+
+	resp, err, rec = h.serveRecorded(kmip14.OperationLocate, &kmip.LocateRequest{Attributes: aes[3:]})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ids := resp.(*kmip.LocateResponse).UniqueIdentifiers; len(ids) != 1 || ids[0] != id {
+		t.Fatalf("Locate found %v", ids)
+	}
+	wantRecord(t, rec, kmip14.OperationLocate, id, nil)
+
+	// A failed read names the object asked for.
+	_, err, rec = h.serveRecorded(kmip14.OperationGet, &kmip.GetRequest{UniqueIdentifier: "no-such-key"})
+	if err == nil {
+		t.Fatal("Get of a missing key succeeded")
+	}
+	wantRecord(t, rec, kmip14.OperationGet, "no-such-key", err)
+
+	if n, err := h.store.VerifyAudit(context.Background()); err != nil || n != 6 {
+		t.Fatalf("VerifyAudit = %d, %v", n, err)
+	}
+	for _, r := range records(t, h.store) {
+		if fields := recordBytes(r); bytes.Contains(fields, material) ||
+			bytes.Contains(fields, []byte(hex.EncodeToString(material))) {
+			t.Fatalf("audit record %d holds the key material", r.Seq)
+		}
+	}
+}
+
+// recordBytes is every field of r, as stored.
+func recordBytes(r store.AuditRecord) []byte {
+	var b []byte
+	for _, f := range []string{r.Identity, r.Tenant, r.ClientAddr, r.Operation, r.ObjectID, r.Result, r.Reason} {
+		b = append(b, f...)
+	}
+	return append(append(b, r.Prev[:]...), r.Hash[:]...)
+}
+
+func TestAuditedFailureAfterChangeIsRecordedTwice(t *testing.T) {
+	h := newHarness(t)
+	failing := kmip.HandlerFunc(func(ctx context.Context, req *kmip.Request) (any, error) {
+		if err := h.store.Create(ctx, &store.Object{ID: "k1", Owner: "o"}); err != nil {
+			return nil, err
+		}
+		return nil, kmip.Errorf(kmip.ReasonCryptographicFailure, "after the change")
+	})
+	_, err := Audited(failing, h.store, nil).ServeKMIP(context.Background(), &kmip.Request{
+		Operation: kmip14.OperationCreate, Payload: &kmip.CreateRequest{}, Peer: auditPeer, Batch: &kmip.BatchState{},
+	})
+	if err == nil {
+		t.Fatal("the failure was lost")
+	}
+	recs := records(t, h.store)
+	if len(recs) != 2 || recs[0].Result != "Success" || recs[0].ObjectID != "k1" ||
+		recs[1].Result != "OperationFailed" || recs[1].Reason != "CryptographicFailure" || recs[1].ObjectID != "k1" {
+		t.Fatalf("records: %+v", recs)
+	}
+}
+
+func TestAuditedPanicIsRecorded(t *testing.T) {
+	h := newHarness(t)
+	panicking := kmip.HandlerFunc(func(context.Context, *kmip.Request) (any, error) { panic("boom") })
+	func() {
+		defer func() {
+			if recover() != "boom" {
+				t.Error("the panic did not reach the caller")
+			}
+		}()
+		Audited(panicking, h.store, nil).ServeKMIP(context.Background(), &kmip.Request{
+			Operation: kmip14.OperationGet, Payload: &kmip.GetRequest{UniqueIdentifier: "k"}, Peer: auditPeer,
+		})
+	}()
+	recs := records(t, h.store)
+	if len(recs) != 1 || recs[0].Result != "OperationFailed" || recs[0].Reason != "GeneralFailure" || recs[0].ObjectID != "k" {
+		t.Fatalf("records: %+v", recs)
+	}
+}
+
+// brokenLog is an audit log whose disk has failed.
+type brokenLog struct{ store.AuditLog }
+
+func (brokenLog) AppendAudit(context.Context, *store.AuditRecord) error {
+	return errors.New("disk failed")
+}
+
+func TestAuditedWithholdsAnswerWhenRecordFails(t *testing.T) {
+	secret := []byte("0123456789abcdef0123456789abcdef")
+	get := kmip.HandlerFunc(func(context.Context, *kmip.Request) (any, error) {
+		return &kmip.GetResponse{UniqueIdentifier: "k", Object: kmip.Object{KeyBlock: &kmip.KeyBlock{Material: secret}}}, nil
+	})
+	resp, err := Audited(get, brokenLog{}, nil).ServeKMIP(context.Background(), &kmip.Request{
+		Operation: kmip14.OperationGet, Payload: &kmip.GetRequest{UniqueIdentifier: "k"}, Peer: auditPeer,
+	})
+	if resp != nil || err == nil {
+		t.Fatalf("Get answered without its record: %v, %v", resp, err)
+	}
+	if ke := kmip.AsError(err); ke.Reason != kmip.ReasonGeneralFailure {
+		t.Fatalf("reason %v, want General Failure", ke.Reason)
+	}
+}
