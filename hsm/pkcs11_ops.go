@@ -4,17 +4,24 @@ package hsm
 
 // Where the PKCS#11 provider computes each operation:
 //
-//	operation                                   where
-//	Encrypt/Decrypt AES-GCM (12-byte IV)        token (CKM_AES_GCM), session object
-//	Encrypt/Decrypt AES-CBC (None / PKCS5)      token (CKM_AES_CBC / CKM_AES_CBC_PAD)
-//	Encrypt/Decrypt AES-ECB (None)              token (CKM_AES_ECB)
-//	MAC HMAC-SHA256, key of 32 bytes or more    token (CKM_SHA256_HMAC; SoftHSM2 refuses shorter keys)
-//	GenerateKeyPair                             Go (crypto/rand), sealed in the token
-//	all else                                    Go, as the software provider (IVs from the token)
+//	operation                                  where
+//	Encrypt/Decrypt AES-GCM, 12-byte IV        token: CKM_AES_GCM
+//	Encrypt/Decrypt AES-CBC                    token: CKM_AES_CBC; PKCS5 padding added and checked in Go
+//	Encrypt/Decrypt AES-ECB                    token: CKM_AES_ECB; PKCS5 padding added and checked in Go
+//	MAC HMAC-SHA256, key of 32 bytes or more   token: CKM_SHA256_HMAC (SoftHSM2 refuses shorter keys)
+//	GenerateKeyPair RSA, ECDSA, Ed25519        token: C_GenerateKeyPair (CKM_RSA_PKCS_KEY_PAIR_GEN,
+//	                                           CKM_EC_KEY_PAIR_GEN, CKM_EC_EDWARDS_KEY_PAIR_GEN); the
+//	                                           PKCS#8 DER is built in Go and sealed in the token
+//	AES-GCM other IV lengths, AES-CTR,         Go, as the software provider; IVs it chooses come
+//	Triple DES, ChaCha20, ChaCha20-Poly1305,   from the token's generator
+//	RSA encrypt/decrypt, Sign, Verify,
+//	other HMACs, CMAC
 //
-// The key is imported as a session object (CKA_TOKEN false) for the one
-// call and destroyed afterwards. A token error is returned as an error; it
-// never falls back to Go.
+// Keys given to the token are imported as sensitive, non-extractable session
+// objects (CKA_TOKEN false) for one call and destroyed afterwards; generated
+// pairs are session objects, made extractable to be read once, destroyed
+// right after. Which of token and Go runs an operation depends only on its
+// parameters: a token error is returned as an error, never retried in Go.
 
 // Encrypt encrypts data with key as cp describes; see Operations.
 func (p *PKCS11) Encrypt(key []byte, cp CipherParams, data []byte) (CipherResult, error) {
@@ -101,7 +108,14 @@ func (p *PKCS11) GenerateKeyPair(privateID string, spec KeyPairSpec) ([]byte, []
 	if err := p.checkOpen(); err != nil {
 		return nil, nil, err
 	}
-	priv, pub, err := generateKeyPairSoftware(spec)
+	if err := checkKeyPairSpec(spec); err != nil {
+		return nil, nil, err
+	}
+	key, err := p.generateKeyPairInToken(spec)
+	if err != nil {
+		return nil, nil, err
+	}
+	priv, pub, err := marshalKeyPair(key)
 	if err != nil {
 		return nil, nil, err
 	}
