@@ -50,7 +50,7 @@ func newRootCommand() *cobra.Command {
 		discoverCommand(g), queryCommand(g), createCommand(g), registerCommand(g),
 		getCommand(g), attrsCommand(g), locateCommand(g),
 		activateCommand(g), revokeCommand(g), destroyCommand(g),
-		conformanceCommand(g),
+		conformanceCommand(g), auditCommand(),
 	)
 	root.AddCommand(benchCommand(g))
 	return root

@@ -129,7 +129,7 @@ func run(ctx context.Context, cfg Config) error {
 	obs := newMetrics()
 	srv := &kmip.Server{
 		Observer:  obs,
-		Handler:   service,
+		Handler:   handlers.Audited(service, db, nil),
 		TLSConfig: tlsConfig,
 		Identify:  certs.Identify,
 		Logger:    log.Named("kmip"),
