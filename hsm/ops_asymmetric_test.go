@@ -56,6 +56,16 @@ func TestOperationsGenerateKeyPair(t *testing.T) {
 	})
 }
 
+// P-521 scalars begin with a zero byte often enough (about 1 in 2) for a
+// token that drops leading zeros to show it within a few pairs.
+func TestOperationsGenerateP521Repeatedly(t *testing.T) {
+	forEachProvider(t, func(t *testing.T, c Crypto) {
+		for range 8 {
+			generatePair(t, c, KeyPairSpec{Algorithm: ECDSA, Curve: "P-521"})
+		}
+	})
+}
+
 func TestOperationsSignVerify(t *testing.T) {
 	forEachProvider(t, func(t *testing.T, c Crypto) {
 		rsaPriv, rsaPub := generatePair(t, c, KeyPairSpec{Algorithm: RSA, Bits: 2048})

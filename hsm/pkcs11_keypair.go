@@ -124,7 +124,16 @@ func (p *PKCS11) readECKey(s pkcs11.SessionHandle, pubH, privH pkcs11.ObjectHand
 	}
 	defer clear(scalar)
 	c, _ := curveByName(curve)
-	k, err := ecdsa.ParseRawPrivateKey(c, scalar)
+	// The token may drop the scalar's leading zero bytes; Go wants the
+	// curve's full length.
+	size := (c.Params().BitSize + 7) / 8
+	if len(scalar) > size {
+		return nil, fmt.Errorf("hsm: pkcs11: generated EC key is unusable")
+	}
+	padded := make([]byte, size)
+	defer clear(padded)
+	copy(padded[size-len(scalar):], scalar)
+	k, err := ecdsa.ParseRawPrivateKey(c, padded)
 	if err != nil {
 		return nil, fmt.Errorf("hsm: pkcs11: generated EC key is unusable")
 	}
