@@ -22,6 +22,18 @@ import (
 // unpadding failure (Cryptographic Failure), ErrMissingIV when a mode needs
 // an IV the request lacks. No error ever carries key material or data.
 
+// Accepted forms, beyond the above: private keys also in PKCS#1 (RSA) or
+// SEC 1 (EC) DER, public keys also in PKCS#1 DER; two-key Triple DES (16
+// bytes). IVs: CBC and CTR one block (CTR's is the whole initial counter
+// block); GCM any length from 1 to 128 bytes (12 chosen); ChaCha20 8 bytes
+// (the original 64-bit nonce with counter 0, as KMIP's vectors), 12 bytes
+// (RFC 8439 nonce, counter 0) or 16 bytes (32-bit little-endian counter,
+// then the nonce), 12 chosen; ChaCha20-Poly1305 12 bytes. AEAD tags are 12
+// to 16 bytes, a shorter Tag on Decrypt being checked as a truncation. ECB
+// takes no IV and ignores one given. OAEP's hash defaults to SHA-1; PSS's
+// MGF1 hash must equal its hash; ECDSA signatures are ASN.1 DER. Inputs are
+// at most MaxOperationData bytes.
+
 // Errors of the cryptographic operations.
 var (
 	ErrBadParameters  = errors.New("hsm: cryptographic parameters not supported for this key")
