@@ -8,7 +8,7 @@ LISTEN    ?= 0.0.0.0:5696
 VERSION   ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS   := -X main.version=$(VERSION)
 
-.PHONY: all build run test vet clean
+.PHONY: all build run test vet clean bench
 
 all: build
 
@@ -24,6 +24,10 @@ vet:
 
 test: vet
 	$(GO) test -count=1 -timeout 10m ./...
+
+# bench: kmipd and pykmip-server side by side (a few minutes; not part of test)
+bench:
+	scripts/bench.sh
 
 clean:
 	rm -rf bin

@@ -149,7 +149,9 @@ func runBench(ctx context.Context, cfg benchConfig, dial func() (*kmip.Client, e
 	}
 	defer func() {
 		for _, c := range clients {
-			c.Close()
+			if c != nil { // nil after a broken connection that could not be redialled
+				c.Close()
+			}
 		}
 	}()
 
