@@ -30,12 +30,13 @@ PY_CONNS=8     # pykmip serves each connection with a thread on one SQLite file
 WORK=$(mktemp -d -t kmipd-bench.XXXXXX)
 KMIPD_PID= PYKMIP_PID=
 
-stop() { # stop PID: SIGTERM, then SIGKILL after 5s
+stop() { # stop PID: SIGTERM, then SIGKILL after 5s (pykmip-server may not exit)
 	local pid=$1
 	[ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 0
 	kill -TERM "$pid" 2>/dev/null || true
 	for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
 	kill -KILL "$pid" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || true
 }
 cleanup() {
 	stop "$KMIPD_PID"
