@@ -262,3 +262,18 @@ func TestProfileVectors(t *testing.T) {
 	}
 	t.Logf("payloads round-tripped byte for byte: %v", counts)
 }
+
+// TestEmptyPlaintextIsWritten: a Decrypt response with no plaintext still
+// carries its (empty) Data, as the GCM test cases expect.
+func TestEmptyPlaintextIsWritten(t *testing.T) {
+	b := encodeBytes(t, func(e *ttlv.Encoder) error {
+		return encodeResponsePayload(e, kmip14.OperationDecrypt, V2_1, &DecryptResponse{UniqueIdentifier: "k"})
+	})
+	found := false
+	for c := range children(b) {
+		found = found || (c.Tag() == kmip14.TagData && len(c.ValueByteString()) == 0)
+	}
+	if !found {
+		t.Errorf("no empty Data in %s", ttlv.TTLV(b))
+	}
+}
