@@ -41,15 +41,19 @@ func (s *Service) locate(ctx context.Context, req *kmip.Request, p *kmip.LocateR
 		if a.Name == kmip.AttrState {
 			hasState = true
 		}
+		// An indexed attribute narrows the candidates through its index
+		// term even when a detail of it (a Name's type, a Link's type) is
+		// checked afterwards on the candidates alone.
+		if indexed(a.Name) {
+			v, ok := termValue(a.Name, a.Value)
+			if !ok {
+				return nil, invalidValue(req.Version, a.Name)
+			}
+			q.Terms = append(q.Terms, store.Term{Name: a.Name, Value: v})
+		}
 		if f := postFilter(attrs, a); f != nil {
 			post = append(post, f)
-			continue
 		}
-		v, ok := termValue(a.Name, a.Value)
-		if !ok {
-			return nil, invalidValue(req.Version, a.Name)
-		}
-		q.Terms = append(q.Terms, store.Term{Name: a.Name, Value: v})
 	}
 	if hasState {
 		// A State filter must see date-driven transitions at once.
