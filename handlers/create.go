@@ -82,6 +82,10 @@ func symmetricParams(v kmip.Version, algValue, lengthValue any) (kmip.Cryptograp
 		if n != 112 && n != 168 && n != 192 {
 			return 0, 0, kmip.Errorf(kmip.ReasonInvalidField, "Triple DES keys are 112, 168 or 192 bits")
 		}
+	case algChaCha20, algChaCha20Poly1305:
+		if !v.Is2x() || n != 256 {
+			return 0, 0, kmip.Errorf(kmip.ReasonInvalidField, "ChaCha20 keys are 256 bits (KMIP 2.x)")
+		}
 	default:
 		return 0, 0, kmip.Errorf(kmip.ReasonInvalidField, "unsupported Cryptographic Algorithm")
 	}

@@ -2,7 +2,10 @@ package handlers
 
 import (
 	"context"
+	"crypto"
+	"crypto/rsa"
 	"crypto/subtle"
+	"crypto/x509"
 
 	"github.com/gemalto/kmip-go/kmip14"
 
@@ -100,7 +103,7 @@ func (s *Service) encrypt(ctx context.Context, req *kmip.Request, p *kmip.Encryp
 		}
 		resp.Data, resp.IVCounterNonce = r.Data, r.IV
 		if pt.final {
-			resp.Tag = r.Tag
+			resp.Data, resp.Tag = nonNil(r.Data), r.Tag
 		}
 		return nil
 	})
@@ -127,7 +130,7 @@ func (s *Service) decrypt(ctx context.Context, req *kmip.Request, p *kmip.Decryp
 		if err != nil {
 			return moduleError(v, err)
 		}
-		resp.Data = r.Data
+		resp.Data = nonNil(r.Data)
 		return nil
 	})
 	resp.CorrelationValue = s.endPart(pt, err)
@@ -226,6 +229,14 @@ func (s *Service) signatureVerify(ctx context.Context, req *kmip.Request, p *kmi
 			return err
 		}
 		ok, err := s.crypto.Verify(key, sp, pt.input, p.SignatureData)
+		if err == nil && !ok && sp.Padding == hsm.PaddingPSS && sp.SaltLength == 0 {
+			// No Salt Length given: accept the signer's other usual choice,
+			// the longest salt (conformance case CS-AC-M-2 verifies the
+			// signature of CS-AC-M-1, made with Salt Length 222).
+			if sp.SaltLength = maxPSSSalt(key, sp.Hash); sp.SaltLength > 0 {
+				ok, err = s.crypto.Verify(key, sp, pt.input, p.SignatureData)
+			}
+		}
 		if err != nil {
 			return moduleError(v, err)
 		}
@@ -237,6 +248,15 @@ func (s *Service) signatureVerify(ctx context.Context, req *kmip.Request, p *kmi
 		return nil, err
 	}
 	return resp, nil
+}
+
+// nonNil returns b, or an empty slice for nil: a final output of no bytes
+// is still answered as an empty Data (conformance case CS-BC-M-GCM-2).
+func nonNil(b []byte) []byte {
+	if b == nil {
+		return []byte{}
+	}
+	return b
 }
 
 // validity returns the Validity Indicator of a check.
@@ -319,4 +339,18 @@ func (s *Service) hash(req *kmip.Request, p *kmip.HashRequest) (any, error) {
 		return nil, err
 	}
 	return resp, nil
+}
+
+// maxPSSSalt returns the longest PSS salt for the RSA public key pkix (PKIX
+// DER) with hash h, or 0 when pkix is not an RSA key.
+func maxPSSSalt(pkix []byte, h crypto.Hash) int {
+	k, err := x509.ParsePKIXPublicKey(pkix)
+	if err != nil {
+		return 0
+	}
+	rk, ok := k.(*rsa.PublicKey)
+	if !ok {
+		return 0
+	}
+	return (rk.N.BitLen()-1+7)/8 - h.Size() - 2
 }
