@@ -28,6 +28,10 @@ func (s *Service) create(ctx context.Context, req *kmip.Request, p *kmip.CreateR
 	if err != nil {
 		return nil, err
 	}
+	if isTrue(attrs, kmip.AttrQuantumSafe) && !quantumSafe(alg, bits) {
+		// Conformance case QS-M-2 expects General Failure.
+		return nil, kmip.Errorf(kmip.ReasonGeneralFailure, "a %d-bit %v key is not quantum safe", bits, alg)
+	}
 	m, err := s.newManaged(req, p.ObjectType, attrs)
 	if err != nil {
 		return nil, err
@@ -90,6 +94,12 @@ func symmetricParams(v kmip.Version, algValue, lengthValue any) (kmip.Cryptograp
 		return 0, 0, kmip.Errorf(kmip.ReasonInvalidField, "unsupported Cryptographic Algorithm")
 	}
 	return alg, int(n), nil
+}
+
+// quantumSafe reports whether a symmetric key keeps at least 128 bits of
+// security against Grover's algorithm: 256 bits or more, never Triple DES.
+func quantumSafe(alg kmip.CryptographicAlgorithm, bits int) bool {
+	return alg != kmip14.CryptographicAlgorithmDES3 && bits >= 256
 }
 
 // generate generates a key of bits bits in the module and returns it as a

@@ -211,3 +211,20 @@ func TestRNG(t *testing.T) {
 		t.Fatalf("RNG Seed used %d bytes", seed.DataLength)
 	}
 }
+
+func TestQuantumSafeCreate(t *testing.T) {
+	h := newHarness(t)
+	for bits, ok := range map[int32]bool{128: false, 256: true} {
+		_, err := h.do(kmip.V2_1, alice, &kmip.CreateRequest{ObjectType: kmip14.ObjectTypeSymmetricKey, Attributes: kmip.Attributes{
+			{Name: kmip.AttrCryptographicAlgorithm, Value: kmip14.CryptographicAlgorithmAES},
+			{Name: kmip.AttrCryptographicLength, Value: bits},
+			{Name: kmip.AttrQuantumSafe, Value: true},
+		}})
+		if ok && err != nil {
+			t.Fatalf("AES-%d: %v", bits, err)
+		}
+		if !ok {
+			wantReason(t, err, kmip.ReasonGeneralFailure)
+		}
+	}
+}
