@@ -95,7 +95,7 @@ func parseValue(enumTag ttlv.Tag, typ ttlv.Type, raw string) (Value, error) {
 		v.Int = int64(i)
 	case ttlv.TypeEnumeration:
 		var u uint32
-		u, err = ttlv.DefaultRegistry.ParseEnum(enumTag, raw)
+		u, err = parseEnum(enumTag, raw)
 		v.Int = int64(u)
 	case ttlv.TypeInterval:
 		var u uint64

@@ -31,13 +31,17 @@
 // directory and its development PKI. TestVectors replays expected-pass.txt
 // (the ratchet: files there must keep passing), each file or dependent
 // group (TL-M-1..3, SASED-M-1..3) on a fresh kmipd, with an HTTPS listener
-// for the MSGENC files; with -vectors.all it replays the whole corpus and
-// writes a report:
+// for the MSGENC files. It does so twice: with kmipd's software provider
+// and with its PKCS#11 provider on a fresh SoftHSM2 token per kmipd
+// (-vectors.pkcs11=false leaves the second pass out). With -vectors.all it
+// replays the whole corpus except skip.txt (-vectors.skipped: skip.txt too)
+// and writes a report with the counts per provider and version:
 //
 //	go test ./conformance/
 //	go test ./conformance -run 'TestVectors$' -vectors.all
+//	go test ./conformance -run 'TestVectors$' -vectors.all -vectors.skipped -vectors.pkcs11=false
 //
-// The PyKMIP tests skip when /usr/bin/python3 cannot import kmip, and the
-// vector tests when the corpus is missing, except under CI=true, where they
-// fail instead.
+// The PyKMIP tests skip when /usr/bin/python3 cannot import kmip, the
+// PKCS#11 replays when SoftHSM2 is missing, and the vector tests when the
+// corpus is missing, except under CI=true, where they fail instead.
 package conformance

@@ -20,6 +20,8 @@ import (
 var (
 	vectorsDirFlag = flag.String("vectors.dir", "", "OASIS kmip-vectors directory (default $KMIP_VECTORS, else ../shared/kmip-vectors from the module root)")
 	vectorsAll     = flag.Bool("vectors.all", false, "replay every vector file, not only expected-pass.txt, and write a report")
+	vectorsSkipped = flag.Bool("vectors.skipped", false, "with -vectors.all, replay the skip.txt files too (to find which pass now)")
+	vectorsPKCS11  = flag.Bool("vectors.pkcs11", true, "also replay with kmipd's PKCS#11 provider on a SoftHSM2 token")
 	vectorsReport  = flag.String("vectors.report", "/tmp/conformance-report.txt", "where -vectors.all writes its report")
 )
 
@@ -48,9 +50,7 @@ func vectorsDir(t *testing.T) string {
 }
 
 // unreadable lists the vector files the converter cannot read, with why.
-var unreadable = map[string]string{
-	"v2.1/mandatory/PKCS11-M-1-21.xml": "PKCS_11Function names (C_Initialize) have no registered enumeration values",
-}
+var unreadable = map[string]string{}
 
 // TestVectorsParse converts every request of every vector file to TTLV
 // (placeholders replaced by dummies) and every expected response value.
@@ -106,6 +106,10 @@ func TestVectors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	runSkips := skips
+	if *vectorsAll && *vectorsSkipped {
+		runSkips = nil
+	}
 	var files []string
 	if *vectorsAll {
 		all, err := ExpandPaths([]string{dir})
@@ -126,36 +130,55 @@ func TestVectors(t *testing.T) {
 	}
 
 	var mu sync.Mutex
-	var results []Result
+	results := map[string][]Result{}
 	t.Run("files", func(t *testing.T) {
-		for _, group := range groupDependent(files) {
-			t.Run(group[0], func(t *testing.T) {
-				t.Parallel()
-				var d vectorDaemon
-				for _, f := range group {
-					r := &Runner{Skips: skips}
-					_, https := transportFor(f)
-					if _, skipped := r.skipReason(f); !skipped && d.daemon == nil {
-						d = startVectorDaemon(t, https)
+		for _, provider := range vectorProviders() {
+			for _, group := range groupDependent(files) {
+				t.Run(provider+"/"+group[0], func(t *testing.T) {
+					t.Parallel()
+					var d vectorDaemon
+					for _, f := range group {
+						r := &Runner{Skips: runSkips}
+						_, https := transportFor(f)
+						if _, skipped := r.skipReason(f); !skipped && d.daemon == nil {
+							d = startVectorDaemon(t, provider, https)
+						}
+						if d.daemon != nil {
+							r.Addr, r.HTTPSAddr, r.TLS = d.addr, d.httpsAddr, d.tlsConfig(t)
+						}
+						res := r.RunFile(context.Background(), filepath.Join(dir, f))
+						res.Path = f
+						mu.Lock()
+						results[provider] = append(results[provider], res)
+						mu.Unlock()
+						if _, listed := pass[f]; listed && res.Status != Pass {
+							t.Errorf("%s: %v", provider, res)
+						}
 					}
-					if d.daemon != nil {
-						r.Addr, r.HTTPSAddr, r.TLS = d.addr, d.httpsAddr, d.tlsConfig(t)
-					}
-					res := r.RunFile(context.Background(), filepath.Join(dir, f))
-					res.Path = f
-					mu.Lock()
-					results = append(results, res)
-					mu.Unlock()
-					if _, listed := pass[f]; listed && res.Status != Pass {
-						t.Errorf("%v", res)
-					}
-				}
-			})
+				})
+			}
 		}
 	})
 	if *vectorsAll {
 		writeReport(t, *vectorsReport, results)
 	}
+}
+
+// The cryptographic modules kmipd is replayed with: its software provider
+// and its PKCS#11 provider on a SoftHSM2 token.
+const (
+	providerSoftware = "software"
+	providerPKCS11   = "pkcs11"
+)
+
+// vectorProviders returns the providers TestVectors replays the files
+// with: both unless -vectors.pkcs11=false. A missing SoftHSM2 skips the
+// PKCS#11 replays (fails them under CI=true).
+func vectorProviders() []string {
+	if !*vectorsPKCS11 {
+		return []string{providerSoftware}
+	}
+	return []string{providerSoftware, providerPKCS11}
 }
 
 // vectorDaemon is a kmipd for vector files, with its HTTPS listener's
@@ -168,12 +191,16 @@ type vectorDaemon struct {
 // startVectorDaemon starts a fresh kmipd; with https it also listens for
 // KMIP over HTTPS (the MSGENC files), and is returned once that listener
 // completes a TLS handshake.
-func startVectorDaemon(t *testing.T, https bool) vectorDaemon {
+func startVectorDaemon(t *testing.T, provider string, https bool) vectorDaemon {
+	var env []string
+	if provider == providerPKCS11 {
+		env = softHSMToken(t)
+	}
 	if !https {
-		return vectorDaemon{daemon: startDaemon(t, t.TempDir())}
+		return vectorDaemon{daemon: startDaemon(t, t.TempDir(), env...)}
 	}
 	addr := freeLoopbackAddr(t)
-	d := vectorDaemon{daemon: startDaemon(t, t.TempDir(), "KMIPD_HTTPS_LISTEN="+addr), httpsAddr: addr}
+	d := vectorDaemon{daemon: startDaemon(t, t.TempDir(), append(env, "KMIPD_HTTPS_LISTEN="+addr)...), httpsAddr: addr}
 	cfg := d.tlsConfig(t)
 	deadline := time.Now().Add(10 * time.Second)
 	for {
@@ -215,21 +242,29 @@ func groupDependent(files []string) [][]string {
 	return groups
 }
 
-// writeReport writes one line per file and the counts per version.
-func writeReport(t *testing.T, name string, results []Result) {
-	sort.Slice(results, func(i, j int) bool { return results[i].Path < results[j].Path })
+// writeReport writes, for each provider, one line per file and the counts
+// per version.
+func writeReport(t *testing.T, name string, results map[string][]Result) {
 	var b strings.Builder
-	counts := map[string]map[Status]int{}
-	for _, r := range results {
-		fmt.Fprintln(&b, r)
-		v, _, _ := strings.Cut(r.Path, "/")
-		if counts[v] == nil {
-			counts[v] = map[Status]int{}
+	for _, provider := range vectorProviders() {
+		rs := results[provider]
+		if len(rs) == 0 {
+			continue
 		}
-		counts[v][r.Status]++
-	}
-	for _, v := range []string{"v1.4", "v2.1"} {
-		fmt.Fprintf(&b, "%s: %d passed, %d failed, %d skipped\n", v, counts[v][Pass], counts[v][Fail], counts[v][Skip])
+		sort.Slice(rs, func(i, j int) bool { return rs[i].Path < rs[j].Path })
+		fmt.Fprintf(&b, "# kmipd with the %s provider\n", provider)
+		counts := map[string]map[Status]int{}
+		for _, r := range rs {
+			fmt.Fprintln(&b, r)
+			v, _, _ := strings.Cut(r.Path, "/")
+			if counts[v] == nil {
+				counts[v] = map[Status]int{}
+			}
+			counts[v][r.Status]++
+		}
+		for _, v := range []string{"v1.4", "v2.1"} {
+			fmt.Fprintf(&b, "%s %s: %d passed, %d failed, %d skipped\n", provider, v, counts[v][Pass], counts[v][Fail], counts[v][Skip])
+		}
 	}
 	if err := os.WriteFile(name, []byte(b.String()), 0o644); err != nil {
 		t.Fatal(err)
