@@ -35,12 +35,56 @@ func nowOffset(s string) (time.Duration, bool) {
 // send the bound value, later responses must equal it. Bindings are not
 // safe for concurrent use.
 type Bindings struct {
-	values map[string]Value
-	order  []string // names in binding order
+	values  map[string]Value
+	order   []string         // names in binding order
+	outputs map[string]Value // the latest cryptographic output of each kind a response carried
 }
 
 // NewBindings returns empty bindings.
-func NewBindings() *Bindings { return &Bindings{values: map[string]Value{}} }
+func NewBindings() *Bindings {
+	return &Bindings{values: map[string]Value{}, outputs: map[string]Value{}}
+}
+
+// outputPlaceholders maps the placeholders of cryptographic outputs to the
+// response field that produces them.
+var outputPlaceholders = map[string]string{
+	"$DATA":                         "Data",
+	"$IV_COUNTER_NONCE":             "IVCounterNonce",
+	"$MAC_DATA":                     "MACData",
+	"$SIGNATURE_DATA":               "SignatureData",
+	"$AUTHENTICATED_ENCRYPTION_TAG": "AuthenticatedEncryptionTag",
+	"$CORRELATION_VALUE":            "CorrelationValue",
+}
+
+// noteOutput records v as the latest value of response field name when it
+// is a cryptographic output.
+func (b *Bindings) noteOutput(name string, v Value) {
+	for _, field := range outputPlaceholders {
+		if field == name {
+			b.outputs[name] = v
+		}
+	}
+}
+
+// latestOutput returns, for a cryptographic-output placeholder that no
+// response bound, the latest value of its field in a response. Some files
+// (CS-BC-M-13-14, CS-AC-M-6) answer a literal where they mean the
+// placeholder a later request sends; CONFORMANCE.md section 3 rule 4 says
+// these outputs feed the later requests, so the actual output does.
+func (b *Bindings) latestOutput(name string) (Value, bool) {
+	base := name
+	if i := strings.LastIndexByte(name, '_'); i > 0 {
+		if _, err := strconv.Atoi(name[i+1:]); err == nil {
+			base = name[:i]
+		}
+	}
+	field, ok := outputPlaceholders[base]
+	if !ok {
+		return Value{}, false
+	}
+	v, ok := b.outputs[field]
+	return v, ok
+}
 
 // Lookup returns the value bound to a placeholder such as
 // $UNIQUE_IDENTIFIER_0.
@@ -77,10 +121,10 @@ func (b *Bindings) Names() []string { return append([]string(nil), b.order...) }
 // snapshot and restore let a trial comparison (one candidate of an
 // attribute bag) bind tentatively.
 func (b *Bindings) snapshot() *Bindings {
-	return &Bindings{values: maps.Clone(b.values), order: append([]string(nil), b.order...)}
+	return &Bindings{values: maps.Clone(b.values), order: append([]string(nil), b.order...), outputs: maps.Clone(b.outputs)}
 }
 
-func (b *Bindings) restore(s *Bindings) { b.values, b.order = s.values, s.order }
+func (b *Bindings) restore(s *Bindings) { b.values, b.order, b.outputs = s.values, s.order, s.outputs }
 
 // resolver returns the request-side resolution of placeholders: $NOW±n is
 // now ± n seconds (a DateTime), any other placeholder must be bound.
@@ -93,6 +137,9 @@ func (b *Bindings) resolver(now time.Time) resolver {
 			return Value{Type: ttlv.TypeDateTime, Int: now.Add(d).Unix()}, nil
 		}
 		v, ok := b.Lookup(name)
+		if !ok {
+			v, ok = b.latestOutput(name)
+		}
 		if !ok {
 			return Value{}, fmt.Errorf("harness error: placeholder %s used in a request before a response bound it", name)
 		}

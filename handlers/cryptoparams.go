@@ -16,9 +16,10 @@ import (
 // Parameters attribute field by field (the request wins); what remains
 // unset takes the defaults below. Combinations the server does not support
 // are refused with Invalid Field (1.x) or Unsupported Cryptographic
-// Parameters (2.x), except an AEAD tag length the mode lacks (GCM: 12..16
-// bytes, Poly1305: 16), which the conformance cases CS-BC-M-GCM-1 and
-// CS-BC-M-CHACHA20POLY1305-1 expect as General Failure.
+// Parameters (2.x), except an AEAD tag length outside 12..16 bytes (GCM and
+// Poly1305; shorter tags are checked as truncations), which the conformance
+// cases CS-BC-M-GCM-1 and CS-BC-M-CHACHA20POLY1305-1 expect as General
+// Failure.
 
 // ChaCha20 algorithms of KMIP 2.x.
 const (
@@ -173,7 +174,7 @@ func cipherParams(v kmip.Version, alg kmip.CryptographicAlgorithm, p kmip.Crypto
 		out.Algorithm = hsm.ChaCha20
 	case algChaCha20Poly1305:
 		out.Algorithm = hsm.ChaCha20Poly1305
-		if out.TagLength != 0 && out.TagLength != 16 {
+		if out.TagLength != 0 && (out.TagLength < 12 || out.TagLength > 16) {
 			return out, kmip.Errorf(kmip.ReasonGeneralFailure, "invalid Poly1305 tag length")
 		}
 	case kmip14.CryptographicAlgorithmRSA:
