@@ -222,3 +222,30 @@ func TestAuditedWithholdsAnswerWhenRecordFails(t *testing.T) {
 		t.Fatalf("reason %v, want General Failure", ke.Reason)
 	}
 }
+
+// TestAuditedLocateAfterDueTransition checks that a Locate by State, which
+// first applies the date-driven transitions due, is recorded as a Locate
+// naming no object, not against the object whose state the dates changed.
+func TestAuditedLocateAfterDueTransition(t *testing.T) {
+	h := newAuditedHarness(t)
+	soon := h.now.Add(time.Hour)
+	for range 2 {
+		if _, err := h.serve(kmip14.OperationCreate, &kmip.CreateRequest{ObjectType: kmip14.ObjectTypeSymmetricKey, Attributes: kmip.Attributes{
+			{Name: kmip.AttrCryptographicAlgorithm, Value: kmip14.CryptographicAlgorithmAES},
+			{Name: kmip.AttrCryptographicLength, Value: int32(128)},
+			{Name: kmip.AttrActivationDate, Value: soon},
+		}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	h.now = soon.Add(time.Second) // the Activation Dates have passed
+	located, err, rec := h.serveRecorded(kmip14.OperationLocate, &kmip.LocateRequest{Attributes: kmip.Attributes{{Name: kmip.AttrState, Value: kmip14.StateActive}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ids := located.(*kmip.LocateResponse).UniqueIdentifiers; len(ids) != 2 {
+		t.Fatalf("Locate(State=Active) found %v, want the two keys activated by their dates", ids)
+	}
+	// Two matches: the record names no single object.
+	wantRecord(t, rec, kmip14.OperationLocate, "", nil)
+}
