@@ -132,6 +132,13 @@ type Operations interface {
 	// means the verification could not be attempted.
 	Verify(publicKey []byte, p SignParams, data, sig []byte) (bool, error)
 	MAC(key []byte, p MACParams, data []byte) ([]byte, error)
+	// WrapKey wraps keyBytes (any key encoding) under the AES key
+	// wrappingKey with AES Key Wrap, or AES Key Wrap with Padding when
+	// p.Padding; ErrBadParameters for a wrapping key that is not AES or an
+	// input the scheme cannot take.
+	WrapKey(wrappingKey []byte, p WrapParams, keyBytes []byte) ([]byte, error)
+	// UnwrapKey reverses WrapKey; ErrUnwrap when the integrity check fails.
+	UnwrapKey(wrappingKey []byte, p WrapParams, wrapped []byte) ([]byte, error)
 	// GenerateKeyPair generates a pair with the module's generator and
 	// returns the private key sealed for privateID (PKCS#8 DER inside) and
 	// the public key in PKIX DER.
