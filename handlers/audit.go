@@ -32,6 +32,12 @@ func Audited(next kmip.Handler, log store.AuditLog, now func() time.Time) kmip.H
 	return &auditor{next: next, log: log, now: now}
 }
 
+// tenantResolver is implemented by a Handler that knows the tenants of its
+// clients (*Service); Audited records the tenant of each item's client.
+type tenantResolver interface {
+	TenantOf(identity string) string
+}
+
 type auditor struct {
 	next kmip.Handler
 	log  store.AuditLog
@@ -85,6 +91,9 @@ func (a *auditor) newRecord(req *kmip.Request) *store.AuditRecord {
 	}
 	if p := req.Peer; p != nil {
 		rec.Identity = p.Identity
+		if t, ok := a.next.(tenantResolver); ok {
+			rec.Tenant = t.TenantOf(p.Identity)
+		}
 		if p.Addr != nil {
 			rec.ClientAddr = p.Addr.String()
 		}

@@ -12,7 +12,8 @@ import (
 	"github.com/kmipd/kmipd/store"
 )
 
-// locate finds the requesting owner's objects that match every filter.
+// locate finds the requesting owner's objects that match every filter
+// (under a Policy: the objects of the client's tenant it may Locate).
 //
 // Indexed filters (see index.go) are resolved by store.Find. When every
 // filter is indexed the store also applies Offset and Maximum Items;
@@ -62,6 +63,9 @@ func (s *Service) locate(ctx context.Context, req *kmip.Request, p *kmip.LocateR
 		}
 	} else {
 		q.Terms = append(q.Terms, liveTerm())
+	}
+	if f := principalFrom(ctx).mayLocate(who); f != nil {
+		post = append(post, f) // within the tenant, only what the client may Locate
 	}
 	if p.ObjectGroupMember == kmip14.ObjectGroupMemberGroupMemberFresh {
 		post = append(post, func(attrs kmip.Attributes) bool { b, _ := attrs.Get(kmip.AttrFresh).(bool); return b })

@@ -11,6 +11,7 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -70,6 +71,11 @@ type Service struct {
 
 	// streams holds the open streaming operations (stream.go).
 	streams streams
+
+	// policy is the authorization policy in force; nil means none
+	// (policy.go). policyMu serializes SetPolicy.
+	policy   atomic.Pointer[authorizer]
+	policyMu sync.Mutex
 }
 
 var _ kmip.Handler = (*Service)(nil)
@@ -108,7 +114,17 @@ func New(cfg Config) (*Service, error) {
 func (s *Service) now() time.Time { return s.clock().UTC().Truncate(time.Second) }
 
 // ServeKMIP performs one batch item. It implements kmip.Handler.
+//
+// Under a Policy (SetPolicy) an operation the client's roles do not list is
+// refused with Permission Denied before anything is read, and the handlers
+// see the request with the tenant as the owner.
 func (s *Service) ServeKMIP(ctx context.Context, req *kmip.Request) (any, error) {
+	p := s.policy.Load().principal(identityOf(req))
+	if err := p.mayCall(req.Operation); err != nil {
+		return nil, err
+	}
+	ctx = withPrincipal(ctx, p)
+	req = p.scope(req)
 	if req.Peer != nil {
 		s.owners.LoadOrStore(req.Peer.Identity, struct{}{})
 	}
@@ -189,7 +205,17 @@ func (s *Service) ServeKMIP(ctx context.Context, req *kmip.Request) (any, error)
 	return nil, kmip.Errorf(kmip.ReasonOperationNotSupported, "operation %v is not supported", req.Operation)
 }
 
-// owner returns the identity that owns the objects req creates and may use.
+// identityOf returns the identity of req's client, "" when unknown.
+func identityOf(req *kmip.Request) string {
+	if req.Peer == nil {
+		return ""
+	}
+	return req.Peer.Identity
+}
+
+// owner returns the store owner of the objects req creates and may use: the
+// client's tenant (ServeKMIP scopes req's Peer to it), which is the client's
+// identity when no Policy is in force.
 func owner(req *kmip.Request) string {
 	if req.Peer == nil {
 		return ""
@@ -280,6 +306,9 @@ func (s *Service) view(ctx context.Context, req *kmip.Request, id string) (*mana
 	if err != nil {
 		return nil, err
 	}
+	if err := s.permit(ctx, req, m); err != nil {
+		return nil, err
+	}
 	if dueTransition(m.attrs, s.now()) == nil {
 		return m, nil
 	}
@@ -301,6 +330,9 @@ func (s *Service) update(ctx context.Context, req *kmip.Request, id string, fn f
 		before = *obj
 		m, err := decode(req.Version, owner(req), obj)
 		if err != nil {
+			return err
+		}
+		if err := s.permit(ctx, req, m); err != nil {
 			return err
 		}
 		now := s.now()
@@ -333,7 +365,10 @@ func (s *Service) restore(ctx context.Context, before *store.Object) error {
 // insert stores a new object for req's peer: attrs (which the caller has
 // validated) completed with the server-set attributes, and the sealed content.
 // It records the new identifier as the batch's ID Placeholder.
+//
+// Under a Policy the object records its creator (CreatorAttr).
 func (s *Service) insert(ctx context.Context, req *kmip.Request, m *managed) error {
+	m.attrs = principalFrom(ctx).stampCreator(m.attrs)
 	obj := &store.Object{ID: m.id, Owner: m.owner}
 	if err := encodeInto(m, obj); err != nil {
 		return err
@@ -344,6 +379,20 @@ func (s *Service) insert(ctx context.Context, req *kmip.Request, m *managed) err
 	req.Batch.OnUndo(func(ctx context.Context) error { return s.store.Delete(ctx, obj.ID) })
 	setPlaceholder(req, m.id)
 	return nil
+}
+
+// permit checks that the client of ctx may perform req on m, an object of
+// its tenant (see principal.mayUse). Without a principal in ctx (a call that
+// did not come through ServeKMIP) it allows only when no Policy is in force.
+func (s *Service) permit(ctx context.Context, req *kmip.Request, m *managed) error {
+	p := principalFrom(ctx)
+	if p == nil {
+		if s.policy.Load() == nil {
+			return nil
+		}
+		return permissionDenied("no client identity")
+	}
+	return p.mayUse(req, m)
 }
 
 // newID returns a fresh Unique Identifier.

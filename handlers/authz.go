@@ -1,0 +1,202 @@
+package handlers
+
+import (
+	"context"
+	"slices"
+	"strings"
+
+	"github.com/gemalto/kmip-go/kmip14"
+
+	"github.com/kmipd/kmipd/kmip"
+)
+
+// Authorization (see Policy).
+//
+// The tenant is the owner of its objects in the store, so an object of
+// another tenant is not found, exactly like a missing one. Within a tenant an
+// object may be used by the identity that created it (its creator attribute),
+// by the holders of a tenant-wide role, and by the identities its grants
+// name, for the operations they name. A role bounds all of this: an identity
+// calls only the operations its roles list.
+const (
+	// CreatorAttr is the server-set custom attribute that holds the
+	// identity that created an object, set when a Policy is in force. No
+	// client may add, change or delete it.
+	CreatorAttr = "y-kmipd-creator"
+	// GrantAttr is the custom attribute by which the creator of an object
+	// (or a holder of a tenant-wide role) grants another identity of its
+	// tenant operations on it: a Text String "IDENTITY:op1,op2", where
+	// IDENTITY is the certificate subject (it may contain commas; the
+	// operations follow the last colon) and the operations are named as in
+	// a role, or "*". It has one instance per grant; deleting an instance
+	// revokes it. Only the creator or a tenant-wide role holder may add,
+	// change or delete it.
+	GrantAttr = "x-kmipd-grant"
+)
+
+// principal is what one identity may do under the policy in force.
+type principal struct {
+	identity   string
+	tenant     string // configured tenant name; "" when the identity is its own tenant
+	owner      string // the store owner of the tenant's objects
+	all        bool   // every operation
+	ops        map[kmip.Operation]bool
+	tenantWide bool // every object of the tenant
+	enforced   bool // a Policy is in force (creator attributes are kept)
+}
+
+type principalKey struct{}
+
+func withPrincipal(ctx context.Context, p *principal) context.Context {
+	return context.WithValue(ctx, principalKey{}, p)
+}
+
+func principalFrom(ctx context.Context) *principal {
+	p, _ := ctx.Value(principalKey{}).(*principal)
+	return p
+}
+
+// permissionDenied is the error of every refusal by the policy.
+func permissionDenied(what string) error {
+	return kmip.Errorf(kmip.ReasonPermissionDenied, "permission denied: %s", what)
+}
+
+// mayCall reports whether p may call op at all: Permission Denied unless one
+// of its roles lists op. Query and Discover Versions are always allowed.
+func (p *principal) mayCall(op kmip.Operation) error {
+	if p.all || p.ops[op] || op == kmip14.OperationQuery || op == kmip14.OperationDiscoverVersions {
+		return nil
+	}
+	return permissionDenied(op.String() + " is not in the client's roles")
+}
+
+// scope returns req as the handlers see it: its Peer's Identity is the
+// owner of p's tenant, the owner of every object the client creates or sees.
+func (p *principal) scope(req *kmip.Request) *kmip.Request {
+	if req.Peer == nil || req.Peer.Identity == p.owner {
+		return req
+	}
+	peer := *req.Peer
+	peer.Identity = p.owner
+	scoped := *req
+	scoped.Peer = &peer
+	return &scoped
+}
+
+// mayUse checks that p may perform req on m, an object of its tenant: that
+// req does not write the creator attribute, nor a grant unless p administers
+// m, and that p is m's creator, holds a tenant-wide role or has a grant for
+// req's operation.
+func (p *principal) mayUse(req *kmip.Request, m *managed) error {
+	administers := p.tenantWide || creatorOf(m.attrs, m.owner) == p.identity
+	for _, a := range writtenAttrs(req.Payload) {
+		switch a.Name {
+		case CreatorAttr:
+			return permissionDenied(CreatorAttr + " is set by the server")
+		case GrantAttr:
+			if !administers {
+				return permissionDenied("only the creator of an object grants operations on it")
+			}
+			if a.Value != nil {
+				if _, _, ok := parseGrant(a.Value); !ok {
+					return invalidValue(req.Version, GrantAttr)
+				}
+			}
+		}
+	}
+	if administers || granted(m.attrs, p.identity, req.Operation) {
+		return nil
+	}
+	return permissionDenied(req.Operation.String() + " on an object neither created by nor granted to the client")
+}
+
+// mayLocate is the Locate filter of p: the objects p may Locate. nil when p
+// may see every object of its tenant.
+func (p *principal) mayLocate(owner string) filter {
+	if p == nil || p.tenantWide {
+		return nil
+	}
+	return func(attrs kmip.Attributes) bool {
+		return creatorOf(attrs, owner) == p.identity || granted(attrs, p.identity, kmip14.OperationLocate)
+	}
+}
+
+// creatorOf returns the identity that created an object: its creator
+// attribute, or its owner for an object stored without one (created with no
+// Policy in force, when the owner was the creator).
+func creatorOf(attrs kmip.Attributes, owner string) string {
+	if c, ok := attrs.Get(CreatorAttr).(string); ok {
+		return c
+	}
+	return owner
+}
+
+// granted reports whether a grant of attrs gives identity op.
+func granted(attrs kmip.Attributes, identity string, op kmip.Operation) bool {
+	for _, a := range attrs.All(GrantAttr) {
+		who, ops, ok := parseGrant(a.Value)
+		if ok && who == identity && (ops == nil || slices.Contains(ops, op)) {
+			return true
+		}
+	}
+	return false
+}
+
+// parseGrant parses a GrantAttr value. ops is nil for "*".
+func parseGrant(v any) (identity string, ops []kmip.Operation, ok bool) {
+	s, _ := v.(string)
+	i := strings.LastIndexByte(s, ':')
+	if i <= 0 {
+		return "", nil, false
+	}
+	identity = s[:i]
+	names := strings.FieldsFunc(s[i+1:], func(r rune) bool { return r == ',' || r == ' ' })
+	if len(names) == 0 {
+		return "", nil, false
+	}
+	for _, n := range names {
+		if n == "*" {
+			return identity, nil, true
+		}
+		op, known := operationNamed(n)
+		if !known {
+			return "", nil, false
+		}
+		ops = append(ops, op)
+	}
+	return identity, ops, true
+}
+
+// writtenAttrs returns the attributes an attribute operation adds, sets,
+// changes or deletes (for a deletion by name, an attribute without a value).
+func writtenAttrs(payload any) []kmip.Attribute {
+	switch p := payload.(type) {
+	case *kmip.AddAttributeRequest:
+		return []kmip.Attribute{p.Attribute}
+	case *kmip.SetAttributeRequest:
+		return []kmip.Attribute{p.Attribute}
+	case *kmip.ModifyAttributeRequest:
+		out := []kmip.Attribute{p.Attribute}
+		if p.Current != nil {
+			out = append(out, kmip.Attribute{Name: p.Current.Name})
+		}
+		return out
+	case *kmip.DeleteAttributeRequest:
+		out := []kmip.Attribute{{Name: p.Name}}
+		if p.Current != nil {
+			out = append(out, kmip.Attribute{Name: p.Current.Name})
+		}
+		return out
+	}
+	return nil
+}
+
+// stampCreator replaces any creator attribute in attrs with p's identity when
+// a Policy is in force; with none, it only removes a client-given one.
+func (p *principal) stampCreator(attrs kmip.Attributes) kmip.Attributes {
+	attrs = slices.DeleteFunc(attrs, func(a kmip.Attribute) bool { return a.Name == CreatorAttr })
+	if p != nil && p.enforced {
+		attrs = append(attrs, kmip.Attribute{Name: CreatorAttr, Value: p.identity})
+	}
+	return attrs
+}
