@@ -87,7 +87,7 @@ func EnsureDevPKI(dir string, hosts []string) (created bool, err error) {
 	}
 
 	if !serverExists {
-		if err := issueTo(ca, serverTmpl, now, path(ServerCertFile), path(ServerKeyFile)); err != nil {
+		if _, err := issueTo(ca, serverTmpl, now, path(ServerCertFile), path(ServerKeyFile)); err != nil {
 			return created, err
 		}
 		created = true
@@ -97,51 +97,64 @@ func EnsureDevPKI(dir string, hosts []string) (created bool, err error) {
 		if err != nil {
 			return created, err
 		}
-		if err := issueTo(ca, tmpl, now, path(ClientCertFile), path(ClientKeyFile)); err != nil {
+		cert, err := issueTo(ca, tmpl, now, path(ClientCertFile), path(ClientKeyFile))
+		if err != nil {
 			return created, err
 		}
 		created = true
+		if err := recordIssued(dir, cert); err != nil {
+			return created, err
+		}
 	}
 	return created, nil
 }
 
 // IssueClient issues a client certificate named name (its CN and DNS SAN,
-// EKU clientAuth) from the CA in caCertFile and caKeyFile, and writes
+// EKU clientAuth) from the CA in caCertFile and caKeyFile, writes
 // outDir/client.crt, outDir/client.key (mode 0600) and a copy of the CA
-// certificate as outDir/ca.crt, creating outDir with mode 0700 if missing.
-// Existing client files are an error; an existing ca.crt is kept if it is
-// the same CA certificate, and is an error otherwise.
-func IssueClient(caCertFile, caKeyFile, name, outDir string) error {
+// certificate as outDir/ca.crt, creating outDir with mode 0700 if missing,
+// and returns the certificate. Existing client files are an error; an
+// existing ca.crt is kept if it is the same CA certificate, and is an error
+// otherwise. IssueClientFromPKI also records the certificate.
+func IssueClient(caCertFile, caKeyFile, name, outDir string) (*x509.Certificate, error) {
 	tmpl, err := clientTemplate(name)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	ca, err := loadIssuer(caCertFile, caKeyFile)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if err := os.MkdirAll(outDir, 0o700); err != nil {
-		return fmt.Errorf("certs: %w", err)
+		return nil, fmt.Errorf("certs: %w", err)
 	}
 	certFile, keyFile := filepath.Join(outDir, ClientCertFile), filepath.Join(outDir, ClientKeyFile)
 	for _, f := range []string{certFile, keyFile} {
 		if fileExists(f) {
-			return fmt.Errorf("certs: %s already exists", f)
+			return nil, fmt.Errorf("certs: %s already exists", f)
 		}
 	}
 	if err := copyCACert(caCertFile, filepath.Join(outDir, CACertFile)); err != nil {
-		return err
+		return nil, err
 	}
 	return issueTo(ca, tmpl, time.Now(), certFile, keyFile)
 }
 
-// issueTo issues a leaf from tmpl and writes it to certFile and keyFile.
-func issueTo(ca issuer, tmpl *x509.Certificate, now time.Time, certFile, keyFile string) error {
+// issueTo issues a leaf from tmpl, writes it to certFile and keyFile and
+// returns the certificate.
+func issueTo(ca issuer, tmpl *x509.Certificate, now time.Time, certFile, keyFile string) (*x509.Certificate, error) {
 	kp, err := issueLeaf(ca, tmpl, now)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	return writeKeyPair(kp, certFile, keyFile)
+	if err := writeKeyPair(kp, certFile, keyFile); err != nil {
+		return nil, err
+	}
+	cert, err := x509.ParseCertificate(kp.certDER)
+	if err != nil {
+		return nil, fmt.Errorf("certs: %w", err)
+	}
+	return cert, nil
 }
 
 // copyCACert copies the CA certificate file src to dst unless dst already

@@ -53,8 +53,11 @@ func TestEnsureDevPKICreatesAndIsIdempotent(t *testing.T) {
 			t.Errorf("%s mode = %04o, want %04o", f, perm, want)
 		}
 	}
-	if entries, _ := os.ReadDir(dir); len(entries) != len(allFiles) {
-		t.Errorf("dir holds %d entries, want %d (temporary files left?)", len(entries), len(allFiles))
+	if entries, _ := os.ReadDir(dir); len(entries) != len(allFiles)+1 { // + IssuedDir
+		t.Errorf("dir holds %d entries, want %d (temporary files left?)", len(entries), len(allFiles)+1)
+	}
+	if issued, err := ListIssued(dir); err != nil || len(issued) != 1 || issued[0].Name != DevClientName {
+		t.Errorf("ListIssued = %+v, %v; want the dev client", issued, err)
 	}
 
 	before := readAll(t, dir)
@@ -202,7 +205,7 @@ func TestIssueClient(t *testing.T) {
 	dir := testPKI(t)
 	out := filepath.Join(t.TempDir(), "backup")
 	caCert, caKey := filepath.Join(dir, CACertFile), filepath.Join(dir, CAKeyFile)
-	if err := IssueClient(caCert, caKey, "backup-01.example", out); err != nil {
+	if _, err := IssueClient(caCert, caKey, "backup-01.example", out); err != nil {
 		t.Fatalf("IssueClient: %v", err)
 	}
 	client := mustReadCert(t, filepath.Join(out, ClientCertFile))
@@ -229,7 +232,7 @@ func TestIssueClient(t *testing.T) {
 	}
 
 	before, _ := os.ReadFile(filepath.Join(out, ClientCertFile))
-	if err := IssueClient(caCert, caKey, "backup-01.example", out); err == nil {
+	if _, err := IssueClient(caCert, caKey, "backup-01.example", out); err == nil {
 		t.Error("second IssueClient into the same dir succeeded")
 	}
 	if after, _ := os.ReadFile(filepath.Join(out, ClientCertFile)); !bytes.Equal(before, after) {
@@ -237,14 +240,14 @@ func TestIssueClient(t *testing.T) {
 	}
 
 	for _, name := range []string{"", "a b", "*.example", "x/../y", "CN=evil,O=x"} {
-		if err := IssueClient(caCert, caKey, name, t.TempDir()); err == nil {
+		if _, err := IssueClient(caCert, caKey, name, t.TempDir()); err == nil {
 			t.Errorf("IssueClient accepted name %q", name)
 		}
 	}
-	if err := IssueClient(filepath.Join(dir, ServerCertFile), filepath.Join(dir, ServerKeyFile), "x", t.TempDir()); err == nil {
+	if _, err := IssueClient(filepath.Join(dir, ServerCertFile), filepath.Join(dir, ServerKeyFile), "x", t.TempDir()); err == nil {
 		t.Error("IssueClient accepted a non-CA certificate as issuer")
 	}
-	if err := IssueClient(caCert, filepath.Join(dir, ServerKeyFile), "x", t.TempDir()); err == nil {
+	if _, err := IssueClient(caCert, filepath.Join(dir, ServerKeyFile), "x", t.TempDir()); err == nil {
 		t.Error("IssueClient accepted a key that does not match the CA")
 	}
 }

@@ -15,18 +15,24 @@ const maxPEMFile = 1 << 20
 
 // readPEMFile reads a file of at most maxPEMFile bytes.
 func readPEMFile(path string) ([]byte, error) {
+	return readFileLimited(path, maxPEMFile)
+}
+
+// readFileLimited reads a file of at most limit bytes; a larger file is an
+// error.
+func readFileLimited(path string, limit int64) ([]byte, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("certs: %w", err)
 	}
 	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, maxPEMFile+1))
+	data, err := io.ReadAll(io.LimitReader(f, limit+1))
 	if err != nil {
 		return nil, fmt.Errorf("certs: %s: %w", path, err)
 	}
-	if len(data) > maxPEMFile {
+	if int64(len(data)) > limit {
 		clear(data)
-		return nil, fmt.Errorf("certs: %s: larger than %d bytes", path, maxPEMFile)
+		return nil, fmt.Errorf("certs: %s: larger than %d bytes", path, limit)
 	}
 	return data, nil
 }
@@ -60,6 +66,30 @@ func readCertPool(path string) (*x509.CertPool, error) {
 		return nil, fmt.Errorf("certs: %s: no PEM certificate", path)
 	}
 	return pool, nil
+}
+
+// readCertificates returns all certificates in a PEM file; a file without
+// one is an error.
+func readCertificates(path string) ([]*x509.Certificate, error) {
+	data, err := readPEMFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var certs []*x509.Certificate
+	for block, rest := pem.Decode(data); block != nil; block, rest = pem.Decode(rest) {
+		if block.Type != "CERTIFICATE" {
+			continue
+		}
+		cert, err := x509.ParseCertificate(block.Bytes)
+		if err != nil {
+			return nil, fmt.Errorf("certs: %s: %w", path, err)
+		}
+		certs = append(certs, cert)
+	}
+	if len(certs) == 0 {
+		return nil, fmt.Errorf("certs: %s: no PEM certificate", path)
+	}
+	return certs, nil
 }
 
 // readPrivateKey reads a PKCS #8, PKCS #1 or SEC 1 PEM private key. Errors

@@ -85,3 +85,16 @@ func (r *Reloader) loadLocked(certStamp, keyStamp os.FileInfo) error {
 func changed(old, cur os.FileInfo) bool {
 	return !os.SameFile(old, cur) || !old.ModTime().Equal(cur.ModTime()) || old.Size() != cur.Size()
 }
+
+// Reload re-reads the certificate and key now, whether or not the files
+// changed. On failure the previous certificate stays in use and the error
+// is returned.
+func (r *Reloader) Reload() error {
+	certStamp, keyStamp, err := r.stat()
+	if err != nil {
+		return err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.loadLocked(certStamp, keyStamp)
+}

@@ -3,7 +3,6 @@ package certs
 import (
 	"crypto/tls"
 	"fmt"
-	"slices"
 )
 
 // DefaultSuites are the TLS 1.2 cipher suites the server accepts by
@@ -41,40 +40,15 @@ func LegacySuites() ServerOption {
 	return func(o *serverOptions) { o.legacySuites = true }
 }
 
-// ServerConfig returns the server side of mutual TLS: the server
-// certificate from certFile and keyFile, reloaded when the files change
-// (see Reloader); client certificates required and verified against the CA
-// certificates in caFile, their EKU permitting clientAuth; TLS 1.2 or 1.3;
-// the TLS 1.2 suites of DefaultSuites (plus LegacyCipherSuites with the
-// LegacySuites option); session tickets enabled so that clients can resume.
+// ServerConfig returns the server side of mutual TLS with one client CA
+// file and no CRL: NewServerTLS(ServerFiles{Cert: certFile, Key: keyFile,
+// ClientCAs: []string{caFile}}, opts...).Config().
 func ServerConfig(certFile, keyFile, caFile string, opts ...ServerOption) (*tls.Config, error) {
-	var o serverOptions
-	for _, opt := range opts {
-		opt(&o)
-	}
-	pool, err := readCertPool(caFile)
+	s, err := NewServerTLS(ServerFiles{Cert: certFile, Key: keyFile, ClientCAs: []string{caFile}}, opts...)
 	if err != nil {
 		return nil, err
 	}
-	reloader, err := NewReloader(certFile, keyFile)
-	if err != nil {
-		return nil, err
-	}
-	suites := slices.Clone(DefaultSuites)
-	if o.legacySuites {
-		suites = append(suites, LegacyCipherSuites...)
-	}
-	return &tls.Config{
-		GetCertificate: reloader.GetCertificate,
-		ClientAuth:     tls.RequireAndVerifyClientCert,
-		ClientCAs:      pool,
-		MinVersion:     tls.VersionTLS12,
-		MaxVersion:     tls.VersionTLS13,
-		CipherSuites:   suites,
-		// Session tickets stay enabled (SessionTicketsDisabled false); Go
-		// rotates the ticket keys itself. Resumed sessions keep the verified
-		// client chain, so Identify works on them too.
-	}, nil
+	return s.Config(), nil
 }
 
 // ClientConfig returns the client side of mutual TLS: the client
