@@ -133,21 +133,9 @@ func (s *Service) reKey(ctx context.Context, req *kmip.Request, p *kmip.ReKeyReq
 	if err != nil {
 		return nil, err
 	}
-	m, err := s.newManaged(req, kmip14.ObjectTypeSymmetricKey, attrs)
+	m, err := s.newSymmetricKey(req, attrs, alg, bits)
 	if err != nil {
 		return nil, err
-	}
-	key, err := s.generate(m.id, alg, bits)
-	if err != nil {
-		return nil, err
-	}
-	defer clear(key.KeyBlock.Material)
-	if err := s.setContent(m, key); err != nil {
-		return nil, err
-	}
-	setSingle(&m.attrs, kmip.AttrKeyFormatType, kmip14.KeyFormatTypeRaw)
-	if s.rng.RNGAlgorithm != 0 {
-		setSingle(&m.attrs, kmip.AttrRandomNumberGenerator, s.rng)
 	}
 	m.attrs = append(m.attrs, replacedLink(old.id))
 	if err := s.replace(ctx, req, old.id, m.id, kmip14.ObjectTypeSymmetricKey); err != nil {
