@@ -156,8 +156,11 @@ func decodeKeyBlock(v Version, f ttlv.TTLV) (KeyBlock, *Error) {
 		case kmip14.TagCryptographicLength:
 			kb.Length, err = readInt(c)
 		case kmip14.TagKeyWrappingData:
-			err = readStructure(c)
 			kb.Wrapped = true
+			if v == storageVersion && readStructure(c) == nil && len(c.ValueStructure()) == 0 {
+				break // the storage marker of a Wrapped block without data
+			}
+			kb.WrappingData, err = decodeKeyWrappingData(v, c)
 		}
 		if err != nil {
 			return KeyBlock{}, err
@@ -258,11 +261,20 @@ func encodeObject(e *ttlv.Encoder, v Version, obj *Object) error {
 	})
 }
 
+// encodeKeyBlock writes kb. A key block with WrappingData is written
+// wrapped: its Material as the Key Value Byte String, then the Key Wrapping
+// Data.
 func encodeKeyBlock(e *ttlv.Encoder, v Version, kb *KeyBlock) error {
 	return e.EncodeStructure(kmip14.TagKeyBlock, func(e *ttlv.Encoder) error {
 		e.EncodeEnumeration(kmip14.TagKeyFormatType, uint32(kb.FormatType))
 		if kb.CompressionType != 0 {
 			e.EncodeEnumeration(kmip14.TagKeyCompressionType, kb.CompressionType)
+		}
+		if kb.WrappingData != nil {
+			// A wrapped key's Key Value is the wrapped bytes.
+			e.EncodeByteString(kmip14.TagKeyValue, kb.Material)
+			encodeKeyBlockTail(e, kb)
+			return encodeKeyWrappingData(e, v, kb.WrappingData)
 		}
 		err := e.EncodeStructure(kmip14.TagKeyValue, func(e *ttlv.Encoder) error {
 			if kb.Transparent != nil {
@@ -285,15 +297,21 @@ func encodeKeyBlock(e *ttlv.Encoder, v Version, kb *KeyBlock) error {
 		if err != nil {
 			return err
 		}
-		if kb.Algorithm != 0 {
-			e.EncodeEnumeration(kmip14.TagCryptographicAlgorithm, uint32(kb.Algorithm))
-		}
-		if kb.Length != 0 {
-			e.EncodeInteger(kmip14.TagCryptographicLength, kb.Length)
-		}
+		encodeKeyBlockTail(e, kb)
 		if kb.Wrapped && v == storageVersion {
 			return e.EncodeStructure(kmip14.TagKeyWrappingData, func(*ttlv.Encoder) error { return nil })
 		}
 		return nil
 	})
+}
+
+// encodeKeyBlockTail writes the Cryptographic Algorithm and Length of kb,
+// which follow the Key Value.
+func encodeKeyBlockTail(e *ttlv.Encoder, kb *KeyBlock) {
+	if kb.Algorithm != 0 {
+		e.EncodeEnumeration(kmip14.TagCryptographicAlgorithm, uint32(kb.Algorithm))
+	}
+	if kb.Length != 0 {
+		e.EncodeInteger(kmip14.TagCryptographicLength, kb.Length)
+	}
 }

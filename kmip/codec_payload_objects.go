@@ -178,7 +178,7 @@ func decodeGetRequest(v Version, p ttlv.TTLV) (*GetRequest, *Error) {
 		case kmip14.TagKeyCompressionType:
 			req.KeyCompressionType, err = readEnum(c)
 		case kmip14.TagKeyWrappingSpecification:
-			err = readStructure(c)
+			req.KeyWrappingSpecification, err = decodeKeyWrappingSpecification(v, c)
 			req.KeyWrapping = true
 		}
 		if err != nil {
@@ -188,9 +188,9 @@ func decodeGetRequest(v Version, p ttlv.TTLV) (*GetRequest, *Error) {
 	return req, nil
 }
 
-// encodeGetRequest writes r. A Key Wrapping Specification cannot be
-// expressed by the model and is not written.
-func encodeGetRequest(e *ttlv.Encoder, r *GetRequest) {
+// encodeGetRequest writes r, with its Key Wrapping Specification when it
+// has one.
+func encodeGetRequest(e *ttlv.Encoder, v Version, r *GetRequest) error {
 	encodeUID(e, r.UniqueIdentifier)
 	if r.KeyFormatType != 0 {
 		e.EncodeEnumeration(kmip14.TagKeyFormatType, uint32(r.KeyFormatType))
@@ -198,6 +198,10 @@ func encodeGetRequest(e *ttlv.Encoder, r *GetRequest) {
 	if r.KeyCompressionType != 0 {
 		e.EncodeEnumeration(kmip14.TagKeyCompressionType, r.KeyCompressionType)
 	}
+	if r.KeyWrappingSpecification != nil {
+		return encodeKeyWrappingSpecification(e, v, r.KeyWrappingSpecification)
+	}
+	return nil
 }
 
 func encodeGetResponse(e *ttlv.Encoder, v Version, r *GetResponse) error {

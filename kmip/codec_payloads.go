@@ -159,7 +159,7 @@ func encodeRequestPayload(e *ttlv.Encoder, op Operation, v Version, payload any)
 		case *RegisterRequest:
 			return encodeRegisterRequest(e, v, p)
 		case *GetRequest:
-			encodeGetRequest(e, p)
+			return encodeGetRequest(e, v, p)
 		case *GetAttributesRequest:
 			return encodeGetAttributesRequest(e, v, p)
 		case *GetAttributeListRequest:

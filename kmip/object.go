@@ -1,6 +1,10 @@
 package kmip
 
-import "math/big"
+import (
+	"math/big"
+
+	"github.com/gemalto/kmip-go/kmip14"
+)
 
 // Object is the content of a managed object as it travels in Register
 // requests and Get responses (the Symmetric Key, Secret Data, Opaque Object,
@@ -45,10 +49,40 @@ type KeyBlock struct {
 	Algorithm CryptographicAlgorithm // 0 when absent
 	Length    int32                  // 0 when absent
 
-	// Wrapped is true when the request carried Key Wrapping Data; wrapped
-	// key blocks are not supported yet and the codec reports them.
+	// Wrapped is true when the key block carries Key Wrapping Data; the
+	// decoder sets it along with WrappingData.
 	Wrapped bool
+
+	// WrappingData is the Key Wrapping Data of a wrapped key block, whose
+	// Material is then the wrapped bytes (the Key Value, a Byte String);
+	// nil for a key block in the clear.
+	WrappingData *KeyWrappingData
 }
+
+// KeyWrappingData describes how a wrapped key block was wrapped (KMIP 1.4
+// section 2.1.5, 2.1 section 2.1.6). Zero fields are absent.
+type KeyWrappingData struct {
+	WrappingMethod             WrappingMethod
+	EncryptionKeyInformation   *KeyInformation
+	MACSignatureKeyInformation *KeyInformation
+	MACSignature               []byte
+	IVCounterNonce             []byte
+	EncodingOption             EncodingOption
+}
+
+// KeyInformation names a key that wraps, MACs or signs a key block, and the
+// parameters used with it: the Encryption Key Information and MAC/Signature
+// Key Information structures.
+type KeyInformation struct {
+	UniqueIdentifier        string
+	CryptographicParameters *CryptographicParameters // nil when absent
+}
+
+// Key wrapping enumerations.
+type (
+	WrappingMethod = kmip14.WrappingMethod
+	EncodingOption = kmip14.EncodingOption
+)
 
 // TransparentKey is the Key Material structure of the transparent
 // asymmetric key formats, field by field; the Key Format Type of the key

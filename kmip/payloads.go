@@ -81,7 +81,23 @@ type GetRequest struct {
 	UniqueIdentifier   string
 	KeyFormatType      KeyFormatType // 0 when absent
 	KeyCompressionType uint32        // 0 when absent
-	KeyWrapping        bool          // a Key Wrapping Specification was present (not supported yet)
+	// KeyWrapping is true when the request carries a Key Wrapping
+	// Specification; the decoder sets it along with
+	// KeyWrappingSpecification. True without a specification asks for a
+	// wrapping the server cannot do.
+	KeyWrapping              bool
+	KeyWrappingSpecification *KeyWrappingSpecification // nil when absent
+}
+
+// KeyWrappingSpecification asks Get to return the key wrapped (KMIP 1.4
+// section 2.1.6, 2.1 section 2.1.7). Zero fields are absent; AttributeNames
+// name attributes to wrap along with the key.
+type KeyWrappingSpecification struct {
+	WrappingMethod             WrappingMethod
+	EncryptionKeyInformation   *KeyInformation
+	MACSignatureKeyInformation *KeyInformation
+	AttributeNames             []string
+	EncodingOption             EncodingOption
 }
 
 // GetResponse returns the object.
