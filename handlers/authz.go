@@ -28,7 +28,7 @@ const (
 	// tenant operations on it: a Text String "IDENTITY:op1,op2", where
 	// IDENTITY is the certificate subject (it may contain commas; the
 	// operations follow the last colon) and the operations are named as in
-	// a role, or "*". It has one instance per grant; deleting an instance
+	// a role, separated by commas, or "*". It has one instance per grant; deleting an instance
 	// revokes it. Only the creator or a tenant-wide role holder may add,
 	// change or delete it.
 	GrantAttr = "x-kmipd-grant"
@@ -150,11 +150,8 @@ func parseGrant(v any) (identity string, ops []kmip.Operation, ok bool) {
 		return "", nil, false
 	}
 	identity = s[:i]
-	names := strings.FieldsFunc(s[i+1:], func(r rune) bool { return r == ',' || r == ' ' })
-	if len(names) == 0 {
-		return "", nil, false
-	}
-	for _, n := range names {
+	for _, n := range strings.Split(s[i+1:], ",") {
+		n = strings.TrimSpace(n)
 		if n == "*" {
 			return identity, nil, true
 		}
@@ -191,12 +188,18 @@ func writtenAttrs(payload any) []kmip.Attribute {
 	return nil
 }
 
-// stampCreator replaces any creator attribute in attrs with p's identity when
-// a Policy is in force; with none, it only removes a client-given one.
-func (p *principal) stampCreator(attrs kmip.Attributes) kmip.Attributes {
+// stampCreator checks the grants of a new object's attrs and replaces any
+// creator attribute in them with p's identity when a Policy is in force;
+// with none, it only removes a client-given one.
+func (p *principal) stampCreator(v kmip.Version, attrs kmip.Attributes) (kmip.Attributes, error) {
+	for _, a := range attrs.All(GrantAttr) {
+		if _, _, ok := parseGrant(a.Value); !ok {
+			return nil, invalidValue(v, GrantAttr)
+		}
+	}
 	attrs = slices.DeleteFunc(attrs, func(a kmip.Attribute) bool { return a.Name == CreatorAttr })
 	if p != nil && p.enforced {
 		attrs = append(attrs, kmip.Attribute{Name: CreatorAttr, Value: p.identity})
 	}
-	return attrs
+	return attrs, nil
 }

@@ -366,9 +366,14 @@ func (s *Service) restore(ctx context.Context, before *store.Object) error {
 // validated) completed with the server-set attributes, and the sealed content.
 // It records the new identifier as the batch's ID Placeholder.
 //
-// Under a Policy the object records its creator (CreatorAttr).
+// Its grants (GrantAttr) must be well-formed; under a Policy the object
+// records its creator (CreatorAttr).
 func (s *Service) insert(ctx context.Context, req *kmip.Request, m *managed) error {
-	m.attrs = principalFrom(ctx).stampCreator(m.attrs)
+	attrs, err := principalFrom(ctx).stampCreator(req.Version, m.attrs)
+	if err != nil {
+		return err
+	}
+	m.attrs = attrs
 	obj := &store.Object{ID: m.id, Owner: m.owner}
 	if err := encodeInto(m, obj); err != nil {
 		return err
