@@ -3,53 +3,21 @@ package conformance
 import (
 	"bytes"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"testing"
 
 	"github.com/gemalto/kmip-go/kmip14"
 
+	"github.com/kmipd/kmipd/hsm/hsmtest"
 	"github.com/kmipd/kmipd/kmip"
 )
-
-const softHSMModule = "/usr/lib/softhsm/libsofthsm2.so"
 
 // softHSMToken makes a SoftHSM2 token in a temporary directory and returns
 // the KMIPD_* settings that point kmipd at it. It skips when SoftHSM2 is not
 // installed, and fails under CI=true, where .ci/run installs it.
 func softHSMToken(t *testing.T) []string {
 	t.Helper()
-	if _, err := os.Stat(softHSMModule); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("CI=true and SoftHSM2 is missing: %v", err)
-		}
-		t.Skip("SoftHSM2 is not installed (apt-get install softhsm2)")
-	}
-	dir := t.TempDir()
-	tokens := filepath.Join(dir, "tokens")
-	conf := filepath.Join(dir, "softhsm2.conf")
-	pin := filepath.Join(dir, "pin")
-	if err := os.Mkdir(tokens, 0o700); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(conf, []byte("directories.tokendir = "+tokens+"\nobjectstore.backend = file\nlog.level = ERROR\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(pin, []byte("4321\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	init := exec.Command("softhsm2-util", "--init-token", "--free", "--label", "kmipd-test", "--pin", "4321", "--so-pin", "8765")
-	init.Env = append(os.Environ(), "SOFTHSM2_CONF="+conf)
-	if out, err := init.CombinedOutput(); err != nil {
-		t.Fatalf("softhsm2-util: %v\n%s", err, out)
-	}
-	return []string{
-		"SOFTHSM2_CONF=" + conf,
-		"KMIPD_HSM_PROVIDER=pkcs11",
-		"KMIPD_HSM_MODULE=" + softHSMModule,
-		"KMIPD_HSM_TOKEN_LABEL=kmipd-test",
-		"KMIPD_HSM_PIN_FILE=" + pin,
-	}
+	return hsmtest.NewToken(t).DaemonEnv()
 }
 
 // TestPKCS11Daemon runs kmipd with its key-encryption key in a SoftHSM2

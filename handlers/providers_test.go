@@ -1,37 +1,18 @@
 package handlers
 
 import (
-	"os"
-	"os/exec"
 	"path/filepath"
 	"testing"
 
 	"go.uber.org/zap/zaptest"
 
 	"github.com/kmipd/kmipd/hsm"
+	"github.com/kmipd/kmipd/hsm/hsmtest"
 )
 
 // The cryptographic tests run over both providers: the software one and a
 // PKCS#11 token on SoftHSM2 (skipped when SoftHSM2 or cgo is missing,
-// failed instead under CI=true). The SoftHSM2 set-up follows
-// hsm/softhsm_test.go.
-
-// softHSMModules are where distributions install the SoftHSM2 library.
-var softHSMModules = []string{
-	"/usr/lib/softhsm/libsofthsm2.so",
-	"/usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so",
-	"/usr/lib/aarch64-linux-gnu/softhsm/libsofthsm2.so",
-	"/usr/local/lib/softhsm/libsofthsm2.so",
-}
-
-// skipOrFail skips the test, or fails it when running in CI (CI=true).
-func skipOrFail(t testing.TB, reason string) {
-	t.Helper()
-	if os.Getenv("CI") == "true" {
-		t.Fatalf("CI=true: %s", reason)
-	}
-	t.Skip(reason)
-}
+// failed instead under CI=true).
 
 // provider opens a cryptographic module for a test.
 type provider struct {
@@ -54,35 +35,9 @@ func openSoftware(t testing.TB) hsm.Crypto {
 // SOFTHSM2_CONF) and opens the PKCS#11 provider on it.
 func openSoftHSM(t testing.TB) hsm.Crypto {
 	t.Helper()
-	var module string
-	for _, m := range softHSMModules {
-		if _, err := os.Stat(m); err == nil {
-			module = m
-			break
-		}
-	}
-	if _, err := exec.LookPath("softhsm2-util"); err != nil || module == "" {
-		skipOrFail(t, "SoftHSM2 is not installed (apt-get install softhsm2)")
-	}
-	dir := t.TempDir()
-	tokens := filepath.Join(dir, "tokens")
-	if err := os.Mkdir(tokens, 0o700); err != nil {
-		t.Fatal(err)
-	}
-	conf := filepath.Join(dir, "softhsm2.conf")
-	content := "directories.tokendir = " + tokens + "\nobjectstore.backend = file\nlog.level = ERROR\nslots.removable = false\n"
-	if err := os.WriteFile(conf, []byte(content), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	t.Setenv("SOFTHSM2_CONF", conf)
-	if out, err := exec.Command("softhsm2-util", "--init-token", "--free", "--label", "T", "--pin", "1234", "--so-pin", "5678").CombinedOutput(); err != nil {
-		t.Fatalf("softhsm2-util --init-token: %v\n%s", err, out)
-	}
-	pinFile := filepath.Join(dir, "pin")
-	if err := os.WriteFile(pinFile, []byte("1234\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return openModule(t, hsm.Config{Provider: hsm.ProviderPKCS11, PKCS11: hsm.PKCS11Config{Module: module, TokenLabel: "T", PinFile: pinFile}})
+	tok := hsmtest.NewToken(t)
+	tok.Use(t)
+	return openModule(t, hsm.Config{Provider: hsm.ProviderPKCS11, PKCS11: hsm.PKCS11Config{Module: tok.Module, TokenLabel: tok.Label, PinFile: tok.PinFile}})
 }
 
 // openModule opens cfg's module and closes it when the test ends; a build
@@ -91,7 +46,7 @@ func openModule(t testing.TB, cfg hsm.Config) hsm.Crypto {
 	t.Helper()
 	c, err := hsm.Open(cfg, zaptest.NewLogger(t))
 	if err != nil && cfg.Provider == hsm.ProviderPKCS11 {
-		skipOrFail(t, "PKCS#11 provider: "+err.Error())
+		hsmtest.SkipOrFail(t, "PKCS#11 provider: "+err.Error())
 	}
 	if err != nil {
 		t.Fatalf("hsm.Open: %v", err)
