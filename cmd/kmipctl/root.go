@@ -53,6 +53,7 @@ func newRootCommand() *cobra.Command {
 		conformanceCommand(g), auditCommand(),
 	)
 	root.AddCommand(benchCommand(g))
+	root.AddCommand(pkiCommand(g))
 	return root
 }
 
