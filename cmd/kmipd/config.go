@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/pflag"
 	"gopkg.in/yaml.v3"
 
+	"github.com/kmipd/kmipd/handlers"
 	"github.com/kmipd/kmipd/hsm"
 )
 
@@ -69,6 +70,11 @@ type Config struct {
 	// LeaseTime is the lease policy: every new object's Lease Time, the
 	// longest lease Check grants; 0 disables the policy.
 	LeaseTime time.Duration `yaml:"lease_time"`
+
+	// Authz is the authorization policy: tenants, roles and their bindings
+	// to identities (see handlers.Policy). Absent: every identity is its
+	// own tenant with every operation on its own objects.
+	Authz *handlers.Policy `yaml:"authz"`
 }
 
 func defaultConfig() Config {

@@ -125,6 +125,11 @@ func run(ctx context.Context, cfg Config) error {
 	if err != nil {
 		return err
 	}
+	// Recorded in the audit trail even when there is none (a change from a
+	// policy in force before a restart).
+	if _, _, err := service.SetPolicy(ctx, cfg.Authz); err != nil {
+		return err
+	}
 
 	obs := newMetrics()
 	srv := &kmip.Server{
