@@ -8,7 +8,7 @@ LISTEN    ?= 0.0.0.0:5696
 VERSION   ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS   := -X main.version=$(VERSION)
 
-.PHONY: all build run test vet clean bench
+.PHONY: all build run test vet clean bench crashtest
 
 all: build
 
@@ -24,6 +24,10 @@ vet:
 
 test: vet
 	$(GO) test -count=1 -timeout 10m ./...
+
+# crashtest: 20 rounds of SIGKILL under 16 writing clients (the short form runs in test)
+crashtest:
+	$(GO) test -count=1 ./conformance -run TestCrashRecovery -crash.rounds 20 -timeout 30m -v
 
 # bench: kmipd and pykmip-server side by side (a few minutes; not part of test)
 bench:
