@@ -22,16 +22,17 @@ func (s *Service) get(ctx context.Context, req *kmip.Request, p *kmip.GetRequest
 	if st := stateOf(m.attrs); isDestroyed(st) || m.sealed == nil {
 		return nil, &kmip.Error{Reason: byVersion(v, kmip.ReasonItemNotFound, kmip.ReasonObjectDestroyed), Message: "object destroyed"}
 	}
-	// The server wraps no keys, so a Sensitive object's material never
-	// leaves it, nor does that of an object the client made not Extractable.
-	if isTrue(m.attrs, kmip.AttrSensitive) {
+	// A Sensitive object's material leaves the server only wrapped (see
+	// wrap.go); that of an object the client made not Extractable never.
+	wrapping := p.KeyWrappingSpecification
+	if isTrue(m.attrs, kmip.AttrSensitive) && wrapping == nil {
 		return nil, kmip.Errorf(kmip.ReasonSensitive, "object is Sensitive")
 	}
 	if m.attrs.Has(kmip.AttrExtractable) && !isTrue(m.attrs, kmip.AttrExtractable) {
 		return nil, kmip.Errorf(kmip.ReasonNotExtractable, "object is not Extractable")
 	}
-	if p.KeyWrapping {
-		return nil, &kmip.Error{Reason: byVersion(v, kmip.ReasonFeatureNotSupported, kmip.ReasonKeyWrapTypeNotSupported), Message: "key wrapping is not supported"}
+	if p.KeyWrapping && wrapping == nil {
+		return nil, &kmip.Error{Reason: byVersion(v, kmip.ReasonFeatureNotSupported, kmip.ReasonKeyWrapTypeNotSupported), Message: "key wrapping without a Key Wrapping Specification"}
 	}
 	if p.KeyCompressionType != 0 {
 		return nil, kmip.Errorf(kmip.ReasonKeyCompressionTypeNotSupported, "key compression is not supported")
@@ -50,6 +51,14 @@ func (s *Service) get(ctx context.Context, req *kmip.Request, p *kmip.GetRequest
 		}
 		if n, ok := intValue(m.attrs.Get(kmip.AttrCryptographicLength)); ok && kb.Length == 0 {
 			kb.Length = int32(n)
+		}
+	}
+	if wrapping != nil {
+		if err := s.wrapKeyBlock(ctx, req, obj, wrapping); err != nil {
+			if kb := obj.KeyBlock; kb != nil {
+				clear(kb.Material)
+			}
+			return nil, err
 		}
 	}
 	if isTrue(m.attrs, kmip.AttrFresh) {
