@@ -40,7 +40,27 @@ type Config struct {
 		// LegacySuites enables the RSA key-exchange CBC suites of the KMIP
 		// 1.x profiles for old appliances.
 		LegacySuites bool `yaml:"legacy_suites"`
+		// ClientCAs are further CA files whose client certificates are
+		// accepted besides CA's (bring-your-own CA).
+		ClientCAs []string `yaml:"client_cas"`
+		// CRL is a PEM or DER CRL file signed by one of the client CAs;
+		// the clients it lists are refused. Re-read when it changes.
+		CRL string `yaml:"crl"`
 	} `yaml:"tls"`
+
+	// Auth optionally requires a KMIP Credential (Username and Password)
+	// in every request, on top of the client certificate.
+	Auth struct {
+		RequirePassword bool `yaml:"require_password"`
+		Users           map[string]struct {
+			// PasswordHash is an argon2id PHC string (kmipctl pki
+			// hash-password) or a bcrypt hash.
+			PasswordHash string `yaml:"password_hash"`
+		} `yaml:"users"`
+	} `yaml:"auth"`
+
+	// File is the configuration file read, if any; SIGHUP re-reads it.
+	File string `yaml:"-"`
 
 	// HSM selects the cryptographic module that generates keys and seals
 	// key material at rest: "software" (the default; its key-encryption
@@ -122,6 +142,8 @@ func settings(c *Config) []setting {
 		{"tls-cert", "server certificate (PEM); default DATA/pki/server.crt", (*stringValue)(&c.TLS.Cert)},
 		{"tls-key", "server private key (PEM); default DATA/pki/server.key", (*stringValue)(&c.TLS.Key)},
 		{"tls-ca", "CA certificates that sign client certificates (PEM); default DATA/pki/ca.crt", (*stringValue)(&c.TLS.CA)},
+		{"tls-client-ca", "further CA certificates whose clients are accepted (PEM; repeat or comma-separate)", &listValue{list: &c.TLS.ClientCAs}},
+		{"tls-crl", "CRL of revoked client certificates (PEM or DER), re-read when it changes", (*stringValue)(&c.TLS.CRL)},
 		{"tls-legacy-suites", "also offer TLS_RSA_WITH_AES_*_CBC_SHA256 for old clients", (*boolValue)(&c.TLS.LegacySuites)},
 		{"hsm-provider", "cryptographic module: software or pkcs11", (*stringValue)(&c.HSM.Provider)},
 		{"hsm-module", "PKCS#11 library, e.g. /usr/lib/softhsm/libsofthsm2.so", (*stringValue)(&c.HSM.Module)},
@@ -146,14 +168,9 @@ func settings(c *Config) []setting {
 func loadConfig(file string, flags *pflag.FlagSet, lookupEnv func(string) (string, bool)) (Config, error) {
 	c := defaultConfig()
 	if file != "" {
-		b, err := os.ReadFile(file)
-		if err != nil {
+		var err error
+		if c, err = readConfigFile(file); err != nil {
 			return c, err
-		}
-		dec := yaml.NewDecoder(strings.NewReader(string(b)))
-		dec.KnownFields(true)
-		if err := dec.Decode(&c); err != nil {
-			return c, fmt.Errorf("%s: %w", file, err)
 		}
 	}
 	for _, s := range settings(&c) {
@@ -172,6 +189,22 @@ func loadConfig(file string, flags *pflag.FlagSet, lookupEnv func(string) (strin
 		}
 	})
 	return c, err
+}
+
+// readConfigFile returns the defaults overlaid with the YAML file.
+func readConfigFile(file string) (Config, error) {
+	c := defaultConfig()
+	c.File = file
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return c, err
+	}
+	dec := yaml.NewDecoder(strings.NewReader(string(b)))
+	dec.KnownFields(true)
+	if err := dec.Decode(&c); err != nil {
+		return c, fmt.Errorf("%s: %w", file, err)
+	}
+	return c, nil
 }
 
 type stringValue string
@@ -199,6 +232,28 @@ func (v *boolValue) Set(s string) error {
 }
 func (v *boolValue) String() string { return strconv.FormatBool(bool(*v)) }
 func (v *boolValue) Type() string   { return "bool" }
+
+// listValue is a list of strings set by a repeated or comma-separated flag:
+// the first Set replaces the list (from the file or defaults), later ones
+// append.
+type listValue struct {
+	list *[]string
+	set  bool
+}
+
+func (v *listValue) Set(s string) error {
+	if !v.set {
+		*v.list, v.set = nil, true
+	}
+	for _, item := range strings.Split(s, ",") {
+		if item = strings.TrimSpace(item); item != "" {
+			*v.list = append(*v.list, item)
+		}
+	}
+	return nil
+}
+func (v *listValue) String() string { return strings.Join(*v.list, ",") }
+func (v *listValue) Type() string   { return "strings" }
 
 type durationValue time.Duration
 

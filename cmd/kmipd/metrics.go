@@ -3,8 +3,10 @@ package main
 import (
 	"context"
 	"errors"
+	"io/fs"
 	"net"
 	"net/http"
+	"path/filepath"
 	"sync/atomic"
 	"time"
 
@@ -19,11 +21,13 @@ import (
 // metrics is the daemon's Prometheus instrumentation. It implements
 // kmip.Observer; its methods are safe for concurrent use and never block.
 type metrics struct {
-	registry    *prometheus.Registry
-	items       *prometheus.CounterVec   // by operation, status, reason
-	latency     *prometheus.HistogramVec // by operation
-	connections prometheus.Gauge
-	ready       atomic.Bool
+	registry     *prometheus.Registry
+	items        *prometheus.CounterVec   // by operation, status, reason
+	latency      *prometheus.HistogramVec // by operation
+	connections  prometheus.Gauge
+	auditRecords prometheus.Gauge
+	storeBytes   prometheus.Gauge
+	ready        atomic.Bool
 }
 
 func newMetrics() *metrics {
@@ -42,8 +46,16 @@ func newMetrics() *metrics {
 			Name: "kmipd_open_connections",
 			Help: "Client connections open now.",
 		}),
+		auditRecords: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "kmipd_audit_records",
+			Help: "Records in the audit trail (the sequence number of the last one).",
+		}),
+		storeBytes: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "kmipd_store_size_bytes",
+			Help: "Size on disk of the store's files.",
+		}),
 	}
-	m.registry.MustRegister(m.items, m.latency, m.connections,
+	m.registry.MustRegister(m.items, m.latency, m.connections, m.auditRecords, m.storeBytes,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -88,4 +100,70 @@ func serveMetrics(ctx context.Context, addr string, m *metrics, log *zap.Logger)
 		return err
 	}
 	return nil
+}
+
+// storeMetricsInterval is how often watchStore refreshes its gauges.
+const storeMetricsInterval = 30 * time.Second
+
+// auditHead is the part of the store watchStore reads.
+type auditHead interface {
+	AuditHead(ctx context.Context) (uint64, error)
+}
+
+// watchStore sets the audit-records and store-size gauges now and every
+// interval until ctx ends. The store size is the sum of the sizes of the
+// regular files under dir.
+func (m *metrics) watchStore(ctx context.Context, db auditHead, dir string, interval time.Duration, log *zap.Logger) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		m.refreshStore(ctx, db, dir, log)
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+func (m *metrics) refreshStore(ctx context.Context, db auditHead, dir string, log *zap.Logger) {
+	if seq, err := db.AuditHead(ctx); err != nil {
+		if ctx.Err() == nil {
+			log.Warn("audit head", zap.Error(err))
+		}
+	} else {
+		m.auditRecords.Set(float64(seq))
+	}
+	if size, err := dirSize(dir); err != nil {
+		log.Warn("store size", zap.Error(err))
+	} else {
+		m.storeBytes.Set(float64(size))
+	}
+}
+
+// dirSize returns the total size of the regular files under dir. Files
+// removed during the walk (Badger compacting) are skipped.
+func dirSize(dir string) (int64, error) {
+	var total int64
+	err := filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if !d.Type().IsRegular() {
+			return nil
+		}
+		info, err := d.Info()
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		total += info.Size()
+		return nil
+	})
+	return total, err
 }

@@ -89,7 +89,7 @@ func run(ctx context.Context, cfg Config) error {
 	if cfg.TLS.LegacySuites {
 		tlsOptions = append(tlsOptions, certs.LegacySuites())
 	}
-	tlsConfig, err := certs.ServerConfig(cfg.TLS.Cert, cfg.TLS.Key, cfg.TLS.CA, tlsOptions...)
+	serverTLS, err := certs.NewServerTLS(serverFiles(cfg), tlsOptions...)
 	if err != nil {
 		return fmt.Errorf("TLS: %w", err)
 	}
@@ -131,11 +131,16 @@ func run(ctx context.Context, cfg Config) error {
 		return err
 	}
 
+	handler, err := requireCredential(service, cfg)
+	if err != nil {
+		return fmt.Errorf("auth: %w", err)
+	}
+
 	obs := newMetrics()
 	srv := &kmip.Server{
 		Observer:  obs,
-		Handler:   handlers.Audited(service, db, nil),
-		TLSConfig: tlsConfig,
+		Handler:   handlers.Audited(handler, db, nil),
+		TLSConfig: serverTLS.Config(),
 		Identify:  certs.Identify,
 		Logger:    log.Named("kmip"),
 		Limits: kmip.Limits{
@@ -167,6 +172,8 @@ func run(ctx context.Context, cfg Config) error {
 	ctx, stop := signal.NotifyContext(ctx, syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
 	go sweep(ctx, service, cfg.SweepInterval, log)
+	go reloadOnSIGHUP(ctx, serverTLS, service, cfg.File, log.Named("reload"))
+	go obs.watchStore(ctx, db, filepath.Join(cfg.DataDir, "db"), storeMetricsInterval, log.Named("metrics"))
 	if cfg.MetricsListen != "" {
 		go func() {
 			if err := serveMetrics(ctx, cfg.MetricsListen, obs, log.Named("metrics")); err != nil {
