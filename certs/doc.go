@@ -1,8 +1,9 @@
 // Package certs provides the server's X.509 and TLS plumbing: a development
 // PKI (a CA, a server and a client certificate), issuance of further client
 // certificates, the mutual-TLS configurations of server and client, hot
-// reload of the server certificate, and the client identity taken from a
-// verified client certificate.
+// reload of the server certificate, client CAs and CRL, password checks of
+// KMIP Credentials, and the client identity taken from a verified client
+// certificate.
 //
 // # Keys and certificates
 //
@@ -45,6 +46,22 @@
 // the profiles' DHE, static ECDH, CCM, PSK and TLS 1.0 suites. In FIPS 140-3
 // mode (GODEBUG=fips140=on) Go itself drops ChaCha20-Poly1305 and RSA key
 // exchange from either set.
+//
+// # Trust, revocation and reload
+//
+// ServerTLS accepts client certificates of several CAs (the server's own
+// and any operator CA), refuses those on a signed CRL (checked in
+// VerifyConnection, so also on session resumption; the CRL file is re-read
+// at the first handshake after it changes), and Reload swaps certificate,
+// CAs and CRL for new handshakes only, through GetConfigForClient.
+// IssueClientFromPKI records each client certificate under pki/issued;
+// ListIssued and RevokeClient (which writes pki/crl.pem) work from there.
+//
+// # Passwords
+//
+// PasswordHashes verifies the Username and Password of a KMIP Credential
+// against argon2id or bcrypt hashes; RequireCredential makes a
+// kmip.Handler refuse items without a valid one.
 //
 // # Identity
 //

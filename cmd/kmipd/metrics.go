@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"path/filepath"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -141,8 +142,10 @@ func (m *metrics) refreshStore(ctx context.Context, db auditHead, dir string, lo
 	}
 }
 
-// dirSize returns the total size of the regular files under dir. Files
-// removed during the walk (Badger compacting) are skipped.
+// dirSize returns the disk space taken by the regular files under dir: their
+// allocated blocks, since Badger preallocates sparse value-log files of
+// gigabytes. Files removed during the walk (Badger compacting) are
+// skipped.
 func dirSize(dir string) (int64, error) {
 	var total int64
 	err := filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
@@ -162,8 +165,17 @@ func dirSize(dir string) (int64, error) {
 		if err != nil {
 			return err
 		}
-		total += info.Size()
+		total += diskUsage(info)
 		return nil
 	})
 	return total, err
+}
+
+// diskUsage returns the bytes allocated to a file, or its size where the
+// platform does not say.
+func diskUsage(info fs.FileInfo) int64 {
+	if st, ok := info.Sys().(*syscall.Stat_t); ok {
+		return st.Blocks * 512
+	}
+	return info.Size()
 }
