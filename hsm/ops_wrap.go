@@ -67,11 +67,11 @@ func checkUnwrapInput(wrappingKey []byte, p WrapParams, wrapped []byte) error {
 		return ErrBadParameters
 	}
 	n := len(wrapped)
-	min := 3 * kwSemiblock
+	shortest := 3 * kwSemiblock
 	if p.Padding {
-		min = 2 * kwSemiblock
+		shortest = 2 * kwSemiblock
 	}
-	if n < min || n%kwSemiblock != 0 || n > MaxWrapData+2*kwSemiblock {
+	if n < shortest || n%kwSemiblock != 0 || n > MaxWrapData+2*kwSemiblock {
 		return ErrUnwrap
 	}
 	return nil

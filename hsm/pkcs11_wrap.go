@@ -61,8 +61,10 @@ func (p *PKCS11) WrapKey(wrappingKey []byte, wp WrapParams, keyBytes []byte) ([]
 }
 
 // UnwrapKey reverses WrapKey in the token; a failed integrity check
-// (CKR_WRAPPED_KEY_INVALID, CKR_ENCRYPTED_DATA_INVALID and the like) is
-// ErrUnwrap.
+// (CKR_WRAPPED_KEY_INVALID, CKR_ENCRYPTED_DATA_INVALID, their length range
+// codes, and CKR_GENERAL_ERROR, which SoftHSM2 returns when the RFC 3394
+// check fails) is ErrUnwrap, any other failure of the token an error of
+// its own.
 func (p *PKCS11) UnwrapKey(wrappingKey []byte, wp WrapParams, wrapped []byte) ([]byte, error) {
 	if err := p.checkOpen(); err != nil {
 		return nil, err
@@ -89,8 +91,13 @@ func (p *PKCS11) UnwrapKey(wrappingKey []byte, wp WrapParams, wrapped []byte) ([
 				pkcs11.NewAttribute(pkcs11.CKA_SENSITIVE, false),
 				pkcs11.NewAttribute(pkcs11.CKA_EXTRACTABLE, true),
 			})
-		if err != nil {
+		switch {
+		case isCKR(err, pkcs11.CKR_WRAPPED_KEY_INVALID), isCKR(err, pkcs11.CKR_WRAPPED_KEY_LEN_RANGE),
+			isCKR(err, pkcs11.CKR_ENCRYPTED_DATA_INVALID), isCKR(err, pkcs11.CKR_ENCRYPTED_DATA_LEN_RANGE),
+			isCKR(err, pkcs11.CKR_GENERAL_ERROR): // SoftHSM2's code for a failed check
 			return ErrUnwrap
+		case err != nil:
+			return fmt.Errorf("hsm: pkcs11: unwrap key: %w", err)
 		}
 		defer p.destroyQuietly(s, k)
 		attrs, err := p.mod.ctx.GetAttributeValue(s, k, []*pkcs11.Attribute{pkcs11.NewAttribute(pkcs11.CKA_VALUE, nil)})
