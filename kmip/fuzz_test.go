@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"encoding/xml"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -207,9 +208,18 @@ func FuzzDecodeRequest(f *testing.F) {
 			t.Fatalf("re-encoded request does not decode: %v\nin:  %x\nout: %x", err, in, out)
 		}
 		if !reflect.DeepEqual(m, again) {
-			t.Fatalf("decode-encode-decode changed the message\nfirst:  %+v\nsecond: %+v", m, again)
+			t.Fatalf("decode-encode-decode changed the message\nfirst:  %s\nsecond: %s", describe(m), describe(again))
 		}
 	})
+}
+
+// describe formats m with its payloads, not their addresses.
+func describe(m *RequestMessage) string {
+	s := fmt.Sprintf("%+v", m.Header)
+	for _, it := range m.Items {
+		s += fmt.Sprintf("\n\t%v id %x: %+v", it.Operation, it.ID, it.Payload)
+	}
+	return s
 }
 
 func allItemsDecoded(m *RequestMessage) bool {
