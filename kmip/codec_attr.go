@@ -376,6 +376,13 @@ func encodeAttrRef(e *ttlv.Encoder, v Version, name string) error {
 	}
 	if tag, ok := ttlv.DefaultRegistry.Tags().Value(name); ok {
 		e.EncodeEnumeration(kmip20.TagAttributeReference, tag)
+		return nil
 	}
-	return nil
+	// A name the server does not know travels as it came: a vendorless
+	// Attribute Reference structure holding the Attribute Name (PyKMIP's
+	// form), so that re-encoding never drops it.
+	return e.EncodeStructure(kmip20.TagAttributeReference, func(e *ttlv.Encoder) error {
+		e.EncodeTextString(kmip14.TagAttributeName, name)
+		return nil
+	})
 }
