@@ -209,6 +209,9 @@ func (s *Service) SetPolicy(ctx context.Context, p *Policy) (before, after strin
 	defer s.policyMu.Unlock()
 	prev := s.policy.Load()
 	before, after = prev.describe(), next.describe()
+	if before == after {
+		return before, after, nil // not a change: nothing to record
+	}
 	if log, ok := s.store.(store.AuditLog); ok {
 		rec := &store.AuditRecord{
 			Time:      s.clock(),
