@@ -1,0 +1,114 @@
+package conformance
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/hex"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/gemalto/kmip-go/kmip14"
+
+	"github.com/kmipd/kmipd/kmip"
+)
+
+// TestNoKeyMaterialInLogsAuditOrAtRest runs the daemon with debug logging
+// through a full key life (create, register, get, encrypt, refused and
+// failed operations, revoke, destroy), then searches everything it wrote —
+// its log, the exported audit trail and every file under the data
+// directory — for the bytes of every key it handled, raw, in hex and in
+// base64. None may appear: material is sealed at rest and never logged.
+func TestNoKeyMaterialInLogsAuditOrAtRest(t *testing.T) {
+	dataDir := t.TempDir()
+	d := startDaemon(t, dataDir, "KMIPD_LOG_LEVEL=debug")
+	c := d.client(t)
+
+	var secrets [][]byte
+	for i := range 3 {
+		id := createKey(t, c, "secret-scan-"+string(rune('a'+i)), "")
+		secrets = append(secrets, getMaterial(t, c, id))
+		do[*kmip.ActivateResponse](t, c, kmip14.OperationActivate, &kmip.ActivateRequest{UniqueIdentifier: id})
+		enc := do[*kmip.EncryptResponse](t, c, kmip14.OperationEncrypt, &kmip.EncryptRequest{
+			UniqueIdentifier: id,
+			Parameters:       &kmip.CryptographicParameters{BlockCipherMode: kmip14.BlockCipherModeGCM},
+			Data:             []byte("plaintext that is not key material"),
+		})
+		if len(enc.Data) == 0 {
+			t.Fatal("Encrypt returned no ciphertext")
+		}
+		// A refused Destroy of an Active key, then the real end of life.
+		_, err := try(c, kmip14.OperationDestroy, &kmip.DestroyRequest{UniqueIdentifier: id})
+		requireReason(t, err, kmip.ReasonPermissionDenied)
+		do[*kmip.RevokeResponse](t, c, kmip14.OperationRevoke, &kmip.RevokeRequest{UniqueIdentifier: id,
+			Reason: kmip.RevocationReason{Code: kmip14.RevocationReasonCodeCessationOfOperation}})
+		do[*kmip.DestroyResponse](t, c, kmip14.OperationDestroy, &kmip.DestroyRequest{UniqueIdentifier: id})
+	}
+	registered := [][]byte{
+		[]byte("\x8a\x11registered-aes-key!!\x00\x7f\xfe\x01\x02\x03\x04\x05\x06\x07"), // 32 bytes
+		[]byte("a password kept as secret data"),
+	}
+	secrets = append(secrets, registered...)
+	symID := do[*kmip.RegisterResponse](t, c, kmip14.OperationRegister, &kmip.RegisterRequest{
+		ObjectType: kmip14.ObjectTypeSymmetricKey,
+		Object: kmip.Object{Type: kmip14.ObjectTypeSymmetricKey, KeyBlock: &kmip.KeyBlock{
+			FormatType: kmip14.KeyFormatTypeRaw, Material: registered[0],
+			Algorithm: kmip14.CryptographicAlgorithmAES, Length: 256,
+		}},
+	}).UniqueIdentifier
+	if got := getMaterial(t, c, symID); !bytes.Equal(got, registered[0]) {
+		t.Fatal("the registered key came back different")
+	}
+	do[*kmip.RegisterResponse](t, c, kmip14.OperationRegister, &kmip.RegisterRequest{
+		ObjectType: kmip14.ObjectTypeSecretData,
+		Object: kmip.Object{Type: kmip14.ObjectTypeSecretData, SecretDataType: kmip14.SecretDataTypePassword,
+			KeyBlock: &kmip.KeyBlock{FormatType: kmip14.KeyFormatTypeOpaque, Material: registered[1]}},
+	})
+	// A Register that fails: the length attribute contradicts the material.
+	_, err := try(c, kmip14.OperationRegister, &kmip.RegisterRequest{
+		ObjectType: kmip14.ObjectTypeSymmetricKey,
+		Object: kmip.Object{Type: kmip14.ObjectTypeSymmetricKey, KeyBlock: &kmip.KeyBlock{
+			FormatType: kmip14.KeyFormatTypeRaw, Material: registered[0],
+			Algorithm: kmip14.CryptographicAlgorithmAES, Length: 128,
+		}},
+	})
+	if err == nil {
+		t.Fatal("a Register whose length contradicts its material succeeded")
+	}
+	d.stop(t)
+
+	out, err := exec.Command(kmipctlBin, "audit", "export", "--data-dir", dataDir).CombinedOutput()
+	if err != nil {
+		t.Fatalf("kmipctl audit export: %v\n%s", err, out)
+	}
+	if !strings.Contains(string(out), `"Encrypt"`) && !strings.Contains(string(out), "Encrypt") {
+		t.Fatalf("the audit export lacks the operations of the run:\n%.2000s", out)
+	}
+	texts := map[string][]byte{"daemon log": []byte(d.log.String()), "audit export": out}
+	if err := filepath.WalkDir(dataDir, func(path string, e os.DirEntry, err error) error {
+		if err != nil || e.IsDir() {
+			return err
+		}
+		b, err := os.ReadFile(path)
+		texts[path] = b
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	for _, secret := range secrets {
+		forms := [][]byte{secret, []byte(hex.EncodeToString(secret)), []byte(strings.ToUpper(hex.EncodeToString(secret))),
+			[]byte(base64.StdEncoding.EncodeToString(secret))}
+		for where, text := range texts {
+			for _, form := range forms {
+				if bytes.Contains(text, form) {
+					t.Errorf("key material (%d bytes) found in %s", len(secret), where)
+				}
+			}
+		}
+	}
+	if !strings.Contains(d.log.String(), `"level":"debug"`) {
+		t.Error("the daemon wrote no debug lines: the scan did not see the most verbose log")
+	}
+}
