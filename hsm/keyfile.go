@@ -17,7 +17,11 @@ import (
 //	magic "KMIPDKEK" (8 bytes) | format version (1 byte) | key id (4 bytes, big endian) | key (32 bytes)
 //
 // The key id names the KEK epoch: it is written into every sealed blob so
-// that a later KEK rotation can tell which key sealed what.
+// that a later KEK rotation can tell which key sealed what. A file that has
+// been rotated (epochs.go) holds several epochs, oldest first, in format
+// version 2:
+//
+//	magic (8 bytes) | 2 (1 byte) | count (2 bytes, big endian) | count × (key id (4 bytes) | key (32 bytes))
 const (
 	keyFileMagic   = "KMIPDKEK"
 	keyFileVersion = 1
@@ -31,57 +35,62 @@ type kek struct {
 	key []byte
 }
 
-// loadOrCreateKEK reads the KEK from path, or creates a new random one there
-// if the file does not exist. The directory is created with mode 0700 and
+// loadOrCreateKEK reads the KEK epochs from path, oldest first, or creates a
+// new random one there if the file does not exist. The directory is created with mode 0700 and
 // the file with mode 0600; an existing file readable by group or others, or
 // not in the key file format, is refused.
-func loadOrCreateKEK(path string) (kek, error) {
+func loadOrCreateKEK(path string) ([]kek, error) {
 	k, err := readKEK(path)
 	if !errors.Is(err, fs.ErrNotExist) {
 		return k, err
 	}
 	if err := createKEK(path); err != nil && !errors.Is(err, fs.ErrExist) {
-		return kek{}, err
+		return nil, err
 	}
 	// Read back what is on disk: another process may have won the race to
 	// create it.
 	return readKEK(path)
 }
 
-func readKEK(path string) (kek, error) {
+func readKEK(path string) ([]kek, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return kek{}, fmt.Errorf("hsm: key file: %w", err)
+		return nil, fmt.Errorf("hsm: key file: %w", err)
 	}
 	defer f.Close()
 	info, err := f.Stat()
 	if err != nil {
-		return kek{}, fmt.Errorf("hsm: key file: %w", err)
+		return nil, fmt.Errorf("hsm: key file: %w", err)
 	}
 	if !info.Mode().IsRegular() {
-		return kek{}, fmt.Errorf("hsm: key file %s: not a regular file", path)
+		return nil, fmt.Errorf("hsm: key file %s: not a regular file", path)
 	}
 	if perm := info.Mode().Perm(); perm&0o077 != 0 {
-		return kek{}, fmt.Errorf("hsm: key file %s: mode %04o is accessible to group or others; want 0600", path, perm)
+		return nil, fmt.Errorf("hsm: key file %s: mode %04o is accessible to group or others; want 0600", path, perm)
 	}
-	if info.Size() != int64(keyFileSize) {
-		return kek{}, fmt.Errorf("hsm: key file %s: size %d, want %d", path, info.Size(), keyFileSize)
+	if info.Size() < int64(keyFileSize) || info.Size() > int64(epochFileSize(maxEpochs)) {
+		return nil, fmt.Errorf("hsm: key file %s: size %d, want %d", path, info.Size(), keyFileSize)
 	}
-	buf := make([]byte, keyFileSize)
+	buf := make([]byte, info.Size())
 	defer clear(buf)
 	if _, err := io.ReadFull(f, buf); err != nil {
-		return kek{}, fmt.Errorf("hsm: key file %s: %w", path, err)
+		return nil, fmt.Errorf("hsm: key file %s: %w", path, err)
 	}
 	if !bytes.Equal(buf[:len(keyFileMagic)], []byte(keyFileMagic)) {
-		return kek{}, fmt.Errorf("hsm: key file %s: not a kmipd key file", path)
+		return nil, fmt.Errorf("hsm: key file %s: not a kmipd key file", path)
 	}
 	rest := buf[len(keyFileMagic):]
-	if rest[0] != keyFileVersion {
-		return kek{}, fmt.Errorf("hsm: key file %s: unsupported format version %d", path, rest[0])
+	switch {
+	case rest[0] == keyFileVersion && len(buf) == keyFileSize:
+		k := kek{id: binary.BigEndian.Uint32(rest[1:5]), key: make([]byte, kekSize)}
+		copy(k.key, rest[5:])
+		return []kek{k}, nil
+	case rest[0] == epochFileVersion:
+		return decodeEpochs(path, rest[1:])
+	case rest[0] == keyFileVersion:
+		return nil, fmt.Errorf("hsm: key file %s: size %d, want %d", path, len(buf), keyFileSize)
 	}
-	k := kek{id: binary.BigEndian.Uint32(rest[1:5]), key: make([]byte, kekSize)}
-	copy(k.key, rest[5:])
-	return k, nil
+	return nil, fmt.Errorf("hsm: key file %s: unsupported format version %d", path, rest[0])
 }
 
 // createKEK writes a new key file at path. The file appears complete or not

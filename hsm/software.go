@@ -4,7 +4,6 @@ import (
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/rand"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"sync"
@@ -51,6 +50,12 @@ type Software struct {
 	kek    []byte      // zeroed by Close
 	aead   cipher.AEAD // nil after Close
 	header [sealHeaderSize]byte
+
+	// The KEK epochs (epochs.go): the current one above seals; every epoch
+	// in epochs, oldest first and the current one last, unseals.
+	path   string
+	epochs []kek
+	older  map[uint32]cipher.AEAD
 }
 
 var _ Crypto = (*Software)(nil)
@@ -61,30 +66,40 @@ var _ Crypto = (*Software)(nil)
 // accessible to group or others and must be in the key file format;
 // otherwise NewSoftware returns an error.
 func NewSoftware(keyFile string) (*Software, error) {
-	k, err := loadOrCreateKEK(keyFile)
+	ks, err := loadOrCreateKEK(keyFile)
 	if err != nil {
 		return nil, err
 	}
-	block, err := aes.NewCipher(k.key)
-	if err != nil {
-		clear(k.key)
-		return nil, fmt.Errorf("hsm: %w", err)
+	s := &Software{path: keyFile}
+	if err := s.install(ks); err != nil {
+		zeroKEKs(ks)
+		return nil, err
 	}
-	// NewGCMWithRandomNonce draws each nonce inside the module, the form
-	// that FIPS 140-3 approves; it prepends the 12-byte nonce to its output.
-	aead, err := cipher.NewGCMWithRandomNonce(block)
-	if err != nil {
-		clear(k.key)
-		return nil, fmt.Errorf("hsm: %w", err)
-	}
-	s := &Software{kekID: k.id, kek: k.key, aead: aead}
-	s.header[0] = sealVersion
-	binary.BigEndian.PutUint32(s.header[1:], k.id)
 	return s, nil
 }
 
-// KeyID returns the id of the KEK, written into every sealed blob.
-func (s *Software) KeyID() uint32 { return s.kekID }
+// newSealAEAD returns AES-256-GCM under key. NewGCMWithRandomNonce draws
+// each nonce inside the module, the form that FIPS 140-3 approves; it
+// prepends the 12-byte nonce to its output.
+func newSealAEAD(key []byte) (cipher.AEAD, error) {
+	block, err := aes.NewCipher(key)
+	if err != nil {
+		return nil, fmt.Errorf("hsm: %w", err)
+	}
+	aead, err := cipher.NewGCMWithRandomNonce(block)
+	if err != nil {
+		return nil, fmt.Errorf("hsm: %w", err)
+	}
+	return aead, nil
+}
+
+// KeyID returns the id of the current KEK epoch, written into every blob
+// Seal seals.
+func (s *Software) KeyID() uint32 {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.kekID
+}
 
 // GenerateKey generates a bits-bit key from crypto/rand and returns it sealed
 // for object id. bits must be a positive multiple of 8 up to MaxKeyBits.
@@ -125,20 +140,27 @@ func (s *Software) Unseal(id string, sealed []byte) ([]byte, error) {
 	if s.aead == nil {
 		return nil, ErrClosed
 	}
-	if len(sealed) < sealOverhead || [sealHeaderSize]byte(sealed[:sealHeaderSize]) != s.header {
+	aead := s.epochFor(sealed)
+	if aead == nil {
 		return nil, ErrUnseal
 	}
-	plaintext, err := s.aead.Open(nil, nil, sealed[sealHeaderSize:], s.associatedData(id))
+	header := [sealHeaderSize]byte(sealed[:sealHeaderSize])
+	plaintext, err := aead.Open(nil, nil, sealed[sealHeaderSize:], sealAssociatedData(header, id))
 	if err != nil {
 		return nil, ErrUnseal
 	}
 	return plaintext, nil
 }
 
-// associatedData returns header | id.
+// associatedData returns the current header | id.
 func (s *Software) associatedData(id string) []byte {
+	return sealAssociatedData(s.header, id)
+}
+
+// sealAssociatedData returns header | id.
+func sealAssociatedData(header [sealHeaderSize]byte, id string) []byte {
 	ad := make([]byte, 0, sealHeaderSize+len(id))
-	ad = append(ad, s.header[:]...)
+	ad = append(ad, header[:]...)
 	return append(ad, id...)
 }
 
@@ -166,8 +188,9 @@ func (s *Software) Random(n int) ([]byte, error) {
 func (s *Software) Close() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	clear(s.kek)
+	zeroKEKs(s.epochs)
 	s.aead = nil
+	s.older = nil
 	return nil
 }
 
