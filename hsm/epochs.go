@@ -260,3 +260,14 @@ func (s *Software) KeyIDs() []uint32 {
 	}
 	return ids
 }
+
+// SealedKeyID returns the id of the KEK epoch that sealed material names in
+// its header, and false when sealed is too short or of an unknown format.
+// Both providers write a format version byte (1 software, 2 PKCS#11) and
+// then the key id.
+func SealedKeyID(sealed []byte) (uint32, bool) {
+	if len(sealed) < sealHeaderSize || (sealed[0] != sealVersion && sealed[0] != 2) {
+		return 0, false
+	}
+	return binary.BigEndian.Uint32(sealed[1:]), true
+}
