@@ -102,7 +102,7 @@ func OpenBadger(dir string, opts Options) (*Badger, error) {
 	}
 	b := &Badger{db: db, locks: newIDLocks()}
 	if !opts.syncEachCommit {
-		b.syncer = newGroupSyncer(db, dir)
+		b.syncer = newGroupSyncer(dir)
 	}
 	return b, nil
 }

@@ -9,8 +9,6 @@ import (
 	"strconv"
 	"strings"
 	"sync/atomic"
-
-	"github.com/dgraph-io/badger/v4"
 )
 
 // Group commit.
@@ -23,10 +21,11 @@ import (
 // previous sync ran, syncs once, and releases them all, so concurrent commits
 // share fsyncs.
 //
-// A sync is db.Sync (the active memtable's WAL and the active value log
-// file) followed by an fsync of every WAL (*.mem) or value log (*.vlog) file
-// that is no longer the newest of its kind and that this syncer has not
-// synced since it was rotated out. Badger itself does not sync a rotated
+// A sync is an fsync of the newest WAL (*.mem) and value log (*.vlog)
+// files (what db.Sync would sync, without holding Badger's lock; see sync),
+// preceded by an fsync of every WAL or value log file that is no longer the
+// newest of its kind and that this syncer has not synced since it was
+// rotated out. Badger itself does not sync a rotated
 // memtable WAL when SyncWrites is false (it only syncs the SST made from it,
 // later), which would leave acknowledged commits in the page cache only. A
 // rotated file is immutable (Badger has a single writer goroutine, which
@@ -43,15 +42,15 @@ import (
 // whose wait was abandoned (context cancelled) or failed may or may not
 // survive: its caller was told it failed, not that it did not happen.
 type groupSyncer struct {
-	db       *badger.DB
 	dir      string
 	requests chan chan error
 	quit     chan struct{}
 	stopped  chan struct{}
 
 	// Owned by the syncing goroutine.
-	rotated map[string]bool  // rotated files already fsynced
-	newest  map[string]int64 // newest file number seen, by extension
+	rotated map[string]bool     // rotated files already fsynced
+	newest  map[string]int64    // newest file number seen, by extension
+	active  map[string]*os.File // open newest file, by extension
 
 	syncs        atomic.Int64 // number of syncs done, for benchmarks
 	rotatedSyncs atomic.Int64 // number of rotated files fsynced, for tests
@@ -60,15 +59,15 @@ type groupSyncer struct {
 // syncedExtensions are the files whose rotation the syncer must follow.
 var syncedExtensions = []string{".mem", ".vlog"}
 
-func newGroupSyncer(db *badger.DB, dir string) *groupSyncer {
+func newGroupSyncer(dir string) *groupSyncer {
 	s := &groupSyncer{
-		db:       db,
 		dir:      dir,
 		requests: make(chan chan error, 1024),
 		quit:     make(chan struct{}),
 		stopped:  make(chan struct{}),
 		rotated:  make(map[string]bool),
 		newest:   make(map[string]int64),
+		active:   make(map[string]*os.File),
 	}
 	go s.run()
 	return s
@@ -103,6 +102,7 @@ func (s *groupSyncer) stop() {
 
 func (s *groupSyncer) run() {
 	defer close(s.stopped)
+	defer s.closeActive()
 	var batch []chan error
 	for {
 		select {
@@ -131,18 +131,87 @@ func (s *groupSyncer) run() {
 }
 
 // sync makes every commit so far durable; see the type's comment.
+//
+// It fsyncs the newest WAL and value log through descriptors of its own
+// instead of calling db.Sync: db.Sync holds Badger's DB lock (shared) while
+// it msyncs the memtable, and Badger's writer takes that lock (exclusive)
+// for every write, so each commit would wait for the fsync in flight and
+// few commits would share one. The directory is listed only when Badger has
+// rotated a file since the last sync, which a stat of the next file name of
+// each kind tells.
 func (s *groupSyncer) sync() error {
-	if err := s.db.Sync(); err != nil {
-		return fmt.Errorf("store: sync: %w", err)
+	rotated, err := s.rotatedSinceLastSync()
+	if err == nil && rotated {
+		err = s.syncRotated()
 	}
-	if err := s.syncRotated(); err != nil {
+	if err == nil {
+		err = s.syncNewest()
+	}
+	if err != nil {
 		return fmt.Errorf("store: sync: %w", err)
 	}
 	return nil
 }
 
-// syncRotated fsyncs the rotated WAL and value log files not yet synced, and
-// the directory when a file appeared since the last call.
+// rotatedSinceLastSync reports whether the next WAL or value log file
+// exists, or whether no sync has listed the directory yet.
+func (s *groupSyncer) rotatedSinceLastSync() (bool, error) {
+	if len(s.active) < len(syncedExtensions) {
+		return true, nil
+	}
+	for _, ext := range syncedExtensions {
+		_, err := os.Stat(filepath.Join(s.dir, fileName(s.newest[ext]+1, ext)))
+		switch {
+		case err == nil:
+			return true, nil
+		case !errors.Is(err, os.ErrNotExist):
+			return false, err
+		}
+	}
+	return false, nil
+}
+
+// syncNewest fsyncs the newest file of each kind, opening it the first time.
+func (s *groupSyncer) syncNewest() error {
+	for _, ext := range syncedExtensions {
+		n, ok := s.newest[ext]
+		if !ok {
+			continue // no such file yet
+		}
+		f := s.active[ext]
+		if f == nil {
+			var err error
+			if f, err = os.Open(filepath.Join(s.dir, fileName(n, ext))); err != nil {
+				return err
+			}
+			s.active[ext] = f
+		}
+		if err := f.Sync(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// fileName is Badger's name of file n of kind ext: 00001.mem, 000001.vlog.
+func fileName(n int64, ext string) string {
+	if ext == ".mem" {
+		return fmt.Sprintf("%05d%s", n, ext)
+	}
+	return fmt.Sprintf("%06d%s", n, ext)
+}
+
+// closeActive closes the descriptors of the newest files.
+func (s *groupSyncer) closeActive() {
+	for ext, f := range s.active {
+		f.Close()
+		delete(s.active, ext)
+	}
+}
+
+// syncRotated fsyncs the rotated WAL and value log files not yet synced,
+// and the directory when a file appeared since the last call; it records
+// the newest file of each kind, for syncNewest.
 func (s *groupSyncer) syncRotated() error {
 	d, err := os.Open(s.dir)
 	if err != nil {
@@ -192,9 +261,13 @@ func (s *groupSyncer) syncRotated() error {
 
 	changed := false
 	for ext, n := range newest {
-		if s.newest[ext] != n {
+		if cur, ok := s.newest[ext]; !ok || cur != n {
 			changed = true
 			s.newest[ext] = n
+			if f := s.active[ext]; f != nil {
+				f.Close()
+				delete(s.active, ext)
+			}
 		}
 	}
 	if changed {
@@ -213,4 +286,14 @@ func fsyncFile(path string) error {
 		err = cerr
 	}
 	return err
+}
+
+// SyncCount returns how many group syncs the store has done since it was
+// opened (0 with SyncWrites), so that benchmarks and metrics can report
+// commits per fsync. Safe for concurrent use.
+func (b *Badger) SyncCount() int64 {
+	if b.syncer == nil {
+		return 0
+	}
+	return b.syncer.syncs.Load()
 }
