@@ -54,6 +54,7 @@ func newRootCommand() *cobra.Command {
 	)
 	root.AddCommand(benchCommand(g))
 	root.AddCommand(pkiCommand(g))
+	root.AddCommand(kekCommand())
 	return root
 }
 

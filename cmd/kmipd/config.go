@@ -90,6 +90,13 @@ type Config struct {
 	// LeaseTime is the lease policy: every new object's Lease Time, the
 	// longest lease Check grants; 0 disables the policy.
 	LeaseTime time.Duration `yaml:"lease_time"`
+	// KEKRotation is how often the key-encryption key is rotated (a new
+	// epoch, every object re-sealed into it, older epochs destroyed; see
+	// handlers.Service.RotateKEK); 0 disables the schedule.
+	KEKRotation time.Duration `yaml:"kek_rotation"`
+	// DestroyGrace is how long a destroyed object's sealed material is kept
+	// so that `kmipctl undestroy` can bring it back; 0 destroys at once.
+	DestroyGrace time.Duration `yaml:"destroy_grace"`
 
 	// Authz is the authorization policy: tenants, roles and their bindings
 	// to identities (see handlers.Policy). Absent: every identity is its
@@ -159,6 +166,8 @@ func settings(c *Config) []setting {
 		{"sweep-interval", "how often date-driven state changes are applied", (*durationValue)(&c.SweepInterval)},
 		{"shutdown-timeout", "how long SIGTERM waits for requests in flight", (*durationValue)(&c.ShutdownTimeout)},
 		{"lease-time", "Lease Time of new objects: how long clients may use one without asking again (0: no lease policy)", (*durationValue)(&c.LeaseTime)},
+		{"kek-rotation", "how often the key-encryption key is rotated and old epochs destroyed (0: never)", (*durationValue)(&c.KEKRotation)},
+		{"destroy-grace", "how long destroyed material stays recoverable with kmipctl undestroy (0: destroyed at once)", (*durationValue)(&c.DestroyGrace)},
 	}
 }
 

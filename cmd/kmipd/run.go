@@ -172,6 +172,9 @@ func run(ctx context.Context, cfg Config) error {
 	ctx, stop := signal.NotifyContext(ctx, syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
 	go sweep(ctx, service, cfg.SweepInterval, log)
+	if cfg.KEKRotation > 0 {
+		go rotateKEK(ctx, service, cfg.KEKRotation, log.Named("kek"))
+	}
 	go reloadOnSIGHUP(ctx, serverTLS, service, cfg.File, log.Named("reload"))
 	go obs.watchStore(ctx, db, filepath.Join(cfg.DataDir, "db"), storeMetricsInterval, log.Named("metrics"))
 	if cfg.MetricsListen != "" {
@@ -230,6 +233,25 @@ func sweep(ctx context.Context, service *handlers.Service, interval time.Duratio
 			if err := service.Sweep(ctx); err != nil && ctx.Err() == nil {
 				log.Warn("sweep", zap.Error(err))
 			}
+		}
+	}
+}
+
+// rotateKEK rotates the key-encryption key every interval until ctx ends.
+func rotateKEK(ctx context.Context, service *handlers.Service, interval time.Duration, log *zap.Logger) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			r, err := service.RotateKEK(ctx)
+			if err != nil && ctx.Err() == nil {
+				log.Error("scheduled KEK rotation", zap.Error(err))
+				continue
+			}
+			log.Info("KEK rotated", zap.Uint32("epoch", r.NewKeyID), zap.Int("resealed", r.Resealed), zap.Int("retired", len(r.Retired)))
 		}
 	}
 }
