@@ -134,7 +134,20 @@ func (s *Service) revoke(ctx context.Context, req *kmip.Request, p *kmip.RevokeR
 }
 
 func (s *Service) destroy(ctx context.Context, req *kmip.Request, p *kmip.DestroyRequest) (any, error) {
-	m, err := s.update(ctx, req, p.UniqueIdentifier, func(m *managed) error {
+	if grace := s.destroyGrace(); grace > 0 {
+		return s.destroyWithGrace(ctx, req, p, grace) // destroy_grace.go
+	}
+	m, err := s.update(ctx, req, p.UniqueIdentifier, s.destroyItem(req))
+	if err != nil {
+		return nil, err
+	}
+	return &kmip.DestroyResponse{UniqueIdentifier: m.id}, nil
+}
+
+// destroyItem returns the change Destroy makes to an object: the state
+// transition, the Destroy Date, and the material dropped.
+func (s *Service) destroyItem(req *kmip.Request) func(m *managed) error {
+	return func(m *managed) error {
 		st := stateOf(m.attrs)
 		var next kmip.State
 		switch st {
@@ -150,11 +163,7 @@ func (s *Service) destroy(ctx context.Context, req *kmip.Request, p *kmip.Destro
 		setState(&m.attrs, next, now)
 		m.sealed = nil
 		return nil
-	})
-	if err != nil {
-		return nil, err
 	}
-	return &kmip.DestroyResponse{UniqueIdentifier: m.id}, nil
 }
 
 // Sweep applies the date-driven transitions that are due: a Pre-Active
@@ -177,6 +186,9 @@ func (s *Service) Sweep(ctx context.Context) error {
 		}
 		return ctx.Err() == nil
 	})
+	if err := s.purgeExpiredDestructions(ctx); err != nil && first == nil {
+		first = err // destroy_grace.go
+	}
 	if first == nil {
 		first = ctx.Err()
 	}

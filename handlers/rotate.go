@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 
 	"github.com/gemalto/kmip-go/kmip14"
 
@@ -62,6 +60,10 @@ func (s *Service) RotateKEK(ctx context.Context) (KEKRotation, error) {
 	for pass := 0; pass < 2; pass++ {
 		n, err := s.resealAll(ctx, walker, newID)
 		r.Resealed += n
+		if err == nil {
+			n, err = s.resealPending(ctx, newID) // destroy_grace.go
+			r.Resealed += n
+		}
 		if err != nil {
 			s.adminAudit(ctx, "KEKRotate", epochName(newID), fmt.Sprintf("re-seal failed after %d objects; nothing retired: %v", r.Resealed, err), false)
 			return r, fmt.Errorf("kek rotate: re-seal: %w", err)
@@ -144,17 +146,9 @@ func (s *Service) adminAudit(ctx context.Context, op, objectID, reason string, s
 	if !ok {
 		return nil
 	}
-	result := kmip14.ResultStatusSuccess
+	rec := s.adminRecord(op, objectID, reason)
 	if !success {
-		result = kmip14.ResultStatusOperationFailed
-	}
-	rec := &store.AuditRecord{
-		Time:      s.clock(),
-		Identity:  fmt.Sprintf("%s (pid %d)", filepath.Base(os.Args[0]), os.Getpid()),
-		Operation: op,
-		ObjectID:  objectID,
-		Result:    result.String(),
-		Reason:    reason,
+		rec.Result = kmip14.ResultStatusOperationFailed.String()
 	}
 	if err := log.AppendAudit(ctx, rec); err != nil {
 		return fmt.Errorf("%s not recorded: %w", op, err)

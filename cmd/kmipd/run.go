@@ -130,6 +130,9 @@ func run(ctx context.Context, cfg Config) error {
 	if _, _, err := service.SetPolicy(ctx, cfg.Authz); err != nil {
 		return err
 	}
+	if err := service.SetDestroyGrace(cfg.DestroyGrace); err != nil {
+		return fmt.Errorf("destroy_grace: %w", err)
+	}
 
 	handler, err := requireCredential(service, cfg)
 	if err != nil {
