@@ -54,7 +54,7 @@ func newRootCommand() *cobra.Command {
 	)
 	root.AddCommand(benchCommand(g))
 	root.AddCommand(pkiCommand(g))
-	root.AddCommand(kekCommand(), undestroyCommand())
+	root.AddCommand(kekCommand(), undestroyCommand(), backupCommand(), restoreCommand())
 	return root
 }
 
