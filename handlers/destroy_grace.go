@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"sync"
 	"time"
 
 	"github.com/gemalto/kmip-go/kmip14"
@@ -28,31 +27,6 @@ type pendingStore interface {
 	UpdatePending(ctx context.Context, id string, fn func(p **store.Pending) error) error
 	RestorePending(ctx context.Context, id string, fn func(obj *store.Object, p *store.Pending) error) error
 	ForEachPending(ctx context.Context, fn func(p *store.Pending) error) error
-}
-
-// destroyGraces holds each Service's grace period (SetDestroyGrace); the
-// Service struct (service.go) belongs to another file.
-var destroyGraces sync.Map // *Service -> time.Duration
-
-// SetDestroyGrace sets how long the material of an object destroyed from
-// now on stays recoverable with Undestroy; 0 (the default) destroys it at
-// once. A positive grace needs a store that keeps pending destructions
-// (store.Badger); SetDestroyGrace fails otherwise. Safe for concurrent use.
-func (s *Service) SetDestroyGrace(d time.Duration) error {
-	if d < 0 {
-		return errors.New("handlers: negative destroy grace")
-	}
-	if _, ok := s.store.(pendingStore); d > 0 && !ok {
-		return errors.New("handlers: the store cannot keep material for a destroy grace period")
-	}
-	destroyGraces.Store(s, d)
-	return nil
-}
-
-func (s *Service) destroyGrace() time.Duration {
-	d, _ := destroyGraces.Load(s)
-	g, _ := d.(time.Duration)
-	return g
 }
 
 // errChangedDuringDestroy aborts a graceful destruction whose material

@@ -13,10 +13,7 @@ import (
 )
 
 func TestDestroyGraceUndestroyAndPurge(t *testing.T) {
-	r := newRotationRig(t, nil)
-	if err := r.h.svc.SetDestroyGrace(time.Hour); err != nil {
-		t.Fatal(err)
-	}
+	r := newRotationRig(t, func(c *Config) { c.DestroyGrace = time.Hour })
 	ctx := context.Background()
 	key := bytes.Repeat([]byte{0x42}, 32)
 	id := r.register(key)

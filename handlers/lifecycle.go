@@ -134,7 +134,7 @@ func (s *Service) revoke(ctx context.Context, req *kmip.Request, p *kmip.RevokeR
 }
 
 func (s *Service) destroy(ctx context.Context, req *kmip.Request, p *kmip.DestroyRequest) (any, error) {
-	if grace := s.destroyGrace(); grace > 0 {
+	if grace := s.grace; grace > 0 {
 		return s.destroyWithGrace(ctx, req, p, grace) // destroy_grace.go
 	}
 	m, err := s.update(ctx, req, p.UniqueIdentifier, s.destroyItem(req))

@@ -50,6 +50,12 @@ type Config struct {
 	// for a mask without any of these bits is refused with Protection
 	// Storage Unavailable. Zero means the attribute is not set.
 	ProtectionStorageMask int32
+
+	// DestroyGrace is how long the material of a destroyed object stays
+	// recoverable with Undestroy before it is removed for good; zero
+	// destroys it at once. A positive grace needs a store that keeps
+	// pending destructions (store.Badger).
+	DestroyGrace time.Duration
 }
 
 // Service serves KMIP batch items. It implements kmip.Handler and is safe for
@@ -65,6 +71,7 @@ type Service struct {
 	rng    kmip.RNGParameters
 	lease  time.Duration
 	psm    int32
+	grace  time.Duration // Config.DestroyGrace
 
 	// owners holds the identities seen since start, for Sweep.
 	owners sync.Map // string -> struct{}
@@ -81,13 +88,17 @@ type Service struct {
 var _ kmip.Handler = (*Service)(nil)
 
 // New returns a Service. It fails when cfg lacks the Store or the Crypto,
-// or has a negative LeaseTime.
+// has a negative LeaseTime or DestroyGrace, or a DestroyGrace its store
+// cannot keep.
 func New(cfg Config) (*Service, error) {
 	if cfg.Store == nil || cfg.Crypto == nil {
 		return nil, errors.New("handlers: Config needs a Store and a Crypto")
 	}
-	if cfg.LeaseTime < 0 {
-		return nil, errors.New("handlers: negative LeaseTime")
+	if cfg.LeaseTime < 0 || cfg.DestroyGrace < 0 {
+		return nil, errors.New("handlers: negative LeaseTime or DestroyGrace")
+	}
+	if _, ok := cfg.Store.(pendingStore); cfg.DestroyGrace > 0 && !ok {
+		return nil, errors.New("handlers: the store cannot keep material for a destroy grace period")
 	}
 	s := &Service{
 		store:  cfg.Store,
@@ -99,6 +110,7 @@ func New(cfg Config) (*Service, error) {
 		rng:    cfg.RNG,
 		lease:  cfg.LeaseTime,
 		psm:    cfg.ProtectionStorageMask,
+		grace:  cfg.DestroyGrace,
 	}
 	if s.log == nil {
 		s.log = zap.NewNop()

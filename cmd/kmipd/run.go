@@ -116,6 +116,7 @@ func run(ctx context.Context, cfg Config) error {
 		// Key material is kept sealed in the store, in software, whichever
 		// module seals it.
 		ProtectionStorageMask: int32(kmip20.ProtectionStorageMaskSoftware),
+		DestroyGrace:          cfg.DestroyGrace,
 		ServerInfo: kmip.ServerInformation{
 			ServerName:    "kmipd",
 			ServerVersion: version,
@@ -129,9 +130,6 @@ func run(ctx context.Context, cfg Config) error {
 	// policy in force before a restart).
 	if _, _, err := service.SetPolicy(ctx, cfg.Authz); err != nil {
 		return err
-	}
-	if err := service.SetDestroyGrace(cfg.DestroyGrace); err != nil {
-		return fmt.Errorf("destroy_grace: %w", err)
 	}
 
 	handler, err := requireCredential(service, cfg)
