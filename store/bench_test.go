@@ -142,3 +142,21 @@ func BenchmarkDiskFsync(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "fsyncs/s")
 }
+
+// BenchmarkCreateSerial creates objects one at a time, as one client
+// connection does: each Create waits for its own sync, so it is bounded by
+// the fsync latency (compare BenchmarkDiskFsync).
+func BenchmarkCreateSerial(b *testing.B) {
+	s, err := OpenBadger(b.TempDir(), Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	for i := 0; b.Loop(); i++ {
+		if err := s.Create(context.Background(), benchObject(strconv.Itoa(i))); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "commits/s")
+	b.ReportMetric(float64(b.N)/float64(s.SyncCount()), "commits/sync")
+}
