@@ -60,6 +60,10 @@ func decodeRequestPayload(op Operation, v Version, payload ttlv.TTLV) (any, *Err
 		return result(&DestroyRequest{UniqueIdentifier: id}, err)
 	case kmip14.OperationCheck:
 		return result(decodeCheckRequest(v, payload))
+	case kmip14.OperationArchive:
+		return result(decodeArchiveRequest(v, payload))
+	case kmip14.OperationRecover:
+		return result(decodeRecoverRequest(v, payload))
 	case OperationLog:
 		if !v.Is2x() {
 			break
@@ -125,6 +129,10 @@ func encodeResponsePayload(e *ttlv.Encoder, op Operation, v Version, payload any
 			encodeUID(e, p.UniqueIdentifier)
 		case *CheckResponse:
 			encodeCheckFields(e, CheckRequest(*p))
+		case *ArchiveResponse:
+			encodeUID(e, p.UniqueIdentifier)
+		case *RecoverResponse:
+			encodeUID(e, p.UniqueIdentifier)
 		case *CreateKeyPairResponse:
 			encodeKeyPairIDs(e, p.PrivateKeyUniqueIdentifier, p.PublicKeyUniqueIdentifier)
 		case *ReKeyResponse:
@@ -182,6 +190,10 @@ func encodeRequestPayload(e *ttlv.Encoder, op Operation, v Version, payload any)
 			encodeUID(e, p.UniqueIdentifier)
 		case *CheckRequest:
 			encodeCheckFields(e, *p)
+		case *ArchiveRequest:
+			encodeUID(e, p.UniqueIdentifier)
+		case *RecoverRequest:
+			encodeUID(e, p.UniqueIdentifier)
 		case *LogRequest:
 			encodeLogRequest(e, p)
 		case *InteropRequest:
@@ -250,6 +262,10 @@ func decodeResponsePayload(op Operation, v Version, payload ttlv.TTLV) (any, err
 		p, err = result(&DestroyResponse{UniqueIdentifier: id}, e)
 	case kmip14.OperationCheck:
 		p, err = result(decodeCheckResponse(v, payload))
+	case kmip14.OperationArchive:
+		p, err = result(decodeArchiveResponse(v, payload))
+	case kmip14.OperationRecover:
+		p, err = result(decodeRecoverResponse(v, payload))
 	case OperationLog, OperationInterop:
 		if !v.Is2x() {
 			return nil, Errorf(ReasonOperationNotSupported, "operation %v is not supported", op)

@@ -56,6 +56,14 @@ func UniqueIdentifierOf(payload any) string {
 		return p.UniqueIdentifier
 	case *DestroyResponse:
 		return p.UniqueIdentifier
+	case *ArchiveRequest:
+		return p.UniqueIdentifier
+	case *ArchiveResponse:
+		return p.UniqueIdentifier
+	case *RecoverRequest:
+		return p.UniqueIdentifier
+	case *RecoverResponse:
+		return p.UniqueIdentifier
 	case *CheckRequest:
 		return p.UniqueIdentifier
 	case *CheckResponse:

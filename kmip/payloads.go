@@ -225,6 +225,22 @@ type DestroyRequest struct{ UniqueIdentifier string }
 // DestroyResponse names it.
 type DestroyResponse struct{ UniqueIdentifier string }
 
+// ArchiveRequest asks the server to move an object to archival storage
+// (KMIP 1.4 section 4.22). An empty UniqueIdentifier means the batch's ID
+// Placeholder.
+type ArchiveRequest struct{ UniqueIdentifier string }
+
+// ArchiveResponse names the archived object.
+type ArchiveResponse struct{ UniqueIdentifier string }
+
+// RecoverRequest asks the server to bring an archived object back on-line
+// (KMIP 1.4 section 4.23). An empty UniqueIdentifier means the batch's ID
+// Placeholder.
+type RecoverRequest struct{ UniqueIdentifier string }
+
+// RecoverResponse names the recovered object.
+type RecoverResponse struct{ UniqueIdentifier string }
+
 // CheckRequest asks whether an object could be used as described. Zero
 // fields are absent.
 type CheckRequest struct {
