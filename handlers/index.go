@@ -24,6 +24,7 @@ import (
 //	termLive                                      "1" on objects not destroyed
 //	termPending                                   "1" on objects waiting for an Activation
 //	                                              or Deactivation Date (see Sweep)
+//	termArchived                                  "1" on archived objects (archive.go)
 const (
 	termLive    = "_live"
 	termPending = "_pending"
@@ -61,6 +62,9 @@ func terms(attrs kmip.Attributes) []store.Term {
 	if (state == kmip14.StatePreActive && attrs.Has(kmip.AttrActivationDate)) ||
 		(state == kmip14.StateActive && attrs.Has(kmip.AttrDeactivationDate)) {
 		ts = append(ts, pendingTerm())
+	}
+	if isArchived(attrs) {
+		ts = append(ts, archivedTerm())
 	}
 	return ts
 }

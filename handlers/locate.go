@@ -21,13 +21,17 @@ import (
 // indexed filters bound the reading) and paged here. Destroyed objects are
 // found only when the filter names a State (conformance case SKFF-M-5).
 // Two instances of a Date-Time attribute form a range (first <= x <= second);
-// one instance asks for equality.
+// one instance asks for equality. The Storage Status Mask selects on-line
+// objects (the default), archived ones (the index term termArchived), or
+// both; an on-line search leaves out the owner's archived objects, which
+// only then makes it page here.
 func (s *Service) locate(ctx context.Context, req *kmip.Request, p *kmip.LocateRequest) (any, error) {
 	if p.MaximumItems < 0 || p.OffsetItems < 0 {
 		return nil, kmip.Errorf(kmip.ReasonInvalidField, "negative Maximum or Offset Items")
 	}
-	if p.StorageStatusMask != 0 && p.StorageStatusMask&kmip14.StorageStatusMaskOnLineStorage == 0 {
-		return &kmip.LocateResponse{}, nil // nothing is archived yet
+	online, archival := storageStatus(p.StorageStatusMask)
+	if !online && !archival {
+		return &kmip.LocateResponse{}, nil
 	}
 	attrs, err := s.withTemplates(ctx, req, p.TemplateNames, p.Attributes)
 	if err != nil {
@@ -64,13 +68,22 @@ func (s *Service) locate(ctx context.Context, req *kmip.Request, p *kmip.LocateR
 	} else {
 		q.Terms = append(q.Terms, liveTerm())
 	}
+	var archived map[string]bool // left out of an on-line-only search
+	switch {
+	case archival && !online:
+		q.Terms = append(q.Terms, archivedTerm())
+	case online && !archival:
+		if archived, err = s.archivedIDs(ctx, who); err != nil {
+			return nil, err
+		}
+	}
 	if f := principalFrom(ctx).mayLocate(who); f != nil {
 		post = append(post, f) // within the tenant, only what the client may Locate
 	}
 	if p.ObjectGroupMember == kmip14.ObjectGroupMemberGroupMemberFresh {
 		post = append(post, func(attrs kmip.Attributes) bool { b, _ := attrs.Get(kmip.AttrFresh).(bool); return b })
 	}
-	if len(post) == 0 {
+	if len(post) == 0 && len(archived) == 0 {
 		q.Offset, q.Limit = int(p.OffsetItems), int(p.MaximumItems)
 		ids, total, err := s.store.Find(ctx, q)
 		if err != nil {
@@ -84,6 +97,13 @@ func (s *Service) locate(ctx context.Context, req *kmip.Request, p *kmip.LocateR
 	}
 	var matches []string
 	for _, id := range candidates {
+		if archived[id] {
+			continue
+		}
+		if len(post) == 0 {
+			matches = append(matches, id)
+			continue
+		}
 		obj, err := s.store.Get(ctx, id)
 		if errors.Is(err, store.ErrNotFound) {
 			continue // destroyed meanwhile

@@ -26,6 +26,8 @@ var operations = []kmip.Operation{
 	kmip14.OperationRevoke,
 	kmip14.OperationDestroy,
 	kmip14.OperationCheck,
+	kmip14.OperationArchive,
+	kmip14.OperationRecover,
 	kmip14.OperationQuery,
 	kmip14.OperationDiscoverVersions,
 	kmip14.OperationRNGRetrieve,

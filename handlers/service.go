@@ -176,6 +176,10 @@ func (s *Service) ServeKMIP(ctx context.Context, req *kmip.Request) (any, error)
 		return s.destroy(ctx, req, p)
 	case *kmip.CheckRequest:
 		return s.check(ctx, req, p)
+	case *kmip.ArchiveRequest:
+		return s.archive(ctx, req, p)
+	case *kmip.RecoverRequest:
+		return s.recoverFromArchive(ctx, req, p)
 	case *kmip.CreateKeyPairRequest:
 		return s.createKeyPair(ctx, req, p)
 	case *kmip.ReKeyRequest:
@@ -321,6 +325,9 @@ func (s *Service) view(ctx context.Context, req *kmip.Request, id string) (*mana
 	if err := s.permit(ctx, req, m); err != nil {
 		return nil, err
 	}
+	if err := refuseArchived(req, m); err != nil {
+		return nil, err // archive.go
+	}
 	if dueTransition(m.attrs, s.now()) == nil {
 		return m, nil
 	}
@@ -346,6 +353,9 @@ func (s *Service) update(ctx context.Context, req *kmip.Request, id string, fn f
 		}
 		if err := s.permit(ctx, req, m); err != nil {
 			return err
+		}
+		if err := refuseArchived(req, m); err != nil {
+			return err // archive.go
 		}
 		now := s.now()
 		applyDue(&m.attrs, now)
