@@ -63,8 +63,8 @@ func (s *Service) archive(ctx context.Context, req *kmip.Request, p *kmip.Archiv
 	return &kmip.ArchiveResponse{UniqueIdentifier: m.id}, nil
 }
 
-// recoverFromArchive brings an archived object back on-line. Recovering an object that
-// is on-line succeeds and changes nothing.
+// recoverFromArchive brings an archived object back on-line. Recovering an
+// object that is on-line succeeds and changes nothing.
 func (s *Service) recoverFromArchive(ctx context.Context, req *kmip.Request, p *kmip.RecoverRequest) (any, error) {
 	m, err := s.update(ctx, req, p.UniqueIdentifier, func(m *managed) error {
 		if !isArchived(m.attrs) {
