@@ -70,6 +70,7 @@ type Server struct {
 	ctx      context.Context // parent of every request's context
 	cancel   context.CancelFunc
 
+	requests  atomic.Uint64 // numbers the requests, for their log lines
 	closing   atomic.Bool
 	mu        sync.Mutex
 	listeners map[net.Listener]struct{}
@@ -377,6 +378,7 @@ func (c *conn) write(log *zap.Logger, out []byte) bool {
 func (c *conn) serveMessage(log *zap.Logger, msg []byte) []byte {
 	s := c.srv
 	start := time.Now()
+	log = log.With(zap.Uint64("request", s.requests.Add(1)))
 	req, derr := decodeRequest(msg, s.limits.MaxBatchItems)
 	var resp *ResponseMessage
 	if derr != nil {
@@ -489,10 +491,43 @@ func (c *conn) serveItem(log *zap.Logger, req *RequestMessage, it *RequestItem, 
 			batch.IDPlaceholder = id
 		}
 	}
+	elapsed := time.Since(start)
 	if o := c.srv.Observer; o != nil {
-		o.ItemServed(out.Operation, out.Status, out.Reason, time.Since(start))
+		o.ItemServed(out.Operation, out.Status, out.Reason, elapsed)
 	}
+	logItem(log, req, it, &out, elapsed)
 	return out
+}
+
+// logItem writes the info line of one served batch item: the request and
+// batch item it belongs to (the logger carries the request number, remote
+// address and identity), the operation, the object, the result. Never a
+// payload: key material and data stay out of logs.
+func logItem(log *zap.Logger, req *RequestMessage, it *RequestItem, out *ResponseItem, d time.Duration) {
+	ce := log.Check(zap.InfoLevel, "item")
+	if ce == nil {
+		return
+	}
+	object := UniqueIdentifierOf(it.Payload)
+	if object == "" {
+		object = UniqueIdentifierOf(out.Payload)
+	}
+	fields := []zap.Field{
+		zap.Stringer("operation", out.Operation),
+		zap.String("object", object),
+		zap.Stringer("status", out.Status),
+		zap.Duration("duration", d),
+	}
+	if it.ID != nil {
+		fields = append(fields, zap.Binary("batch_item", it.ID))
+	}
+	if cv := req.Header.ClientCorrelationValue; cv != "" {
+		fields = append(fields, zap.String("client_correlation", cv))
+	}
+	if out.Status == kmip14.ResultStatusOperationFailed {
+		fields = append(fields, zap.Stringer("reason", out.Reason))
+	}
+	ce.Write(fields...)
 }
 
 // callHandler calls the Handler, turning a panic into General Failure.
