@@ -4,8 +4,6 @@ package hsm
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"sync"
@@ -24,7 +22,8 @@ import (
 // CKM_AES_GCM runs inside the token under the KEK, with an IV drawn from the
 // token's generator and the version byte, key id and object's Unique
 // Identifier as associated data. The key id is the first four bytes of
-// SHA-256 of the KEK's CKA_ID.
+// SHA-256 of the KEK's CKA_ID. The KEK comes in epochs (pkcs11_epochs.go):
+// the newest seals, every one present unseals.
 const pkcs11SealVersion = 2
 
 // pkcs11Supported reports whether this build has the PKCS#11 provider.
@@ -39,11 +38,17 @@ const pkcs11Supported = true
 // PKCS11Config.SessionWait.
 type PKCS11 struct {
 	mod      *module
-	kek      pkcs11.ObjectHandle
-	kekID    uint32
-	header   [sealHeaderSize]byte
+	naming   kekNaming
+	label    string // CKA_LABEL of the KEKs it generates
 	sessions *pool[pkcs11.SessionHandle]
 	wait     time.Duration
+
+	// mu guards the epochs; it is taken before a session, never after.
+	mu     sync.RWMutex
+	epochs []pkcs11Epoch // oldest first; the last is current
+	kek    pkcs11.ObjectHandle
+	kekID  uint32
+	header [sealHeaderSize]byte
 
 	closeOnce sync.Once
 	closeErr  error
@@ -57,7 +62,8 @@ var _ Crypto = (*PKCS11)(nil)
 // line describing the provider (never the PIN); it may be nil.
 //
 // The module is initialised once per process and shared by every provider
-// opened on it; the last Close finalises it.
+// opened on it; the last Close finalises it. When the token holds several
+// KEK epochs of cfg.KEKID's naming, the newest seals.
 func NewPKCS11(cfg PKCS11Config, log *zap.Logger) (*PKCS11, error) {
 	if log == nil {
 		log = zap.NewNop()
@@ -96,7 +102,8 @@ func NewPKCS11(cfg PKCS11Config, log *zap.Logger) (*PKCS11, error) {
 		mod.release()
 		return nil, fmt.Errorf("%w (token %q)", err, cfg.TokenLabel)
 	}
-	kek, created, err := mod.findOrCreateKEK(sessions[0], cfg.KEKID, cfg.KEKLabel)
+	naming := newKEKNaming(cfg.KEKID)
+	epochs, created, err := mod.openEpochs(sessions[0], naming, cfg.KEKLabel)
 	if err != nil {
 		for _, s := range sessions {
 			mod.ctx.CloseSession(s)
@@ -105,23 +112,23 @@ func NewPKCS11(cfg PKCS11Config, log *zap.Logger) (*PKCS11, error) {
 		return nil, err
 	}
 
-	sum := sha256.Sum256([]byte(cfg.KEKID))
 	p := &PKCS11{
 		mod:      mod,
-		kek:      kek,
-		kekID:    binary.BigEndian.Uint32(sum[:4]),
+		naming:   naming,
+		label:    cfg.KEKLabel,
 		sessions: newPool(sessions),
 		wait:     cfg.SessionWait,
 	}
-	p.header[0] = pkcs11SealVersion
-	binary.BigEndian.PutUint32(p.header[1:], p.kekID)
+	p.install(epochs)
+	current := epochs[len(epochs)-1]
 	log.Info("hsm: pkcs11 provider",
 		zap.String("module", mod.path),
 		zap.String("token", cfg.TokenLabel),
 		zap.Uint("slot", slot),
 		zap.Int("sessions", cfg.Sessions),
-		zap.String("kek_cka_id", cfg.KEKID),
+		zap.String("kek_cka_id", current.ckaID),
 		zap.Uint32("kek_key_id", p.kekID),
+		zap.Int("kek_epochs", len(epochs)),
 		zap.Bool("kek_created", created))
 	return p, nil
 }
@@ -135,8 +142,13 @@ func openPKCS11(cfg PKCS11Config, log *zap.Logger) (Crypto, error) {
 	return p, nil
 }
 
-// KeyID returns the id of the KEK, written into every sealed blob.
-func (p *PKCS11) KeyID() uint32 { return p.kekID }
+// KeyID returns the key id of the current KEK epoch, written into every
+// blob sealed from now on.
+func (p *PKCS11) KeyID() uint32 {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	return p.kekID
+}
 
 // GenerateKey draws a bits-bit key from the token's generator and returns it
 // sealed for object id. bits must be a positive multiple of 8 up to
@@ -145,6 +157,8 @@ func (p *PKCS11) GenerateKey(id string, bits int) ([]byte, error) {
 	if bits <= 0 || bits%8 != 0 || bits > MaxKeyBits {
 		return nil, fmt.Errorf("hsm: key length %d bits: want a positive multiple of 8 up to %d", bits, MaxKeyBits)
 	}
+	p.mu.RLock()
+	defer p.mu.RUnlock()
 	var sealed []byte
 	err := p.withSession(func(s pkcs11.SessionHandle) error {
 		key, err := p.mod.ctx.GenerateRandom(s, bits/8)
@@ -163,6 +177,8 @@ func (p *PKCS11) Seal(id string, plaintext []byte) ([]byte, error) {
 	if len(plaintext) > MaxPlaintext {
 		return nil, fmt.Errorf("hsm: plaintext of %d bytes exceeds %d", len(plaintext), MaxPlaintext)
 	}
+	p.mu.RLock()
+	defer p.mu.RUnlock()
 	var sealed []byte
 	err := p.withSession(func(s pkcs11.SessionHandle) (err error) {
 		sealed, err = p.seal(s, id, plaintext)
@@ -171,13 +187,14 @@ func (p *PKCS11) Seal(id string, plaintext []byte) ([]byte, error) {
 	return sealed, err
 }
 
-// seal encrypts plaintext on session s.
+// seal encrypts plaintext on session s under the current epoch. The caller
+// holds p.mu.
 func (p *PKCS11) seal(s pkcs11.SessionHandle, id string, plaintext []byte) ([]byte, error) {
 	iv, err := p.mod.ctx.GenerateRandom(s, gcmNonceSize)
 	if err != nil {
 		return nil, fmt.Errorf("hsm: pkcs11: random: %w", err)
 	}
-	params := pkcs11.NewGCMParams(iv, p.associatedData(id), gcmTagSize*8)
+	params := pkcs11.NewGCMParams(iv, associatedData(p.header[:], id), gcmTagSize*8)
 	defer params.Free()
 	if err := p.mod.ctx.EncryptInit(s, []*pkcs11.Mechanism{pkcs11.NewMechanism(pkcs11.CKM_AES_GCM, params)}, p.kek); err != nil {
 		return nil, fmt.Errorf("hsm: pkcs11: seal: %w", err)
@@ -198,11 +215,14 @@ func (p *PKCS11) seal(s pkcs11.SessionHandle, id string, plaintext []byte) ([]by
 }
 
 // Unseal returns the plaintext of material sealed for object id under this
-// provider's KEK, or ErrUnseal if it is malformed, altered, sealed for
-// another object, under another KEK or by another provider.
+// epoch of this provider's KEK present in the token, or ErrUnseal if it is
+// malformed, altered, sealed for another object, under another KEK, under
+// a retired epoch or by another provider.
 func (p *PKCS11) Unseal(id string, sealed []byte) ([]byte, error) {
-	if len(sealed) < sealOverhead || len(sealed) > sealOverhead+MaxPlaintext ||
-		[sealHeaderSize]byte(sealed[:sealHeaderSize]) != p.header {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	kek, ok := p.epochFor(sealed)
+	if !ok {
 		if err := p.checkOpen(); err != nil {
 			return nil, err
 		}
@@ -212,9 +232,9 @@ func (p *PKCS11) Unseal(id string, sealed []byte) ([]byte, error) {
 	ciphertext := sealed[sealHeaderSize+gcmNonceSize:]
 	var plaintext []byte
 	err := p.withSession(func(s pkcs11.SessionHandle) error {
-		params := pkcs11.NewGCMParams(iv, p.associatedData(id), gcmTagSize*8)
+		params := pkcs11.NewGCMParams(iv, associatedData(sealed[:sealHeaderSize], id), gcmTagSize*8)
 		defer params.Free()
-		if err := p.mod.ctx.DecryptInit(s, []*pkcs11.Mechanism{pkcs11.NewMechanism(pkcs11.CKM_AES_GCM, params)}, p.kek); err != nil {
+		if err := p.mod.ctx.DecryptInit(s, []*pkcs11.Mechanism{pkcs11.NewMechanism(pkcs11.CKM_AES_GCM, params)}, kek); err != nil {
 			return fmt.Errorf("hsm: pkcs11: unseal: %w", err)
 		}
 		out, err := p.mod.ctx.Decrypt(s, ciphertext)
@@ -236,9 +256,9 @@ func (p *PKCS11) Unseal(id string, sealed []byte) ([]byte, error) {
 }
 
 // associatedData returns header | id.
-func (p *PKCS11) associatedData(id string) []byte {
+func associatedData(header []byte, id string) []byte {
 	ad := make([]byte, 0, sealHeaderSize+len(id))
-	ad = append(ad, p.header[:]...)
+	ad = append(ad, header...)
 	return append(ad, id...)
 }
 
