@@ -5,6 +5,7 @@ package hsm
 import (
 	"errors"
 	"slices"
+	"sync"
 	"testing"
 )
 
@@ -128,5 +129,45 @@ func TestKEKNaming(t *testing.T) {
 				t.Errorf("%s: number(%q) = %d, %v; want %d", c.first, id, got, ok, want)
 			}
 		}
+	}
+}
+
+// TestPKCS11RotateUnderLoad rotates while other goroutines seal and unseal:
+// every blob sealed unseals, whichever epoch sealed it.
+func TestPKCS11RotateUnderLoad(t *testing.T) {
+	cfg := newSoftHSMToken(t)
+	cfg.Sessions = 4
+	p := newTestPKCS11(t, cfg)
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() {
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				sealed, err := p.Seal("obj", []byte("under load"))
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if got, err := p.Unseal("obj", sealed); err != nil || string(got) != "under load" {
+					t.Errorf("Unseal during rotation = %q, %v", got, err)
+					return
+				}
+			}
+		})
+	}
+	for range 3 {
+		if _, err := p.Rotate(); err != nil {
+			t.Error(err)
+		}
+	}
+	close(stop)
+	wg.Wait()
+	if n := len(p.KeyIDs()); n != 4 {
+		t.Errorf("%d epochs after 3 rotations, want 4", n)
 	}
 }
