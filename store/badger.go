@@ -8,6 +8,7 @@ import (
 	"sync"
 
 	"github.com/dgraph-io/badger/v4"
+	"github.com/dgraph-io/badger/v4/options"
 	"go.uber.org/zap"
 )
 
@@ -18,15 +19,18 @@ var (
 
 // Options configures OpenBadger. The zero value is ready to use. With the
 // memory defaults a reopened store of a million objects measured ~205 MB of
-// RSS after 20,000 Finds and Gets; during a sustained bulk load, though,
-// Badger's compaction table builders held up to ~1.5 GB of heap (not yet
-// bounded by these options).
+// RSS after 20,000 Finds and Gets. During a bulk load of a million objects
+// (BenchmarkCreateSustained) the peak RSS is ~900 MB, two thirds of it the
+// store's own SST files mapped into memory; see BENCHMARKS.md.
 type Options struct {
 	// Logger receives Badger's warnings and errors. Nil discards them.
 	Logger *zap.Logger
 
 	// MemTableSize is the size of one memtable and of its write-ahead log.
-	// Default 16 MiB (Badger's own default is 64 MiB). Records larger than
+	// A memtable is flushed by building its whole SST in memory, in buffers
+	// that grow to several times its size, so this bounds the heap during
+	// sustained writes. Default 8 MiB (Badger's own default is 64 MiB).
+	// Records larger than
 	// an eighth of it, or than 1 MiB, go to Badger's value log.
 	MemTableSize int64
 	// NumMemtables is how many memtables may be held in memory before writes
@@ -49,7 +53,7 @@ func (o Options) withDefaults() Options {
 		o.Logger = zap.NewNop()
 	}
 	if o.MemTableSize <= 0 {
-		o.MemTableSize = 16 << 20
+		o.MemTableSize = 8 << 20
 	}
 	if o.NumMemtables <= 0 {
 		o.NumMemtables = 3
@@ -95,7 +99,16 @@ func OpenBadger(dir string, opts Options) (*Badger, error) {
 		WithIndexCacheSize(opts.IndexCacheSize).
 		WithValueThreshold(min(1<<20, opts.MemTableSize/8)).
 		WithNumVersionsToKeep(1).
-		WithDetectConflicts(true)
+		WithDetectConflicts(true).
+		// Uncompressed SSTs: a compressing table builder keeps both copies
+		// of every block and fills a table by its compressed size, which
+		// more than doubled the heap of a bulk load (Snappy and ZSTD alike).
+		WithCompression(options.None).
+		// One compactor per core of the 2-core target, and room for many
+		// small level-0 tables before writes stall behind compaction.
+		WithNumCompactors(2).
+		WithNumLevelZeroTables(20).
+		WithNumLevelZeroTablesStall(40)
 	db, err := badger.Open(bo)
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", dir, err)
