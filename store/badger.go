@@ -30,8 +30,8 @@ type Options struct {
 	// A memtable is flushed by building its whole SST in memory, in buffers
 	// that grow to several times its size, so this bounds the heap during
 	// sustained writes. Default 8 MiB (Badger's own default is 64 MiB).
-	// Records larger than
-	// an eighth of it, or than 1 MiB, go to Badger's value log.
+	// Records larger than an eighth of it, or than 1 MiB, go to Badger's
+	// value log.
 	MemTableSize int64
 	// NumMemtables is how many memtables may be held in memory before writes
 	// stall while they are flushed. Default 3.
