@@ -207,6 +207,61 @@ func (brokenLog) AppendAudit(context.Context, *store.AuditRecord) error {
 	return errors.New("disk failed")
 }
 
+func (brokenLog) AppendAuditUnsynced(context.Context, *store.AuditRecord) error {
+	return errors.New("disk failed")
+}
+
+// unsyncedOnlyLog commits records but never makes them durable: an
+// AppendAudit (which waits for the disk) fails.
+type unsyncedOnlyLog struct {
+	store.AuditLog
+	unsynced int
+}
+
+func (*unsyncedOnlyLog) AppendAudit(context.Context, *store.AuditRecord) error {
+	return errors.New("sync failed")
+}
+
+func (l *unsyncedOnlyLog) AppendAuditUnsynced(context.Context, *store.AuditRecord) error {
+	l.unsynced++
+	return nil
+}
+
+// TestAuditedWaitsForDiskOnlyForKeyUse checks which answers wait for their
+// record to be on disk: a Get does, a DiscoverVersions or a refused Get
+// (which released nothing) does not.
+func TestAuditedWaitsForDiskOnlyForKeyUse(t *testing.T) {
+	log := &unsyncedOnlyLog{}
+	h := kmip.HandlerFunc(func(_ context.Context, req *kmip.Request) (any, error) {
+		switch p := req.Payload.(type) {
+		case *kmip.GetRequest:
+			if p.UniqueIdentifier == "missing" {
+				return nil, kmip.Errorf(kmip.ReasonItemNotFound, "no such object")
+			}
+			return &kmip.GetResponse{UniqueIdentifier: p.UniqueIdentifier}, nil
+		}
+		return &kmip.DiscoverVersionsResponse{Versions: kmip.SupportedVersions}, nil
+	})
+	audited := Audited(h, log, nil)
+	serve := func(op kmip.Operation, payload any) error {
+		_, err := audited.ServeKMIP(context.Background(), &kmip.Request{Operation: op, Payload: payload, Peer: auditPeer})
+		return err
+	}
+	if err := serve(kmip14.OperationDiscoverVersions, &kmip.DiscoverVersionsRequest{}); err != nil {
+		t.Errorf("DiscoverVersions waited for the disk: %v", err)
+	}
+	err := serve(kmip14.OperationGet, &kmip.GetRequest{UniqueIdentifier: "missing"})
+	if ke := kmip.AsError(err); ke.Reason != kmip.ReasonItemNotFound {
+		t.Errorf("a refused Get: %v, want its own Item Not Found", err)
+	}
+	if err := serve(kmip14.OperationGet, &kmip.GetRequest{UniqueIdentifier: "k"}); err == nil {
+		t.Error("a Get was answered although its record could not reach the disk")
+	}
+	if log.unsynced != 2 {
+		t.Errorf("%d records committed without waiting, want 2", log.unsynced)
+	}
+}
+
 func TestAuditedWithholdsAnswerWhenRecordFails(t *testing.T) {
 	secret := []byte("0123456789abcdef0123456789abcdef")
 	get := kmip.HandlerFunc(func(context.Context, *kmip.Request) (any, error) {

@@ -313,6 +313,18 @@ func (b *Badger) commitAudited(change func(txn *badger.Txn) error, rec *AuditRec
 // AppendAudit writes rec as the next record and returns once it is on disk.
 // See AuditLog.
 func (b *Badger) AppendAudit(ctx context.Context, rec *AuditRecord) error {
+	return b.appendAudit(ctx, rec, true)
+}
+
+// AppendAuditUnsynced writes rec and returns once it is committed; see
+// AuditLog.
+func (b *Badger) AppendAuditUnsynced(ctx context.Context, rec *AuditRecord) error {
+	return b.appendAudit(ctx, rec, false)
+}
+
+// appendAudit commits rec in its own transaction and, when durable, waits
+// for the group sync that covers it; otherwise it only schedules one.
+func (b *Badger) appendAudit(ctx context.Context, rec *AuditRecord, durable bool) error {
 	if rec == nil || rec.Seq != 0 {
 		return errors.New("store: append audit: record nil or already written")
 	}
@@ -332,6 +344,10 @@ func (b *Badger) AppendAudit(ctx context.Context, rec *AuditRecord) error {
 		return fmt.Errorf("store: append audit: %w", err)
 	}
 	if b.syncer == nil {
+		return nil
+	}
+	if !durable {
+		go b.syncer.wait(context.Background()) //nolint:errcheck // a failed sync fails the next durable waiter too
 		return nil
 	}
 	return b.syncer.wait(ctx)

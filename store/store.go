@@ -109,6 +109,13 @@ type AuditLog interface {
 	// rec.Hash. rec.Seq must be zero (a record is written once).
 	AppendAudit(ctx context.Context, rec *AuditRecord) error
 
+	// AppendAuditUnsynced writes rec like AppendAudit, in order in the
+	// chain, but returns once it is committed, without waiting for the disk:
+	// it becomes durable with the next group sync, which it schedules. For
+	// items that released nothing and changed nothing (discovery, queries,
+	// refusals), whose answer need not wait for an fsync.
+	AppendAuditUnsynced(ctx context.Context, rec *AuditRecord) error
+
 	// AuditRecords calls fn with every record whose Seq is at least fromSeq,
 	// in sequence order, from one consistent snapshot, and stops at fn's
 	// first error, which it returns. It does not verify the chain.
