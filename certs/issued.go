@@ -207,26 +207,5 @@ func RevokeClient(pkiDir, nameOrSerial string, now time.Time) ([]IssuedCert, err
 // over it), so that a server re-reading path sees the old or the new
 // content, never a part.
 func replaceFile(path string, data []byte, perm os.FileMode) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".tmp-*")
-	if err != nil {
-		return fmt.Errorf("certs: %w", err)
-	}
-	defer os.Remove(tmp.Name())
-	err = tmp.Chmod(perm)
-	if err == nil {
-		_, err = tmp.Write(data)
-	}
-	if err == nil {
-		err = tmp.Sync()
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), path)
-	}
-	if err != nil {
-		return fmt.Errorf("certs: write %s: %w", path, err)
-	}
-	return nil
+	return writeViaTemp(path, data, perm, os.Rename)
 }

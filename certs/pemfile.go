@@ -149,8 +149,14 @@ func writeKeyPair(kp keyPair, certFile, keyFile string) error {
 // an existing file is never replaced: that is an error wrapping
 // fs.ErrExist.
 func writeFileExclusive(path string, data []byte, perm os.FileMode) error {
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, ".tmp-*")
+	return writeViaTemp(path, data, perm, os.Link)
+}
+
+// writeViaTemp writes data to a synced temporary file beside path and then
+// puts it in place with place (os.Link: only if path does not exist;
+// os.Rename: replacing it), so that path is never seen half-written.
+func writeViaTemp(path string, data []byte, perm os.FileMode, place func(tmp, path string) error) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".tmp-*")
 	if err != nil {
 		return fmt.Errorf("certs: %w", err)
 	}
@@ -166,7 +172,7 @@ func writeFileExclusive(path string, data []byte, perm os.FileMode) error {
 		err = cerr
 	}
 	if err == nil {
-		err = os.Link(tmp.Name(), path)
+		err = place(tmp.Name(), path)
 	}
 	if err != nil {
 		return fmt.Errorf("certs: write %s: %w", path, err)
