@@ -102,32 +102,17 @@ func replaceKeyFile(path string, ks []kek) error {
 	buf := encodeEpochs(ks)
 	defer clear(buf)
 	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, ".kek-*")
+	tmp, err := writeTempKeyFile(dir, buf)
 	if err != nil {
-		return fmt.Errorf("hsm: key file: %w", err)
+		return err
 	}
-	defer os.Remove(tmp.Name())
-	if err := tmp.Chmod(0o600); err != nil {
-		tmp.Close()
-		return fmt.Errorf("hsm: key file: %w", err)
-	}
-	if _, err := tmp.Write(buf); err != nil {
-		tmp.Close()
-		return fmt.Errorf("hsm: key file: %w", err)
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return fmt.Errorf("hsm: key file: %w", err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("hsm: key file: %w", err)
-	}
+	defer os.Remove(tmp)
 	old, err := os.OpenFile(path, os.O_WRONLY, 0)
 	if err != nil {
 		return fmt.Errorf("hsm: key file: %w", err)
 	}
 	defer old.Close()
-	if err := os.Rename(tmp.Name(), path); err != nil {
+	if err := os.Rename(tmp, path); err != nil {
 		return fmt.Errorf("hsm: key file: %w", err)
 	}
 	if err := syncDir(dir); err != nil {

@@ -110,27 +110,12 @@ func createKEK(path string) error {
 		return fmt.Errorf("hsm: key file: %w", err)
 	}
 
-	tmp, err := os.CreateTemp(dir, ".kek-*")
+	tmp, err := writeTempKeyFile(dir, buf)
 	if err != nil {
-		return fmt.Errorf("hsm: key file: %w", err)
+		return err
 	}
-	defer os.Remove(tmp.Name())
-	if err := tmp.Chmod(0o600); err != nil {
-		tmp.Close()
-		return fmt.Errorf("hsm: key file: %w", err)
-	}
-	if _, err := tmp.Write(buf); err != nil {
-		tmp.Close()
-		return fmt.Errorf("hsm: key file: %w", err)
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return fmt.Errorf("hsm: key file: %w", err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("hsm: key file: %w", err)
-	}
-	if err := os.Link(tmp.Name(), path); err != nil {
+	defer os.Remove(tmp)
+	if err := os.Link(tmp, path); err != nil {
 		return fmt.Errorf("hsm: key file: %w", err)
 	}
 	return syncDir(dir)
@@ -146,4 +131,29 @@ func syncDir(dir string) error {
 		return fmt.Errorf("hsm: key file directory: %w", err)
 	}
 	return nil
+}
+
+// writeTempKeyFile writes buf to a synced 0600 temporary file in dir and
+// returns its name; the caller puts it in place (link or rename) and
+// removes the name.
+func writeTempKeyFile(dir string, buf []byte) (string, error) {
+	tmp, err := os.CreateTemp(dir, ".kek-*")
+	if err != nil {
+		return "", fmt.Errorf("hsm: key file: %w", err)
+	}
+	err = tmp.Chmod(0o600)
+	if err == nil {
+		_, err = tmp.Write(buf)
+	}
+	if err == nil {
+		err = tmp.Sync()
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(tmp.Name())
+		return "", fmt.Errorf("hsm: key file: %w", err)
+	}
+	return tmp.Name(), nil
 }
