@@ -124,7 +124,9 @@ func TestRotateKEKKeepsLiveObjectsAndRetiresOldEpoch(t *testing.T) {
 }
 
 // TestDestroyedKeyLeavesNoTrace destroys a key with known bytes, rotates
-// the KEK, closes everything and scans every file under the data directory:
+// the KEK, makes a backup and restores it beside the store, closes
+// everything and scans every file under the data directory, the backup and
+// the restored store:
 // neither the key nor the retired KEK is on disk, and the sealed blob of the
 // destroyed key, wherever Badger kept it, unseals under no present epoch.
 func TestDestroyedKeyLeavesNoTrace(t *testing.T) {
@@ -142,6 +144,17 @@ func TestDestroyedKeyLeavesNoTrace(t *testing.T) {
 		t.Fatal("Get of a destroyed key succeeds")
 	}
 	if _, err := r.h.svc.RotateKEK(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	// A backup made now, and the store restored from it, are scanned too.
+	var backup bytes.Buffer
+	if err := r.store.Backup(context.Background(), &backup, r.crypto); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(r.dir, "backup.kbak"), backup.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := store.Restore(filepath.Join(r.dir, "restored"), bytes.NewReader(backup.Bytes()), r.crypto); err != nil {
 		t.Fatal(err)
 	}
 	if err := r.store.Close(); err != nil {
