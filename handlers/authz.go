@@ -16,7 +16,8 @@ import (
 // another tenant is not found, exactly like a missing one. Within a tenant an
 // object may be used by the identity that created it (its creator attribute),
 // by the holders of a tenant-wide role, and by the identities its grants
-// name, for the operations they name. A role bounds all of this: an identity
+// name, for the operations they name, and by the identities a group grant of
+// the policy names for one of its Object Groups. A role bounds all of this: an identity
 // calls only the operations its roles list.
 const (
 	// CreatorAttr is the server-set custom attribute that holds the
@@ -41,8 +42,22 @@ type principal struct {
 	owner      string // the store owner of the tenant's objects
 	all        bool   // every operation
 	ops        map[kmip.Operation]bool
-	tenantWide bool // every object of the tenant
-	enforced   bool // a Policy is in force (creator attributes are kept)
+	tenantWide bool            // every object of the tenant
+	groups     map[string]role // Object Group -> operations granted on its objects
+	enforced   bool            // a Policy is in force (creator attributes are kept)
+}
+
+// groupGranted reports whether a group grant of p gives op on an object
+// with attrs (one of its Object Groups is granted).
+func (p *principal) groupGranted(attrs kmip.Attributes, op kmip.Operation) bool {
+	for _, a := range attrs.All(kmip.AttrObjectGroup) {
+		if g, ok := a.Value.(string); ok {
+			if r, ok := p.groups[g]; ok && (r.all || r.ops[op]) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 type principalKey struct{}
@@ -104,7 +119,7 @@ func (p *principal) mayUse(req *kmip.Request, m *managed) error {
 			}
 		}
 	}
-	if administers || granted(m.attrs, p.identity, req.Operation) {
+	if administers || granted(m.attrs, p.identity, req.Operation) || p.groupGranted(m.attrs, req.Operation) {
 		return nil
 	}
 	return permissionDenied(req.Operation.String() + " on an object neither created by nor granted to the client")
@@ -117,7 +132,8 @@ func (p *principal) mayLocate(owner string) filter {
 		return nil
 	}
 	return func(attrs kmip.Attributes) bool {
-		return creatorOf(attrs, owner) == p.identity || granted(attrs, p.identity, kmip14.OperationLocate)
+		return creatorOf(attrs, owner) == p.identity || granted(attrs, p.identity, kmip14.OperationLocate) ||
+			p.groupGranted(attrs, kmip14.OperationLocate)
 	}
 }
 

@@ -412,3 +412,54 @@ default_role: reader
 		t.Errorf("stranger (default role reader, own tenant): %+v", stranger)
 	}
 }
+
+// TestAuthorizationGroupGrants checks the group grants of a tenant: the
+// reader may Get and Locate every object of the Object Group granted to
+// it, whoever created them, and nothing outside that group; a grant to an
+// identity of another tenant is refused by the policy.
+func TestAuthorizationGroupGrants(t *testing.T) {
+	p := *matrixPolicy
+	// The reader's role lets it call Get, Locate and Activate at all; the
+	// group grant decides on which objects.
+	p.Roles = map[string]RolePolicy{
+		"storage-array": matrixPolicy.Roles["storage-array"],
+		"reader":        {Operations: []string{"get", "locate", "activate"}},
+		"operator":      matrixPolicy.Roles["operator"],
+	}
+	p.Tenants = map[string]TenantPolicy{
+		"acme": {Identities: []string{acmeArray, acmeReader, acmeOperator},
+			GroupGrants: []GroupGrant{{Group: "tape-library", Identity: acmeReader, Operations: []string{"get", "locate"}}}},
+		"globex": {Identities: []string{globexArray}},
+	}
+	h := newAuthzHarness(t, &p)
+	inGroup, inName := h.newKey(acmeArray, false, kmip.Attribute{Name: kmip.AttrObjectGroup, Value: "tape-library"})
+	outside, outName := h.newKey(acmeArray, false, kmip.Attribute{Name: kmip.AttrObjectGroup, Value: "databases"})
+
+	if _, err := h.serve(acmeReader, kmip14.OperationGet, &kmip.GetRequest{UniqueIdentifier: inGroup}); err != nil {
+		t.Errorf("Get of an object of the granted group: %v", err)
+	}
+	_, err := h.serve(acmeReader, kmip14.OperationGet, &kmip.GetRequest{UniqueIdentifier: outside})
+	wantReason(t, err, kmip.ReasonPermissionDenied)
+	for name, want := range map[string]int{inName: 1, outName: 0} {
+		resp, err := h.serve(acmeReader, kmip14.OperationLocate, &kmip.LocateRequest{Attributes: kmip.Attributes{
+			{Name: kmip.AttrName, Value: kmip.Name{Value: name, Type: kmip14.NameTypeUninterpretedTextString}}}})
+		if err != nil {
+			t.Fatalf("Locate %s: %v", name, err)
+		}
+		if got := len(resp.(*kmip.LocateResponse).UniqueIdentifiers); got != want {
+			t.Errorf("Locate %s by the group grantee found %d objects, want %d", name, got, want)
+		}
+	}
+	// The grant names Get and Locate only.
+	_, err = h.serve(acmeReader, kmip14.OperationActivate, &kmip.ActivateRequest{UniqueIdentifier: inGroup})
+	wantReason(t, err, kmip.ReasonPermissionDenied)
+
+	cross := *matrixPolicy
+	cross.Tenants = map[string]TenantPolicy{
+		"acme":   {Identities: []string{acmeArray}, GroupGrants: []GroupGrant{{Group: "g", Identity: globexArray, Operations: []string{"get"}}}},
+		"globex": {Identities: []string{globexArray}},
+	}
+	if _, _, err := h.svc.SetPolicy(context.Background(), &cross); err == nil {
+		t.Error("a group grant to an identity of another tenant was accepted")
+	}
+}

@@ -38,9 +38,21 @@ type Policy struct {
 	DefaultRole string `yaml:"default_role"`
 }
 
-// TenantPolicy lists the identities (certificate subjects) of a tenant.
+// TenantPolicy lists the identities (certificate subjects) of a tenant and
+// the operations granted on its Object Groups.
 type TenantPolicy struct {
 	Identities []string `yaml:"identities"`
+	// GroupGrants give identities of the tenant operations on every object
+	// of an Object Group, whoever created it.
+	GroupGrants []GroupGrant `yaml:"group_grants"`
+}
+
+// GroupGrant gives Identity the Operations (named as in a role, or "*") on
+// the objects whose Object Group is Group.
+type GroupGrant struct {
+	Group      string   `yaml:"group"`
+	Identity   string   `yaml:"identity"`
+	Operations []string `yaml:"operations"`
 }
 
 // RolePolicy is a role: the operations its holders may call, by KMIP name
@@ -65,7 +77,8 @@ const tenantOwnerPrefix = "tenant:"
 
 // authorizer is a validated Policy, ready for lookups. It is immutable.
 type authorizer struct {
-	tenantOf map[string]string // identity -> tenant name
+	tenantOf map[string]string          // identity -> tenant name
+	groups   map[string]map[string]role // identity -> Object Group -> operations granted on it
 	roles    map[string]role
 	bindings map[string][]string // identity -> role names
 	fallback string              // default role, may be ""
@@ -96,6 +109,7 @@ func (p *Policy) compile() (*authorizer, error) {
 		text:     string(text),
 		digest:   hex.EncodeToString(sum[:]),
 	}
+	a.groups = map[string]map[string]role{}
 	for name, t := range p.Tenants {
 		if name == "" {
 			return nil, fmt.Errorf("authz: a tenant has no name")
@@ -110,19 +124,27 @@ func (p *Policy) compile() (*authorizer, error) {
 			a.tenantOf[id] = name
 		}
 	}
-	for name, rp := range p.Roles {
-		r := role{ops: map[kmip.Operation]bool{}, tenantWide: rp.TenantWide}
-		for _, op := range rp.Operations {
-			if op == "*" {
-				r.all = true
-				continue
+	for name, t := range p.Tenants {
+		for _, g := range t.GroupGrants {
+			if g.Group == "" || a.tenantOf[g.Identity] != name {
+				return nil, fmt.Errorf("authz: tenant %q: a group grant needs a group and an identity of the tenant (got %q, %q)", name, g.Group, g.Identity)
 			}
-			o, ok := operationNamed(op)
-			if !ok {
-				return nil, fmt.Errorf("authz: role %q: unknown operation %q", name, op)
+			r, err := compileOperations(g.Operations)
+			if err != nil {
+				return nil, fmt.Errorf("authz: tenant %q: group %q: %w", name, g.Group, err)
 			}
-			r.ops[o] = true
+			if a.groups[g.Identity] == nil {
+				a.groups[g.Identity] = map[string]role{}
+			}
+			a.groups[g.Identity][g.Group] = r
 		}
+	}
+	for name, rp := range p.Roles {
+		r, err := compileOperations(rp.Operations)
+		if err != nil {
+			return nil, fmt.Errorf("authz: role %q: %w", name, err)
+		}
+		r.tenantWide = rp.TenantWide
 		a.roles[name] = r
 	}
 	if p.DefaultRole != "" {
@@ -164,7 +186,25 @@ func (a *authorizer) principal(identity string) *principal {
 			p.ops[op] = true
 		}
 	}
+	p.groups = a.groups[identity]
 	return p
+}
+
+// compileOperations resolves a list of operation names ("*" for all).
+func compileOperations(names []string) (role, error) {
+	r := role{ops: map[kmip.Operation]bool{}}
+	for _, op := range names {
+		if op == "*" {
+			r.all = true
+			continue
+		}
+		o, ok := operationNamed(op)
+		if !ok {
+			return r, fmt.Errorf("unknown operation %q", op)
+		}
+		r.ops[o] = true
+	}
+	return r, nil
 }
 
 // operationNamed returns the KMIP operation called name, compared without
