@@ -186,15 +186,19 @@ func run(ctx context.Context, cfg Config) error {
 		}()
 	}
 
+	// The listeners are bound: say so before serving, so that a client that
+	// got an answer can rely on the line being in the log.
+	if httpsSrv != nil {
+		log.Info("listening for HTTPS", zap.String("addr", httpsLn.Addr().String()))
+	}
+	log.Info("listening", zap.String("addr", ln.Addr().String()), zap.String("data_dir", cfg.DataDir),
+		zap.String("hsm", cfg.HSM.Provider), zap.String("version", version))
+	obs.ready.Store(true)
 	served := make(chan error, servers)
 	go func() { served <- srv.Serve(ln) }()
 	if httpsSrv != nil {
 		go func() { served <- httpsSrv.ServeTLS(httpsLn, "", "") }()
-		log.Info("listening for HTTPS", zap.String("addr", httpsLn.Addr().String()))
 	}
-	obs.ready.Store(true)
-	log.Info("listening", zap.String("addr", ln.Addr().String()), zap.String("data_dir", cfg.DataDir),
-		zap.String("hsm", cfg.HSM.Provider), zap.String("version", version))
 
 	select {
 	case err := <-served:
