@@ -124,8 +124,15 @@ func startDaemon(t testing.TB, dataDir string, env ...string) *daemon {
 	if err := d.waitReady(); err != nil {
 		t.Fatalf("%v\nkmipd log:\n%s", err, d.log.String())
 	}
-	if !strings.Contains(d.log.String(), `"msg":"listening"`) {
-		t.Errorf(`kmipd accepts connections but logged no "msg":"listening" line`)
+	// kmipd writes the line before it serves; the pipe that carries it to
+	// d.log may still be on its way.
+	deadline := time.Now().Add(2 * time.Second)
+	for !strings.Contains(d.log.String(), `"msg":"listening"`) {
+		if time.Now().After(deadline) {
+			t.Errorf(`kmipd accepts connections but logged no "msg":"listening" line`)
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 	return d
 }
