@@ -258,19 +258,25 @@ func (b *Badger) mutate(ctx context.Context, id string, change func(txn *badger.
 
 // readObject reads and decodes object id in txn.
 func readObject(txn *badger.Txn, id string) (*Object, error) {
-	item, err := txn.Get(objectKey(id))
+	return readDecoded(txn, objectKey(id), id, decodeRecord)
+}
+
+// readDecoded reads key in txn and decodes its value with decode: ErrNotFound
+// when key is absent.
+func readDecoded[T any](txn *badger.Txn, key []byte, id string, decode func(id string, v []byte) (T, error)) (T, error) {
+	var out T
+	item, err := txn.Get(key)
 	if errors.Is(err, badger.ErrKeyNotFound) {
-		return nil, ErrNotFound
+		return out, ErrNotFound
 	}
 	if err != nil {
-		return nil, err
+		return out, err
 	}
-	var obj *Object
 	err = item.Value(func(v []byte) error {
-		obj, err = decodeRecord(id, v)
+		out, err = decode(id, v)
 		return err
 	})
-	return obj, err
+	return out, err
 }
 
 // decodeRecordCopy returns a deep copy of obj, for Update's function.

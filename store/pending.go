@@ -149,17 +149,5 @@ func (b *Badger) ForEachPending(ctx context.Context, fn func(p *Pending) error) 
 }
 
 func readPending(txn *badger.Txn, id string) (*Pending, error) {
-	item, err := txn.Get(pendingKey(id))
-	if errors.Is(err, badger.ErrKeyNotFound) {
-		return nil, ErrNotFound
-	}
-	if err != nil {
-		return nil, err
-	}
-	var p *Pending
-	err = item.Value(func(v []byte) error {
-		p, err = decodePending(id, v)
-		return err
-	})
-	return p, err
+	return readDecoded(txn, pendingKey(id), id, decodePending)
 }
