@@ -12,8 +12,8 @@ import (
 type Object struct {
 	Type ObjectType
 
-	// KeyBlock is set for Symmetric Key, Public Key, Private Key, Split Key
-	// and Secret Data.
+	// KeyBlock is set for Symmetric Key, Public Key, Private Key, Split Key,
+	// PGP Key and Secret Data.
 	KeyBlock *KeyBlock
 
 	SecretDataType SecretDataType // Secret Data only
@@ -23,6 +23,18 @@ type Object struct {
 
 	CertificateType  CertificateType // Certificate only
 	CertificateValue []byte          // Certificate only
+
+	// Split Key only (KMIP 1.0+); KeyBlock holds the part itself.
+	SplitKeyParts     int32          // total number of parts
+	KeyPartIdentifier int32          // this part's number, 1 to SplitKeyParts
+	SplitKeyThreshold int32          // parts needed to rebuild the key
+	SplitKeyMethod    SplitKeyMethod // how the key was split
+	PrimeFieldSize    *big.Int       // the prime of Polynomial Sharing Prime Field; nil otherwise
+
+	PGPKeyVersion int32 // PGP Key only (KMIP 1.2+); KeyBlock holds the key
+
+	CertificateRequestType  CertificateRequestType // Certificate Request only (KMIP 2.x)
+	CertificateRequestValue []byte                 // Certificate Request only (KMIP 2.x)
 
 	// TemplateAttributes are the attributes of a KMIP 1.x Template
 	// (Template only; KMIP 2.x has no templates).

@@ -31,7 +31,13 @@ type (
 	HashingAlgorithm       = kmip14.HashingAlgorithm
 	CryptographicUsageMask = kmip14.CryptographicUsageMask
 	BatchErrorContinuation = kmip14.BatchErrorContinuationOption
+	SplitKeyMethod         = kmip14.SplitKeyMethod
+	CertificateRequestType = kmip14.CertificateRequestType
 )
+
+// ObjectTypeCertificateRequest is the Object Type of a Certificate Request
+// object, which KMIP 2.x adds.
+const ObjectTypeCertificateRequest = ObjectType(kmip20.ObjectTypeCertificateRequest)
 
 // Operations and result reasons that KMIP 2.x adds to the 1.4 dictionary.
 const (
