@@ -64,6 +64,12 @@ func decodeRequestPayload(op Operation, v Version, payload ttlv.TTLV) (any, *Err
 		return result(decodeArchiveRequest(v, payload))
 	case kmip14.OperationRecover:
 		return result(decodeRecoverRequest(v, payload))
+	case kmip14.OperationCertify:
+		return result(decodeCertifyRequest(v, payload))
+	case kmip14.OperationReCertify:
+		return result(decodeReCertifyRequest(v, payload))
+	case OperationVendorBackup:
+		return result(decodeBackupRequest(v, payload))
 	case OperationLog:
 		if !v.Is2x() {
 			break
@@ -74,15 +80,39 @@ func decodeRequestPayload(op Operation, v Version, payload ttlv.TTLV) (any, *Err
 			break
 		}
 		return result(decodeInteropRequest(v, payload))
+	case OperationPKCS11:
+		if !v.Is2x() {
+			break
+		}
+		return result(decodePKCS11Request(v, payload))
 	case kmip14.OperationCreateKeyPair:
 		return result(decodeCreateKeyPairRequest(v, payload))
 	case kmip14.OperationReKey:
 		return result(decodeReKeyRequest(v, payload))
+	case kmip14.OperationNotify:
+		return result(decodeNotifyRequest(v, payload))
+	case kmip14.OperationPut:
+		return result(decodePutRequest(v, payload))
+	case OperationSetEndpointRole:
+		if !v.Is2x() {
+			break
+		}
+		return result(decodeSetEndpointRoleRequest(v, payload))
 	case kmip14.OperationReKeyKeyPair:
 		if !v.AtLeast(V1_1) {
 			break
 		}
 		return result(decodeReKeyKeyPairRequest(v, payload))
+	case kmip14.OperationCreateSplitKey:
+		if !v.AtLeast(V1_2) {
+			break
+		}
+		return result(decodeCreateSplitKeyRequest(v, payload))
+	case kmip14.OperationJoinSplitKey:
+		if !v.AtLeast(V1_2) {
+			break
+		}
+		return result(decodeJoinSplitKeyRequest(v, payload))
 	}
 	if isCryptoOperation(op) && v.AtLeast(V1_2) {
 		return decodeCryptoRequest(op, v, payload)
@@ -133,12 +163,26 @@ func encodeResponsePayload(e *ttlv.Encoder, op Operation, v Version, payload any
 			encodeUID(e, p.UniqueIdentifier)
 		case *RecoverResponse:
 			encodeUID(e, p.UniqueIdentifier)
+		case *CertifyResponse:
+			encodeUID(e, p.UniqueIdentifier)
+		case *ReCertifyResponse:
+			encodeUID(e, p.UniqueIdentifier)
+		case *BackupResponse:
+			encodeBackupResponse(e, p)
+		case *PKCS11Response:
+			encodePKCS11Response(e, p)
 		case *CreateKeyPairResponse:
 			encodeKeyPairIDs(e, p.PrivateKeyUniqueIdentifier, p.PublicKeyUniqueIdentifier)
 		case *ReKeyResponse:
 			e.EncodeTextString(kmip14.TagUniqueIdentifier, p.UniqueIdentifier)
+		case *SetEndpointRoleResponse:
+			encodeEndpointRole(e, p.Role)
 		case *ReKeyKeyPairResponse:
 			encodeKeyPairIDs(e, p.PrivateKeyUniqueIdentifier, p.PublicKeyUniqueIdentifier)
+		case *CreateSplitKeyResponse:
+			encodeCreateSplitKeyResponse(e, p)
+		case *JoinSplitKeyResponse:
+			e.EncodeTextString(kmip14.TagUniqueIdentifier, p.UniqueIdentifier)
 		default:
 			if f, ok := cryptoResponseFields(payload); ok {
 				return encodeCryptoFields(e, v, &f)
@@ -194,16 +238,34 @@ func encodeRequestPayload(e *ttlv.Encoder, op Operation, v Version, payload any)
 			encodeUID(e, p.UniqueIdentifier)
 		case *RecoverRequest:
 			encodeUID(e, p.UniqueIdentifier)
+		case *CertifyRequest:
+			return encodeCertifyRequest(e, v, p)
+		case *ReCertifyRequest:
+			return encodeReCertifyRequest(e, v, p)
+		case *BackupRequest:
+			encodeBackupRequest(e, p)
 		case *LogRequest:
 			encodeLogRequest(e, p)
 		case *InteropRequest:
 			encodeInteropRequest(e, p)
+		case *PKCS11Request:
+			encodePKCS11Request(e, p)
 		case *CreateKeyPairRequest:
 			return encodeCreateKeyPairRequest(e, v, p)
 		case *ReKeyRequest:
 			return encodeReKeyRequest(e, v, p)
+		case *NotifyRequest:
+			return encodeNotifyRequest(e, v, p)
+		case *PutRequest:
+			return encodePutRequest(e, v, p)
+		case *SetEndpointRoleRequest:
+			encodeEndpointRole(e, p.Role)
 		case *ReKeyKeyPairRequest:
 			return encodeReKeyKeyPairRequest(e, v, p)
+		case *CreateSplitKeyRequest:
+			return encodeCreateSplitKeyRequest(e, v, p)
+		case *JoinSplitKeyRequest:
+			return encodeJoinSplitKeyRequest(e, v, p)
 		default:
 			if f, ok := cryptoRequestFields(payload); ok {
 				return encodeCryptoFields(e, v, &f)
@@ -266,18 +328,40 @@ func decodeResponsePayload(op Operation, v Version, payload ttlv.TTLV) (any, err
 		p, err = result(decodeArchiveResponse(v, payload))
 	case kmip14.OperationRecover:
 		p, err = result(decodeRecoverResponse(v, payload))
+	case kmip14.OperationCertify:
+		p, err = result(decodeCertifyResponse(v, payload))
+	case kmip14.OperationReCertify:
+		p, err = result(decodeReCertifyResponse(v, payload))
+	case OperationVendorBackup:
+		p, err = result(decodeBackupResponse(v, payload))
 	case OperationLog, OperationInterop:
 		if !v.Is2x() {
 			return nil, Errorf(ReasonOperationNotSupported, "operation %v is not supported", op)
 		}
 		return nil, nil // empty response payload
+	case OperationPKCS11:
+		if !v.Is2x() {
+			return nil, Errorf(ReasonOperationNotSupported, "operation %v is not supported", op)
+		}
+		p, err = result(decodePKCS11Response(v, payload))
 	case kmip14.OperationCreateKeyPair:
 		p, err = result(decodeCreateKeyPairResponse(v, payload))
 	case kmip14.OperationReKey:
 		id, e := decodeUIDOnly(v, payload)
 		p, err = result(&ReKeyResponse{UniqueIdentifier: id}, e)
+	case kmip14.OperationNotify, kmip14.OperationPut:
+		return nil, nil // empty response payload
+	case OperationSetEndpointRole:
+		if !v.Is2x() {
+			return nil, Errorf(ReasonOperationNotSupported, "operation %v is not supported", op)
+		}
+		p, err = result(decodeSetEndpointRoleResponse(v, payload))
 	case kmip14.OperationReKeyKeyPair:
 		p, err = result(decodeReKeyKeyPairResponse(v, payload))
+	case kmip14.OperationCreateSplitKey:
+		p, err = result(decodeCreateSplitKeyResponse(v, payload))
+	case kmip14.OperationJoinSplitKey:
+		p, err = result(decodeJoinSplitKeyResponse(v, payload))
 	case kmip14.OperationEncrypt, kmip14.OperationDecrypt, kmip14.OperationSign,
 		kmip14.OperationSignatureVerify, kmip14.OperationMAC, kmip14.OperationMACVerify,
 		kmip14.OperationHash, kmip14.OperationRNGRetrieve, kmip14.OperationRNGSeed:

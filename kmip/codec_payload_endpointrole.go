@@ -1,0 +1,34 @@
+package kmip
+
+import (
+	"github.com/gemalto/kmip-go/kmip20"
+	"github.com/gemalto/kmip-go/ttlv"
+)
+
+// The Set Endpoint Role payloads (KMIP 2.0 and later): an Endpoint Role in
+// the request and the same in the response.
+
+func encodeEndpointRole(e *ttlv.Encoder, role EndpointRole) {
+	e.EncodeEnumeration(kmip20.TagEndpointRole, uint32(role))
+}
+
+// decodeEndpointRole decodes the required Endpoint Role of a payload.
+func decodeEndpointRole(v Version, p ttlv.TTLV) (EndpointRole, *Error) {
+	for c := range children(p) {
+		if c.Tag() == kmip20.TagEndpointRole {
+			x, err := readEnum(c)
+			return EndpointRole(x), err
+		}
+	}
+	return 0, errMissing(v, "Endpoint Role")
+}
+
+func decodeSetEndpointRoleRequest(v Version, p ttlv.TTLV) (*SetEndpointRoleRequest, *Error) {
+	role, err := decodeEndpointRole(v, p)
+	return &SetEndpointRoleRequest{Role: role}, err
+}
+
+func decodeSetEndpointRoleResponse(v Version, p ttlv.TTLV) (*SetEndpointRoleResponse, *Error) {
+	role, err := decodeEndpointRole(v, p)
+	return &SetEndpointRoleResponse{Role: role}, err
+}
