@@ -308,7 +308,7 @@ func decodeRequestItem(s ttlv.TTLV, v Version) RequestItem {
 
 // knownOperation reports whether op is an operation of KMIP 1.0 to 2.1.
 func knownOperation(op Operation) bool {
-	return op >= kmip14.OperationCreate && op <= OperationReProvision
+	return op >= kmip14.OperationCreate && op <= OperationReProvision || isVendorOperation(op)
 }
 
 // isExtensionTag reports whether t is in the vendor extension range
