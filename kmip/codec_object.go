@@ -4,12 +4,14 @@ import (
 	"fmt"
 
 	"github.com/gemalto/kmip-go/kmip14"
+	"github.com/gemalto/kmip-go/kmip20"
 	"github.com/gemalto/kmip-go/ttlv"
 )
 
-// Managed object structures: Symmetric Key, Public Key, Private Key and
-// Secret Data (with a Key Block), Opaque Object, Certificate and the KMIP
-// 1.x Template (a list of Attributes).
+// Managed object structures: Symmetric Key, Public Key, Private Key, Split
+// Key, PGP Key and Secret Data (with a Key Block), Opaque Object,
+// Certificate, the KMIP 2.x Certificate Request and the KMIP 1.x Template
+// (a list of Attributes).
 
 // objectTag returns the tag of the structure that carries an object of type t.
 func objectTag(t ObjectType) (ttlv.Tag, bool) {
@@ -28,6 +30,12 @@ func objectTag(t ObjectType) (ttlv.Tag, bool) {
 		return kmip14.TagCertificate, true
 	case kmip14.ObjectTypeTemplate:
 		return kmip14.TagTemplate, true
+	case kmip14.ObjectTypeSplitKey:
+		return kmip14.TagSplitKey, true
+	case kmip14.ObjectTypePGPKey:
+		return kmip14.TagPGPKey, true
+	case ObjectTypeCertificateRequest:
+		return kmip14.TagCertificateRequest, true
 	}
 	return 0, false
 }
@@ -49,14 +57,37 @@ func objectTypeOfTag(tag ttlv.Tag) (ObjectType, bool) {
 		return kmip14.ObjectTypeCertificate, true
 	case kmip14.TagTemplate:
 		return kmip14.ObjectTypeTemplate, true
+	case kmip14.TagSplitKey:
+		return kmip14.ObjectTypeSplitKey, true
+	case kmip14.TagPGPKey:
+		return kmip14.ObjectTypePGPKey, true
+	case kmip14.TagCertificateRequest:
+		return ObjectTypeCertificateRequest, true
 	}
 	return 0, false
+}
+
+// objectInVersion reports whether version v defines objects of type t: PGP
+// Key appeared in KMIP 1.2, Certificate Request in 2.0. The storage form
+// holds every type. (Templates, which 2.x dropped, are checked where they
+// are decoded and encoded.)
+func objectInVersion(v Version, t ObjectType) bool {
+	if v == storageVersion {
+		return true
+	}
+	switch t {
+	case kmip14.ObjectTypePGPKey:
+		return v.AtLeast(V1_2)
+	case ObjectTypeCertificateRequest:
+		return v.Is2x()
+	}
+	return true
 }
 
 // decodeObject decodes the object structure f, whose tag names its type.
 func decodeObject(v Version, f ttlv.TTLV) (Object, *Error) {
 	typ, ok := objectTypeOfTag(f.Tag())
-	if !ok {
+	if !ok || !objectInVersion(v, typ) {
 		return Object{}, Errorf(ReasonFeatureNotSupported, "object %s is not supported", tagName(f.Tag()))
 	}
 	if err := readStructure(f); err != nil {
@@ -87,6 +118,8 @@ func decodeObject(v Version, f ttlv.TTLV) (Object, *Error) {
 			obj.CertificateType = CertificateType(x)
 		case kmip14.TagCertificateValue:
 			obj.CertificateValue, err = readBytes(c)
+		default:
+			err = decodeObjectField(c, &obj)
 		}
 		if err != nil {
 			return Object{}, err
@@ -101,6 +134,10 @@ func decodeObject(v Version, f ttlv.TTLV) (Object, *Error) {
 		if obj.CertificateType == 0 || obj.CertificateValue == nil {
 			return Object{}, errMissing(v, "Certificate Type or Certificate Value")
 		}
+	case ObjectTypeCertificateRequest:
+		if obj.CertificateRequestType == 0 || obj.CertificateRequestValue == nil {
+			return Object{}, errMissing(v, "Certificate Request Type or Certificate Request Value")
+		}
 	default:
 		if obj.KeyBlock == nil {
 			return Object{}, errMissing(v, "Key Block")
@@ -108,8 +145,57 @@ func decodeObject(v Version, f ttlv.TTLV) (Object, *Error) {
 		if typ == kmip14.ObjectTypeSecretData && obj.SecretDataType == 0 {
 			return Object{}, errMissing(v, "Secret Data Type")
 		}
+		if err := checkSplitKeyFields(v, &obj); err != nil {
+			return Object{}, err
+		}
+		if typ == kmip14.ObjectTypePGPKey && obj.PGPKeyVersion == 0 {
+			return Object{}, errMissing(v, "PGP Key Version")
+		}
 	}
 	return obj, nil
+}
+
+// decodeObjectField decodes c into the Split Key, PGP Key or Certificate
+// Request field of obj it is; other fields are ignored.
+func decodeObjectField(c ttlv.TTLV, obj *Object) *Error {
+	var err *Error
+	var x uint32
+	switch c.Tag() {
+	case kmip14.TagSplitKeyParts:
+		obj.SplitKeyParts, err = readInt(c)
+	case kmip14.TagKeyPartIdentifier:
+		obj.KeyPartIdentifier, err = readInt(c)
+	case kmip14.TagSplitKeyThreshold:
+		obj.SplitKeyThreshold, err = readInt(c)
+	case kmip14.TagSplitKeyMethod:
+		x, err = readEnum(c)
+		obj.SplitKeyMethod = SplitKeyMethod(x)
+	case kmip14.TagPrimeFieldSize:
+		obj.PrimeFieldSize, err = readBigInt(c)
+	case kmip14.TagPGPKeyVersion:
+		obj.PGPKeyVersion, err = readInt(c)
+	case kmip14.TagCertificateRequestType:
+		x, err = readEnum(c)
+		obj.CertificateRequestType = CertificateRequestType(x)
+	case kmip20.TagCertificateRequestValue:
+		obj.CertificateRequestValue, err = readBytes(c)
+	}
+	return err
+}
+
+// checkSplitKeyFields checks the fields a Split Key requires: the part
+// counts and method, and the prime of the Prime Field method.
+func checkSplitKeyFields(v Version, obj *Object) *Error {
+	if obj.Type != kmip14.ObjectTypeSplitKey {
+		return nil
+	}
+	if obj.SplitKeyParts == 0 || obj.KeyPartIdentifier == 0 || obj.SplitKeyThreshold == 0 || obj.SplitKeyMethod == 0 {
+		return errMissing(v, "Split Key Parts, Key Part Identifier, Split Key Threshold or Split Key Method")
+	}
+	if obj.SplitKeyMethod == kmip14.SplitKeyMethodPolynomialSharingPrimeField && obj.PrimeFieldSize == nil {
+		return errMissing(v, "Prime Field Size")
+	}
+	return nil
 }
 
 // decodeTemplate decodes a KMIP 1.x Template: its Attributes. KMIP 2.x has
@@ -239,6 +325,9 @@ func encodeObject(e *ttlv.Encoder, v Version, obj *Object) error {
 	if obj.Type == kmip14.ObjectTypeTemplate && v.Is2x() {
 		return fmt.Errorf("kmip: templates do not exist in KMIP %s", v)
 	}
+	if !objectInVersion(v, obj.Type) {
+		return fmt.Errorf("kmip: %v objects do not exist in KMIP %s", obj.Type, v)
+	}
 	return e.EncodeStructure(tag, func(e *ttlv.Encoder) error {
 		switch obj.Type {
 		case kmip14.ObjectTypeTemplate:
@@ -251,14 +340,34 @@ func encodeObject(e *ttlv.Encoder, v Version, obj *Object) error {
 			e.EncodeEnumeration(kmip14.TagCertificateType, uint32(obj.CertificateType))
 			e.EncodeByteString(kmip14.TagCertificateValue, obj.CertificateValue)
 			return nil
+		case ObjectTypeCertificateRequest:
+			e.EncodeEnumeration(kmip14.TagCertificateRequestType, uint32(obj.CertificateRequestType))
+			e.EncodeByteString(kmip20.TagCertificateRequestValue, obj.CertificateRequestValue)
+			return nil
 		case kmip14.ObjectTypeSecretData:
 			e.EncodeEnumeration(kmip14.TagSecretDataType, uint32(obj.SecretDataType))
+		case kmip14.ObjectTypeSplitKey:
+			encodeSplitKeyFields(e, obj)
+		case kmip14.ObjectTypePGPKey:
+			e.EncodeInteger(kmip14.TagPGPKeyVersion, obj.PGPKeyVersion)
 		}
 		if obj.KeyBlock == nil {
 			return fmt.Errorf("kmip: %v without a key block", obj.Type)
 		}
 		return encodeKeyBlock(e, v, obj.KeyBlock)
 	})
+}
+
+// encodeSplitKeyFields writes the fields of a Split Key that precede its
+// Key Block; Prime Field Size only for the Prime Field method.
+func encodeSplitKeyFields(e *ttlv.Encoder, obj *Object) {
+	e.EncodeInteger(kmip14.TagSplitKeyParts, obj.SplitKeyParts)
+	e.EncodeInteger(kmip14.TagKeyPartIdentifier, obj.KeyPartIdentifier)
+	e.EncodeInteger(kmip14.TagSplitKeyThreshold, obj.SplitKeyThreshold)
+	e.EncodeEnumeration(kmip14.TagSplitKeyMethod, uint32(obj.SplitKeyMethod))
+	if obj.SplitKeyMethod == kmip14.SplitKeyMethodPolynomialSharingPrimeField && obj.PrimeFieldSize != nil {
+		e.EncodeBigInteger(kmip14.TagPrimeFieldSize, obj.PrimeFieldSize)
+	}
 }
 
 // encodeKeyBlock writes kb. A key block with WrappingData is written

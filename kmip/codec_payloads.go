@@ -64,8 +64,6 @@ func decodeRequestPayload(op Operation, v Version, payload ttlv.TTLV) (any, *Err
 		return result(decodeArchiveRequest(v, payload))
 	case kmip14.OperationRecover:
 		return result(decodeRecoverRequest(v, payload))
-	case OperationVendorBackup:
-		return result(decodeBackupRequest(v, payload))
 	case kmip14.OperationCertify:
 		return result(decodeCertifyRequest(v, payload))
 	case kmip14.OperationReCertify:
@@ -165,8 +163,6 @@ func encodeResponsePayload(e *ttlv.Encoder, op Operation, v Version, payload any
 			encodeUID(e, p.UniqueIdentifier)
 		case *RecoverResponse:
 			encodeUID(e, p.UniqueIdentifier)
-		case *BackupResponse:
-			encodeBackupResponse(e, p)
 		case *CertifyResponse:
 			encodeUID(e, p.UniqueIdentifier)
 		case *ReCertifyResponse:
@@ -242,8 +238,6 @@ func encodeRequestPayload(e *ttlv.Encoder, op Operation, v Version, payload any)
 			encodeUID(e, p.UniqueIdentifier)
 		case *RecoverRequest:
 			encodeUID(e, p.UniqueIdentifier)
-		case *BackupRequest:
-			encodeBackupRequest(e, p)
 		case *CertifyRequest:
 			return encodeCertifyRequest(e, v, p)
 		case *ReCertifyRequest:
@@ -334,8 +328,6 @@ func decodeResponsePayload(op Operation, v Version, payload ttlv.TTLV) (any, err
 		p, err = result(decodeArchiveResponse(v, payload))
 	case kmip14.OperationRecover:
 		p, err = result(decodeRecoverResponse(v, payload))
-	case OperationVendorBackup:
-		p, err = result(decodeBackupResponse(v, payload))
 	case kmip14.OperationCertify:
 		p, err = result(decodeCertifyResponse(v, payload))
 	case kmip14.OperationReCertify:
