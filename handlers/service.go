@@ -56,6 +56,16 @@ type Config struct {
 	// destroys it at once. A positive grace needs a store that keeps
 	// pending destructions (store.Badger).
 	DestroyGrace time.Duration
+
+	// BackupSource, when set with BackupDir, serves the online backup
+	// (kmip.OperationVendorBackup, backup.go): it snapshots the store
+	// (store.Badger), into files of BackupDir sealed by Crypto.
+	BackupSource BackupSource
+	BackupDir    string
+	// BackupOperators are the identities that may make an online backup
+	// when no Policy is in force (under a Policy, the holders of a role
+	// with every operation may).
+	BackupOperators []string
 }
 
 // Service serves KMIP batch items. It implements kmip.Handler and is safe for
@@ -83,6 +93,12 @@ type Service struct {
 	// (policy.go). policyMu serializes SetPolicy.
 	policy   atomic.Pointer[authorizer]
 	policyMu sync.Mutex
+
+	// The online backup (backup.go).
+	backupSource    BackupSource
+	backupDir       string
+	backupOperators []string
+	backups         backups
 }
 
 var _ kmip.Handler = (*Service)(nil)
@@ -111,6 +127,10 @@ func New(cfg Config) (*Service, error) {
 		lease:  cfg.LeaseTime,
 		psm:    cfg.ProtectionStorageMask,
 		grace:  cfg.DestroyGrace,
+
+		backupSource:    cfg.BackupSource,
+		backupDir:       cfg.BackupDir,
+		backupOperators: cfg.BackupOperators,
 	}
 	if s.log == nil {
 		s.log = zap.NewNop()
@@ -212,6 +232,8 @@ func (s *Service) ServeKMIP(ctx context.Context, req *kmip.Request) (any, error)
 			break
 		}
 		return s.logMessage(req, p)
+	case *kmip.BackupRequest:
+		return s.backup(ctx, req, p)
 	case *kmip.InteropRequest:
 		if !req.Version.Is2x() {
 			break
