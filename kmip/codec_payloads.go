@@ -64,15 +64,21 @@ func decodeRequestPayload(op Operation, v Version, payload ttlv.TTLV) (any, *Err
 		return result(decodeArchiveRequest(v, payload))
 	case kmip14.OperationRecover:
 		return result(decodeRecoverRequest(v, payload))
-	case kmip14.OperationPoll:
-		return result(decodePollRequest(v, payload))
-	case kmip14.OperationCancel:
-		return result(decodeCancelRequest(v, payload))
-	case kmip14.OperationGetUsageAllocation:
-		return result(decodeGetUsageAllocationRequest(v, payload))
-	case kmip14.OperationObtainLease:
-		id, err := decodeUIDOnly(v, payload)
-		return result(&ObtainLeaseRequest{UniqueIdentifier: id}, err)
+	case kmip14.OperationExport:
+		if !v.AtLeast(V1_4) {
+			break
+		}
+		return result(decodeExportRequest(v, payload))
+	case kmip14.OperationImport:
+		if !v.AtLeast(V1_4) {
+			break
+		}
+		return result(decodeImportRequest(v, payload))
+	case OperationAdjustAttribute:
+		if !v.Is2x() {
+			break
+		}
+		return result(decodeAdjustAttributeRequest(v, payload))
 	case kmip14.OperationCertify:
 		return result(decodeCertifyRequest(v, payload))
 	case kmip14.OperationReCertify:
@@ -172,13 +178,12 @@ func encodeResponsePayload(e *ttlv.Encoder, op Operation, v Version, payload any
 			encodeUID(e, p.UniqueIdentifier)
 		case *RecoverResponse:
 			encodeUID(e, p.UniqueIdentifier)
-		case *PollResponse:
-		case *CancelResponse:
-			encodeCancelResponse(e, p)
-		case *GetUsageAllocationResponse:
+		case *ExportResponse:
+			return encodeExportResponse(e, v, p)
+		case *ImportResponse:
 			encodeUID(e, p.UniqueIdentifier)
-		case *ObtainLeaseResponse:
-			encodeObtainLeaseResponse(e, p)
+		case *AdjustAttributeResponse:
+			encodeUID(e, p.UniqueIdentifier)
 		case *CertifyResponse:
 			encodeUID(e, p.UniqueIdentifier)
 		case *ReCertifyResponse:
@@ -254,14 +259,12 @@ func encodeRequestPayload(e *ttlv.Encoder, op Operation, v Version, payload any)
 			encodeUID(e, p.UniqueIdentifier)
 		case *RecoverRequest:
 			encodeUID(e, p.UniqueIdentifier)
-		case *PollRequest:
-			encodeCorrelationValue(e, p.AsynchronousCorrelationValue)
-		case *CancelRequest:
-			encodeCorrelationValue(e, p.AsynchronousCorrelationValue)
-		case *GetUsageAllocationRequest:
-			encodeGetUsageAllocationRequest(e, p)
-		case *ObtainLeaseRequest:
-			encodeUID(e, p.UniqueIdentifier)
+		case *ExportRequest:
+			return encodeExportRequest(e, v, p)
+		case *ImportRequest:
+			return encodeImportRequest(e, v, p)
+		case *AdjustAttributeRequest:
+			return encodeAdjustAttributeRequest(e, v, p)
 		case *CertifyRequest:
 			return encodeCertifyRequest(e, v, p)
 		case *ReCertifyRequest:
@@ -352,15 +355,21 @@ func decodeResponsePayload(op Operation, v Version, payload ttlv.TTLV) (any, err
 		p, err = result(decodeArchiveResponse(v, payload))
 	case kmip14.OperationRecover:
 		p, err = result(decodeRecoverResponse(v, payload))
-	case kmip14.OperationPoll:
-		p, err = result(decodePollResponse(v, payload))
-	case kmip14.OperationCancel:
-		p, err = result(decodeCancelResponse(v, payload))
-	case kmip14.OperationGetUsageAllocation:
+	case kmip14.OperationExport, kmip14.OperationImport:
+		if !v.AtLeast(V1_4) {
+			return nil, Errorf(ReasonOperationNotSupported, "operation %v is not supported", op)
+		}
+		if op == kmip14.OperationExport {
+			p, err = result(decodeExportResponse(v, payload))
+		} else {
+			p, err = result(decodeImportResponse(v, payload))
+		}
+	case OperationAdjustAttribute:
+		if !v.Is2x() {
+			return nil, Errorf(ReasonOperationNotSupported, "operation %v is not supported", op)
+		}
 		id, e := decodeUIDOnly(v, payload)
-		p, err = result(&GetUsageAllocationResponse{UniqueIdentifier: id}, e)
-	case kmip14.OperationObtainLease:
-		p, err = result(decodeObtainLeaseResponse(v, payload))
+		p, err = result(&AdjustAttributeResponse{UniqueIdentifier: id}, e)
 	case kmip14.OperationCertify:
 		p, err = result(decodeCertifyResponse(v, payload))
 	case kmip14.OperationReCertify:
