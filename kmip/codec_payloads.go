@@ -64,6 +64,15 @@ func decodeRequestPayload(op Operation, v Version, payload ttlv.TTLV) (any, *Err
 		return result(decodeArchiveRequest(v, payload))
 	case kmip14.OperationRecover:
 		return result(decodeRecoverRequest(v, payload))
+	case kmip14.OperationPoll:
+		return result(decodePollRequest(v, payload))
+	case kmip14.OperationCancel:
+		return result(decodeCancelRequest(v, payload))
+	case kmip14.OperationGetUsageAllocation:
+		return result(decodeGetUsageAllocationRequest(v, payload))
+	case kmip14.OperationObtainLease:
+		id, err := decodeUIDOnly(v, payload)
+		return result(&ObtainLeaseRequest{UniqueIdentifier: id}, err)
 	case kmip14.OperationExport:
 		if !v.AtLeast(V1_4) {
 			break
@@ -178,6 +187,13 @@ func encodeResponsePayload(e *ttlv.Encoder, op Operation, v Version, payload any
 			encodeUID(e, p.UniqueIdentifier)
 		case *RecoverResponse:
 			encodeUID(e, p.UniqueIdentifier)
+		case *PollResponse:
+		case *CancelResponse:
+			encodeCancelResponse(e, p)
+		case *GetUsageAllocationResponse:
+			encodeUID(e, p.UniqueIdentifier)
+		case *ObtainLeaseResponse:
+			encodeObtainLeaseResponse(e, p)
 		case *ExportResponse:
 			return encodeExportResponse(e, v, p)
 		case *ImportResponse:
@@ -258,6 +274,14 @@ func encodeRequestPayload(e *ttlv.Encoder, op Operation, v Version, payload any)
 		case *ArchiveRequest:
 			encodeUID(e, p.UniqueIdentifier)
 		case *RecoverRequest:
+			encodeUID(e, p.UniqueIdentifier)
+		case *PollRequest:
+			encodeCorrelationValue(e, p.AsynchronousCorrelationValue)
+		case *CancelRequest:
+			encodeCorrelationValue(e, p.AsynchronousCorrelationValue)
+		case *GetUsageAllocationRequest:
+			encodeGetUsageAllocationRequest(e, p)
+		case *ObtainLeaseRequest:
 			encodeUID(e, p.UniqueIdentifier)
 		case *ExportRequest:
 			return encodeExportRequest(e, v, p)
@@ -355,6 +379,15 @@ func decodeResponsePayload(op Operation, v Version, payload ttlv.TTLV) (any, err
 		p, err = result(decodeArchiveResponse(v, payload))
 	case kmip14.OperationRecover:
 		p, err = result(decodeRecoverResponse(v, payload))
+	case kmip14.OperationPoll:
+		p, err = result(decodePollResponse(v, payload))
+	case kmip14.OperationCancel:
+		p, err = result(decodeCancelResponse(v, payload))
+	case kmip14.OperationGetUsageAllocation:
+		id, e := decodeUIDOnly(v, payload)
+		p, err = result(&GetUsageAllocationResponse{UniqueIdentifier: id}, e)
+	case kmip14.OperationObtainLease:
+		p, err = result(decodeObtainLeaseResponse(v, payload))
 	case kmip14.OperationExport, kmip14.OperationImport:
 		if !v.AtLeast(V1_4) {
 			return nil, Errorf(ReasonOperationNotSupported, "operation %v is not supported", op)
