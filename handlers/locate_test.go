@@ -180,7 +180,7 @@ func TestDiscoverAndQuery(t *testing.T) {
 	}
 	q := h.must(kmip.V1_4, alice, &kmip.QueryRequest{Functions: []kmip.QueryFunction{kmip14.QueryFunctionQueryOperations, kmip14.QueryFunctionQueryObjects}}).(*kmip.QueryResponse)
 	if slices.Contains(q.Operations, kmip.OperationSetAttribute) || !slices.Contains(q.Operations, kmip14.OperationLocate) ||
-		!slices.Contains(q.Operations, kmip14.OperationHash) || !slices.Contains(q.ObjectTypes, kmip14.ObjectTypePrivateKey) || len(q.ObjectTypes) != 7 {
+		!slices.Contains(q.Operations, kmip14.OperationHash) || !slices.Contains(q.ObjectTypes, kmip14.ObjectTypePrivateKey) || len(q.ObjectTypes) != 9 {
 		t.Fatalf("query 1.4: %+v", q)
 	}
 	q = h.must(kmip.V1_3, alice, &kmip.QueryRequest{Functions: []kmip.QueryFunction{kmip14.QueryFunctionQueryOperations}}).(*kmip.QueryResponse)

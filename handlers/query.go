@@ -14,6 +14,8 @@ var operations = []kmip.Operation{
 	kmip14.OperationRegister,
 	kmip14.OperationReKey,
 	kmip14.OperationReKeyKeyPair,
+	kmip14.OperationCreateSplitKey,
+	kmip14.OperationJoinSplitKey,
 	kmip14.OperationLocate,
 	kmip14.OperationGet,
 	kmip14.OperationGetAttributes,
@@ -41,6 +43,8 @@ var operations = []kmip.Operation{
 	kmip14.OperationHash,
 	kmip.OperationLog,
 	kmip.OperationInterop,
+	kmip.OperationSetEndpointRole,
+	kmip.OperationPKCS11,
 }
 
 // since are the versions that introduced operations newer than 1.0:
@@ -49,6 +53,8 @@ var operations = []kmip.Operation{
 var since = map[kmip.Operation]kmip.Version{
 	kmip14.OperationDiscoverVersions: kmip.V1_1,
 	kmip14.OperationReKeyKeyPair:     kmip.V1_1,
+	kmip14.OperationCreateSplitKey:   kmip.V1_2,
+	kmip14.OperationJoinSplitKey:     kmip.V1_2,
 	kmip14.OperationRNGRetrieve:      kmip.V1_2,
 	kmip14.OperationRNGSeed:          kmip.V1_2,
 	kmip14.OperationEncrypt:          kmip.V1_2,
@@ -65,10 +71,14 @@ var only2x = map[kmip.Operation]bool{
 	kmip.OperationSetAttribute: true,
 	kmip.OperationLog:          true,
 	kmip.OperationInterop:      true,
+	kmip.OperationPKCS11:       true,
+
+	kmip.OperationSetEndpointRole: true,
 }
 
 // queryObjectTypes are the object types the Service creates or registers in
-// every version; KMIP 1.x adds Template.
+// every version; KMIP 1.x adds Template, 1.2 and later PGP Key, 2.x
+// Certificate Request.
 var queryObjectTypes = []kmip.ObjectType{
 	kmip14.ObjectTypeCertificate,
 	kmip14.ObjectTypeSymmetricKey,
@@ -76,6 +86,7 @@ var queryObjectTypes = []kmip.ObjectType{
 	kmip14.ObjectTypePrivateKey,
 	kmip14.ObjectTypeSecretData,
 	kmip14.ObjectTypeOpaqueObject,
+	kmip14.ObjectTypeSplitKey,
 }
 
 // query answers the Query Functions the Service knows; others are ignored,
@@ -86,10 +97,17 @@ func (s *Service) query(req *kmip.Request, p *kmip.QueryRequest) *kmip.QueryResp
 		switch f {
 		case kmip14.QueryFunctionQueryOperations:
 			resp.Operations = operationsIn(req.Version)
+			resp.Operations = append(resp.Operations, s.pushOperations()...)
 		case kmip14.QueryFunctionQueryObjects:
 			resp.ObjectTypes = append([]kmip.ObjectType(nil), queryObjectTypes...)
 			if !req.Version.Is2x() {
 				resp.ObjectTypes = append(resp.ObjectTypes, kmip14.ObjectTypeTemplate)
+			}
+			if req.Version.AtLeast(kmip.V1_2) {
+				resp.ObjectTypes = append(resp.ObjectTypes, kmip14.ObjectTypePGPKey)
+			}
+			if req.Version.Is2x() {
+				resp.ObjectTypes = append(resp.ObjectTypes, kmip.ObjectTypeCertificateRequest)
 			}
 		case kmip14.QueryFunctionQueryServerInformation:
 			info := s.info

@@ -98,6 +98,20 @@ func completeObject(v kmip.Version, obj *kmip.Object, attrs *kmip.Attributes) er
 		if obj.OpaqueValue == nil || obj.OpaqueDataType == 0 {
 			return kmip.Errorf(kmip.ReasonInvalidField, "Opaque Object needs a type and a value")
 		}
+	case kmip14.ObjectTypeSplitKey:
+		return completeSplitKey(obj, attrs)
+	case kmip14.ObjectTypePGPKey:
+		if obj.KeyBlock == nil {
+			return kmip.Errorf(kmip.ReasonInvalidField, "PGP Key needs a key block")
+		}
+		if err := reconcile(obj.KeyBlock, attrs); err != nil {
+			return err
+		}
+		setSingle(attrs, kmip.AttrKeyFormatType, obj.KeyBlock.FormatType)
+	case kmip.ObjectTypeCertificateRequest:
+		if len(obj.CertificateRequestValue) == 0 {
+			return kmip.Errorf(kmip.ReasonInvalidField, "Certificate Request needs a value")
+		}
 	case kmip14.ObjectTypeCertificate:
 		if len(obj.CertificateValue) == 0 {
 			return kmip.Errorf(kmip.ReasonInvalidField, "Certificate needs a value")
@@ -108,6 +122,25 @@ func completeObject(v kmip.Version, obj *kmip.Object, attrs *kmip.Attributes) er
 	default:
 		return &kmip.Error{Reason: byVersion(v, kmip.ReasonInvalidField, kmip.ReasonInvalidObjectType), Message: "object type not supported"}
 	}
+	return nil
+}
+
+// completeSplitKey checks a registered Split Key: a part number within the
+// parts, a threshold that the parts can meet, and a key block whose
+// algorithm and length agree with the attributes.
+func completeSplitKey(obj *kmip.Object, attrs *kmip.Attributes) error {
+	kb := obj.KeyBlock
+	if kb == nil || len(kb.Material) == 0 {
+		return kmip.Errorf(kmip.ReasonInvalidField, "Split Key needs key material")
+	}
+	if obj.SplitKeyThreshold < 1 || obj.SplitKeyParts < obj.SplitKeyThreshold ||
+		obj.KeyPartIdentifier < 1 || obj.KeyPartIdentifier > obj.SplitKeyParts {
+		return kmip.Errorf(kmip.ReasonInvalidField, "Split Key Parts, Threshold and Key Part Identifier do not fit")
+	}
+	if err := reconcile(kb, attrs); err != nil {
+		return err
+	}
+	setSingle(attrs, kmip.AttrKeyFormatType, kb.FormatType)
 	return nil
 }
 

@@ -57,6 +57,10 @@ type Config struct {
 	// pending destructions (store.Badger).
 	DestroyGrace time.Duration
 
+	// Notifier receives the changes to push to clients' KMIP endpoints as
+	// Notify and Put requests (notify.go); nil: no notifications.
+	Notifier Notifier
+
 	// BackupSource, when set with BackupDir, serves the online backup
 	// (kmip.OperationVendorBackup, backup.go): it snapshots the store
 	// (store.Badger), into files of BackupDir sealed by Crypto.
@@ -83,11 +87,17 @@ type Service struct {
 	psm    int32
 	grace  time.Duration // Config.DestroyGrace
 
+	notifier Notifier // Config.Notifier; nil: none
+
 	// owners holds the identities seen since start, for Sweep.
 	owners sync.Map // string -> struct{}
 
 	// streams holds the open streaming operations (stream.go).
 	streams streams
+
+	// pkcs11Contexts holds the open contexts of the PKCS#11 operation
+	// (pkcs11_contexts.go).
+	pkcs11Contexts pkcs11Contexts
 
 	// policy is the authorization policy in force; nil means none
 	// (policy.go). policyMu serializes SetPolicy.
@@ -127,6 +137,8 @@ func New(cfg Config) (*Service, error) {
 		lease:  cfg.LeaseTime,
 		psm:    cfg.ProtectionStorageMask,
 		grace:  cfg.DestroyGrace,
+
+		notifier: cfg.Notifier,
 
 		backupSource:    cfg.BackupSource,
 		backupDir:       cfg.BackupDir,
@@ -206,6 +218,15 @@ func (s *Service) ServeKMIP(ctx context.Context, req *kmip.Request) (any, error)
 		return s.reKey(ctx, req, p)
 	case *kmip.ReKeyKeyPairRequest:
 		return s.reKeyKeyPair(ctx, req, p)
+	case *kmip.SetEndpointRoleRequest:
+		if !req.Version.Is2x() {
+			break
+		}
+		return s.setEndpointRole(p)
+	case *kmip.CreateSplitKeyRequest:
+		return s.createSplitKey(ctx, req, p)
+	case *kmip.JoinSplitKeyRequest:
+		return s.joinSplitKey(ctx, req, p)
 	case *kmip.EncryptRequest:
 		return s.encrypt(ctx, req, p)
 	case *kmip.DecryptRequest:
@@ -239,6 +260,11 @@ func (s *Service) ServeKMIP(ctx context.Context, req *kmip.Request) (any, error)
 			break
 		}
 		return s.interop(req, p)
+	case *kmip.PKCS11Request:
+		if !req.Version.Is2x() {
+			break
+		}
+		return s.pkcs11(req, p)
 	}
 	return nil, kmip.Errorf(kmip.ReasonOperationNotSupported, "operation %v is not supported", req.Operation)
 }
@@ -393,6 +419,7 @@ func (s *Service) update(ctx context.Context, req *kmip.Request, id string, fn f
 	}
 	if err == nil {
 		req.Batch.OnUndo(func(ctx context.Context) error { return s.restore(ctx, &before) })
+		s.notifyUpdate(req, &before, out) // notify.go
 	}
 	return out, err
 }
@@ -427,6 +454,7 @@ func (s *Service) insert(ctx context.Context, req *kmip.Request, m *managed) err
 	}
 	req.Batch.OnUndo(func(ctx context.Context) error { return s.store.Delete(ctx, obj.ID) })
 	setPlaceholder(req, m.id)
+	s.notifyInsert(req, m) // notify.go
 	return nil
 }
 
