@@ -67,15 +67,16 @@ func objectTypeOfTag(tag ttlv.Tag) (ObjectType, bool) {
 	return 0, false
 }
 
-// objectInVersion reports whether version v defines objects of type t: PGP
-// Key appeared in KMIP 1.2, Certificate Request in 2.0. The storage form
-// holds every type. (Templates, which 2.x dropped, are checked where they
-// are decoded and encoded.)
-func objectInVersion(v Version, t ObjectType) bool {
+// ObjectTypeIn reports whether version v defines objects of type t: PGP
+// Key appeared in KMIP 1.2, Certificate Request in 2.0, and 2.x has no
+// Template. The storage form holds every type.
+func ObjectTypeIn(v Version, t ObjectType) bool {
 	if v == storageVersion {
 		return true
 	}
 	switch t {
+	case kmip14.ObjectTypeTemplate:
+		return !v.Is2x()
 	case kmip14.ObjectTypePGPKey:
 		return v.AtLeast(V1_2)
 	case ObjectTypeCertificateRequest:
@@ -87,7 +88,7 @@ func objectInVersion(v Version, t ObjectType) bool {
 // decodeObject decodes the object structure f, whose tag names its type.
 func decodeObject(v Version, f ttlv.TTLV) (Object, *Error) {
 	typ, ok := objectTypeOfTag(f.Tag())
-	if !ok || !objectInVersion(v, typ) {
+	if !ok || (!ObjectTypeIn(v, typ) && typ != kmip14.ObjectTypeTemplate) {
 		return Object{}, Errorf(ReasonFeatureNotSupported, "object %s is not supported", tagName(f.Tag()))
 	}
 	if err := readStructure(f); err != nil {
@@ -325,7 +326,7 @@ func encodeObject(e *ttlv.Encoder, v Version, obj *Object) error {
 	if obj.Type == kmip14.ObjectTypeTemplate && v.Is2x() {
 		return fmt.Errorf("kmip: templates do not exist in KMIP %s", v)
 	}
-	if !objectInVersion(v, obj.Type) {
+	if !ObjectTypeIn(v, obj.Type) {
 		return fmt.Errorf("kmip: %v objects do not exist in KMIP %s", obj.Type, v)
 	}
 	return e.EncodeStructure(tag, func(e *ttlv.Encoder) error {
