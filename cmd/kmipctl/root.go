@@ -54,7 +54,7 @@ func newRootCommand() *cobra.Command {
 	)
 	root.AddCommand(benchCommand(g))
 	root.AddCommand(pkiCommand(g))
-	root.AddCommand(kekCommand(), undestroyCommand(), backupCommand(), restoreCommand())
+	root.AddCommand(kekCommand(), undestroyCommand(), backupCommand(g), restoreCommand())
 	return root
 }
 

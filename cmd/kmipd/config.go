@@ -97,6 +97,10 @@ type Config struct {
 	// DestroyGrace is how long a destroyed object's sealed material is kept
 	// so that `kmipctl undestroy` can bring it back; 0 destroys at once.
 	DestroyGrace time.Duration `yaml:"destroy_grace"`
+	// BackupOperators are the identities (certificate subjects) that may
+	// make an online backup (kmipctl backup) when no authz policy is set;
+	// under a policy, the holders of a role with every operation ("*") may.
+	BackupOperators []string `yaml:"backup_operators"`
 
 	// Authz is the authorization policy: tenants, roles and their bindings
 	// to identities (see handlers.Policy). Absent: every identity is its
@@ -168,6 +172,7 @@ func settings(c *Config) []setting {
 		{"lease-time", "Lease Time of new objects: how long clients may use one without asking again (0: no lease policy)", (*durationValue)(&c.LeaseTime)},
 		{"kek-rotation", "how often the key-encryption key is rotated and old epochs destroyed (0: never)", (*durationValue)(&c.KEKRotation)},
 		{"destroy-grace", "how long destroyed material stays recoverable with kmipctl undestroy (0: destroyed at once)", (*durationValue)(&c.DestroyGrace)},
+		{"backup-operator", "identity (certificate subject, e.g. CN=ops,O=acme) allowed an online backup when no authz policy is set (repeat or separate with ;)", &subjectList{list: &c.BackupOperators}},
 	}
 }
 

@@ -117,6 +117,9 @@ func run(ctx context.Context, cfg Config) error {
 		// module seals it.
 		ProtectionStorageMask: int32(kmip20.ProtectionStorageMaskSoftware),
 		DestroyGrace:          cfg.DestroyGrace,
+		BackupSource:          db,
+		BackupDir:             filepath.Join(cfg.DataDir, "backups"),
+		BackupOperators:       cfg.BackupOperators,
 		ServerInfo: kmip.ServerInformation{
 			ServerName:    "kmipd",
 			ServerVersion: version,
