@@ -22,6 +22,11 @@ func (s *Service) get(ctx context.Context, req *kmip.Request, p *kmip.GetRequest
 	if st := stateOf(m.attrs); isDestroyed(st) || m.sealed == nil {
 		return nil, &kmip.Error{Reason: byVersion(v, kmip.ReasonItemNotFound, kmip.ReasonObjectDestroyed), Message: "object destroyed"}
 	}
+	if t := objectTypeOf(m.attrs); !kmip.ObjectTypeIn(v, t) {
+		// A PGP Key in 1.0 or 1.1, a Certificate Request in 1.x, a
+		// Template in 2.x: the version has no structure to carry it.
+		return nil, &kmip.Error{Reason: byVersion(v, kmip.ReasonFeatureNotSupported, kmip.ReasonInvalidObjectType), Message: "KMIP " + v.String() + " has no " + t.String() + " objects"}
+	}
 	// A Sensitive object's material leaves the server only wrapped (see
 	// wrap.go); that of an object the client made not Extractable never.
 	wrapping := p.KeyWrappingSpecification

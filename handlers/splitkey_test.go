@@ -257,3 +257,17 @@ func TestQueryListsSplitKeyTypesAndOperations(t *testing.T) {
 		}
 	}
 }
+
+func TestGetRefusesObjectTypesTheVersionLacks(t *testing.T) {
+	h := newHarness(t)
+	pgp := h.must(kmip.V1_4, alice, &kmip.RegisterRequest{ObjectType: kmip14.ObjectTypePGPKey, Object: kmip.Object{
+		Type: kmip14.ObjectTypePGPKey, PGPKeyVersion: 4,
+		KeyBlock: &kmip.KeyBlock{FormatType: kmip14.KeyFormatTypeOpaque, Material: []byte("pgp")}}}).(*kmip.RegisterResponse).UniqueIdentifier
+	csr := h.must(kmip.V2_0, alice, &kmip.RegisterRequest{ObjectType: kmip.ObjectTypeCertificateRequest, Object: kmip.Object{
+		Type: kmip.ObjectTypeCertificateRequest, CertificateRequestType: kmip14.CertificateRequestTypePEM,
+		CertificateRequestValue: []byte("pem")}}).(*kmip.RegisterResponse).UniqueIdentifier
+	_, err := h.do(kmip.V1_1, alice, &kmip.GetRequest{UniqueIdentifier: pgp})
+	wantReason(t, err, kmip.ReasonFeatureNotSupported)
+	_, err = h.do(kmip.V1_4, alice, &kmip.GetRequest{UniqueIdentifier: csr})
+	wantReason(t, err, kmip.ReasonFeatureNotSupported)
+}
