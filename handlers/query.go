@@ -44,7 +44,6 @@ var operations = []kmip.Operation{
 	kmip.OperationLog,
 	kmip.OperationInterop,
 	kmip.OperationSetEndpointRole,
-	kmip.OperationSetEndpointRole,
 	kmip.OperationPKCS11,
 }
 
@@ -72,8 +71,6 @@ var only2x = map[kmip.Operation]bool{
 	kmip.OperationSetAttribute: true,
 	kmip.OperationLog:          true,
 	kmip.OperationInterop:      true,
-
-	kmip.OperationSetEndpointRole: true,
 	kmip.OperationPKCS11:       true,
 
 	kmip.OperationSetEndpointRole: true,
@@ -100,7 +97,6 @@ func (s *Service) query(req *kmip.Request, p *kmip.QueryRequest) *kmip.QueryResp
 		switch f {
 		case kmip14.QueryFunctionQueryOperations:
 			resp.Operations = operationsIn(req.Version)
-			resp.Operations = append(resp.Operations, s.pushOperations()...)
 			resp.Operations = append(resp.Operations, s.pushOperations()...)
 		case kmip14.QueryFunctionQueryObjects:
 			resp.ObjectTypes = append([]kmip.ObjectType(nil), queryObjectTypes...)

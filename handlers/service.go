@@ -61,10 +61,6 @@ type Config struct {
 	// Notify and Put requests (notify.go); nil: no notifications.
 	Notifier Notifier
 
-	// Notifier receives the changes to push to clients' KMIP endpoints as
-	// Notify and Put requests (notify.go); nil: no notifications.
-	Notifier Notifier
-
 	// BackupSource, when set with BackupDir, serves the online backup
 	// (kmip.OperationVendorBackup, backup.go): it snapshots the store
 	// (store.Badger), into files of BackupDir sealed by Crypto.
@@ -90,8 +86,6 @@ type Service struct {
 	lease  time.Duration
 	psm    int32
 	grace  time.Duration // Config.DestroyGrace
-
-	notifier Notifier // Config.Notifier; nil: none
 
 	notifier Notifier // Config.Notifier; nil: none
 
@@ -143,8 +137,6 @@ func New(cfg Config) (*Service, error) {
 		lease:  cfg.LeaseTime,
 		psm:    cfg.ProtectionStorageMask,
 		grace:  cfg.DestroyGrace,
-
-		notifier: cfg.Notifier,
 
 		notifier: cfg.Notifier,
 
@@ -226,11 +218,6 @@ func (s *Service) ServeKMIP(ctx context.Context, req *kmip.Request) (any, error)
 		return s.reKey(ctx, req, p)
 	case *kmip.ReKeyKeyPairRequest:
 		return s.reKeyKeyPair(ctx, req, p)
-	case *kmip.SetEndpointRoleRequest:
-		if !req.Version.Is2x() {
-			break
-		}
-		return s.setEndpointRole(p)
 	case *kmip.SetEndpointRoleRequest:
 		if !req.Version.Is2x() {
 			break
@@ -433,7 +420,6 @@ func (s *Service) update(ctx context.Context, req *kmip.Request, id string, fn f
 	if err == nil {
 		req.Batch.OnUndo(func(ctx context.Context) error { return s.restore(ctx, &before) })
 		s.notifyUpdate(req, &before, out) // notify.go
-		s.notifyUpdate(req, &before, out) // notify.go
 	}
 	return out, err
 }
@@ -468,7 +454,6 @@ func (s *Service) insert(ctx context.Context, req *kmip.Request, m *managed) err
 	}
 	req.Batch.OnUndo(func(ctx context.Context) error { return s.store.Delete(ctx, obj.ID) })
 	setPlaceholder(req, m.id)
-	s.notifyInsert(req, m) // notify.go
 	s.notifyInsert(req, m) // notify.go
 	return nil
 }
