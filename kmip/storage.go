@@ -61,9 +61,11 @@ func UnmarshalAttributes(b []byte) (Attributes, error) {
 	return attrs, nil
 }
 
-// MarshalObject encodes obj (its key block, secret data, opaque data or
-// certificate, in its own format) in a version-independent TTLV form for
-// sealing and storage. Key block attributes and the Wrapped flag are kept.
+// MarshalObject encodes obj (its key block, secret data, opaque data,
+// certificate, split key part, PGP key or certificate request, in its own
+// format) in a version-independent TTLV form for sealing and storage: every
+// object type, whatever the protocol versions that define it. Key block
+// attributes and the Wrapped flag are kept.
 func MarshalObject(obj *Object) ([]byte, error) {
 	var buf bytes.Buffer
 	e := ttlv.NewEncoder(&buf)
