@@ -152,19 +152,12 @@ func chargeUsage(attrs *kmip.Attributes, size int) error {
 	if !ok {
 		return nil
 	}
-	remaining := limits.Total
-	if limits.Count != nil {
-		remaining = *limits.Count
-	}
 	cost := int64(1)
 	if limits.Unit == uint32(kmip14.UsageLimitsUnitByte) {
 		cost = int64(size)
 	}
-	if cost > remaining {
+	if !takeUsage(attrs, limits, cost) { // usage.go
 		return kmip.Errorf(kmip.ReasonPermissionDenied, "the key's Usage Limits are used up")
 	}
-	left := remaining - cost
-	limits.Count = &left
-	setSingle(attrs, kmip.AttrUsageLimits, limits)
 	return nil
 }

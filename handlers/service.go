@@ -212,6 +212,14 @@ func (s *Service) ServeKMIP(ctx context.Context, req *kmip.Request) (any, error)
 		return s.archive(ctx, req, p)
 	case *kmip.RecoverRequest:
 		return s.recoverFromArchive(ctx, req, p)
+	case *kmip.PollRequest:
+		return s.poll(req, p)
+	case *kmip.CancelRequest:
+		return s.cancel(p)
+	case *kmip.GetUsageAllocationRequest:
+		return s.getUsageAllocation(ctx, req, p)
+	case *kmip.ObtainLeaseRequest:
+		return s.obtainLease(ctx, req, p)
 	case *kmip.CreateKeyPairRequest:
 		return s.createKeyPair(ctx, req, p)
 	case *kmip.ReKeyRequest:
