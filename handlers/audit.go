@@ -86,6 +86,7 @@ func (a *auditor) ServeKMIP(ctx context.Context, req *kmip.Request) (payload any
 // with the next group sync, without delaying the answer.
 var usesKey = map[kmip.Operation]bool{
 	kmip14.OperationGet:             true,
+	kmip14.OperationExport:          true,
 	kmip14.OperationEncrypt:         true,
 	kmip14.OperationDecrypt:         true,
 	kmip14.OperationSign:            true,

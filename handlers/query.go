@@ -30,6 +30,9 @@ var operations = []kmip.Operation{
 	kmip14.OperationCheck,
 	kmip14.OperationArchive,
 	kmip14.OperationRecover,
+	kmip14.OperationExport,
+	kmip14.OperationImport,
+	kmip.OperationAdjustAttribute,
 	kmip14.OperationGetUsageAllocation,
 	kmip14.OperationObtainLease,
 	kmip14.OperationPoll,
@@ -68,6 +71,8 @@ var since = map[kmip.Operation]kmip.Version{
 	kmip14.OperationMAC:              kmip.V1_2,
 	kmip14.OperationMACVerify:        kmip.V1_2,
 	kmip14.OperationHash:             kmip.V1_4,
+	kmip14.OperationExport:           kmip.V1_4,
+	kmip14.OperationImport:           kmip.V1_4,
 }
 
 // only2x are the operations of operations that KMIP 1.x lacks.
@@ -78,6 +83,7 @@ var only2x = map[kmip.Operation]bool{
 	kmip.OperationPKCS11:       true,
 
 	kmip.OperationSetEndpointRole: true,
+	kmip.OperationAdjustAttribute: true,
 }
 
 // queryObjectTypes are the object types the Service creates or registers in
@@ -101,7 +107,6 @@ func (s *Service) query(req *kmip.Request, p *kmip.QueryRequest) *kmip.QueryResp
 		switch f {
 		case kmip14.QueryFunctionQueryOperations:
 			resp.Operations = operationsIn(req.Version)
-			resp.Operations = append(resp.Operations, s.certifyOperations()...)
 			resp.Operations = append(resp.Operations, s.pushOperations()...)
 		case kmip14.QueryFunctionQueryObjects:
 			resp.ObjectTypes = append([]kmip.ObjectType(nil), queryObjectTypes...)
