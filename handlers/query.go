@@ -107,6 +107,7 @@ func (s *Service) query(req *kmip.Request, p *kmip.QueryRequest) *kmip.QueryResp
 		switch f {
 		case kmip14.QueryFunctionQueryOperations:
 			resp.Operations = operationsIn(req.Version)
+			resp.Operations = append(resp.Operations, s.certifyOperations()...)
 			resp.Operations = append(resp.Operations, s.pushOperations()...)
 		case kmip14.QueryFunctionQueryObjects:
 			resp.ObjectTypes = append([]kmip.ObjectType(nil), queryObjectTypes...)

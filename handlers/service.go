@@ -57,6 +57,10 @@ type Config struct {
 	// pending destructions (store.Badger).
 	DestroyGrace time.Duration
 
+	// Certifier is the certification authority of Certify and ReCertify
+	// (certify.go); nil: the server offers neither.
+	Certifier Certifier
+
 	// Notifier receives the changes to push to clients' KMIP endpoints as
 	// Notify and Put requests (notify.go); nil: no notifications.
 	Notifier Notifier
@@ -86,6 +90,8 @@ type Service struct {
 	lease  time.Duration
 	psm    int32
 	grace  time.Duration // Config.DestroyGrace
+
+	certifier Certifier // Config.Certifier; nil: no Certify or ReCertify
 
 	notifier Notifier // Config.Notifier; nil: none
 
@@ -137,6 +143,8 @@ func New(cfg Config) (*Service, error) {
 		lease:  cfg.LeaseTime,
 		psm:    cfg.ProtectionStorageMask,
 		grace:  cfg.DestroyGrace,
+
+		certifier: cfg.Certifier,
 
 		notifier: cfg.Notifier,
 
@@ -227,6 +235,10 @@ func (s *Service) ServeKMIP(ctx context.Context, req *kmip.Request) (any, error)
 			break
 		}
 		return s.adjustAttribute(ctx, req, p)
+	case *kmip.CertifyRequest:
+		return s.certify(ctx, req, p)
+	case *kmip.ReCertifyRequest:
+		return s.reCertify(ctx, req, p)
 	case *kmip.PollRequest:
 		return s.poll(req, p)
 	case *kmip.CancelRequest:
