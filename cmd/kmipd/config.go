@@ -97,6 +97,18 @@ type Config struct {
 	// DestroyGrace is how long a destroyed object's sealed material is kept
 	// so that `kmipctl undestroy` can bring it back; 0 destroys at once.
 	DestroyGrace time.Duration `yaml:"destroy_grace"`
+
+	// Certify is the certification authority of the KMIP Certify and
+	// ReCertify operations: a CA certificate and its key (PEM; RSA, ECDSA
+	// or Ed25519) and how long the certificates it issues are valid (0: a
+	// year; never beyond the CA's own expiry). Unset, kmipd certifies with
+	// the development PKI's CA when it runs with that PKI, and otherwise
+	// offers neither operation.
+	Certify struct {
+		CACert   string        `yaml:"ca_cert"`
+		CAKey    string        `yaml:"ca_key"`
+		Validity time.Duration `yaml:"validity"`
+	} `yaml:"certify"`
 	// BackupOperators are the identities (certificate subjects) that may
 	// make an online backup (kmipctl backup) when no authz policy is set;
 	// under a policy, the holders of a role with every operation ("*") may.
@@ -172,6 +184,8 @@ func settings(c *Config) []setting {
 		{"lease-time", "Lease Time of new objects: how long clients may use one without asking again (0: no lease policy)", (*durationValue)(&c.LeaseTime)},
 		{"kek-rotation", "how often the key-encryption key is rotated and old epochs destroyed (0: never)", (*durationValue)(&c.KEKRotation)},
 		{"destroy-grace", "how long destroyed material stays recoverable with kmipctl undestroy (0: destroyed at once)", (*durationValue)(&c.DestroyGrace)},
+		{"certify-ca-cert", "CA certificate (PEM) that signs the certificates of Certify and ReCertify; default the dev PKI's CA with the dev PKI, else none", (*stringValue)(&c.Certify.CACert)},
+		{"certify-ca-key", "private key (PEM) of the Certify CA certificate", (*stringValue)(&c.Certify.CAKey)},
 		{"backup-operator", "identity (certificate subject, e.g. CN=ops,O=acme) allowed an online backup when no authz policy is set (repeat or separate with ;)", &subjectList{list: &c.BackupOperators}},
 	}
 }

@@ -73,6 +73,7 @@ func run(ctx context.Context, cfg Config) error {
 		return err
 	}
 	pkiDir := filepath.Join(cfg.DataDir, "pki")
+	var devPKIDir string // pkiDir when kmipd runs with the development PKI
 	if cfg.TLS.Cert == "" && cfg.TLS.Key == "" && cfg.TLS.CA == "" {
 		created, err := certs.EnsureDevPKI(pkiDir, cfg.TLS.Hosts)
 		if err != nil {
@@ -84,6 +85,7 @@ func run(ctx context.Context, cfg Config) error {
 		cfg.TLS.Cert = filepath.Join(pkiDir, "server.crt")
 		cfg.TLS.Key = filepath.Join(pkiDir, "server.key")
 		cfg.TLS.CA = filepath.Join(pkiDir, "ca.crt")
+		devPKIDir = pkiDir
 	}
 	var tlsOptions []certs.ServerOption
 	if cfg.TLS.LegacySuites {
@@ -106,6 +108,11 @@ func run(ctx context.Context, cfg Config) error {
 	}
 	defer db.Close()
 
+	certifier, err := openCertifier(cfg, devPKIDir)
+	if err != nil {
+		return fmt.Errorf("certify: %w", err)
+	}
+
 	service, err := handlers.New(handlers.Config{
 		Store:                db,
 		Crypto:               crypto,
@@ -117,6 +124,7 @@ func run(ctx context.Context, cfg Config) error {
 		// module seals it.
 		ProtectionStorageMask: int32(kmip20.ProtectionStorageMaskSoftware),
 		DestroyGrace:          cfg.DestroyGrace,
+		Certifier:             certifier,
 		BackupSource:          db,
 		BackupDir:             filepath.Join(cfg.DataDir, "backups"),
 		BackupOperators:       cfg.BackupOperators,

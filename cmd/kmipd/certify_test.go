@@ -1,0 +1,78 @@
+package main
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/kmipd/kmipd/certs"
+)
+
+func TestCertifyConfig(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "kmipd.yaml")
+	yml := "certify:\n  ca_cert: /yaml/ca.crt\n  ca_key: /yaml/ca.key\n  validity: 720h\n"
+	if err := os.WriteFile(file, []byte(yml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cmd := newCommand()
+	if err := cmd.Flags().Parse([]string{"--certify-ca-cert", "/flag/ca.crt"}); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := loadConfig(file, cmd.Flags(), func(string) (string, bool) { return "", false })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Certify.CACert != "/flag/ca.crt" || cfg.Certify.CAKey != "/yaml/ca.key" || cfg.Certify.Validity != 720*time.Hour {
+		t.Errorf("certify config %+v, want the flag's certificate, the YAML's key and validity", cfg.Certify)
+	}
+}
+
+// TestOpenCertifier: no CA configured and no dev PKI means no Certifier (a
+// nil interface, so the server offers no Certify); with the dev PKI of
+// `make run` its CA certifies; half a configuration is an error.
+func TestOpenCertifier(t *testing.T) {
+	if c, err := openCertifier(defaultConfig(), ""); c != nil || err != nil {
+		t.Fatalf("without a CA: %v, %v; want nil, nil", c, err)
+	}
+	pki := filepath.Join(t.TempDir(), "pki")
+	if _, err := certs.EnsureDevPKI(pki, nil); err != nil {
+		t.Fatal(err)
+	}
+	c, err := openCertifier(defaultConfig(), pki)
+	if err != nil || c == nil {
+		t.Fatalf("with the dev PKI: %v, %v", c, err)
+	}
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, err := c.Certify(&key.PublicKey, nil, pkix.Name{CommonName: "dev"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	caPEM, err := os.ReadFile(filepath.Join(pki, certs.CACertFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	roots := x509.NewCertPool()
+	roots.AppendCertsFromPEM(caPEM)
+	if _, err := cert.Verify(x509.VerifyOptions{Roots: roots, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageAny}}); err != nil {
+		t.Errorf("the dev CA does not verify the certificate: %v", err)
+	}
+
+	half := defaultConfig()
+	half.Certify.CACert = filepath.Join(pki, certs.CACertFile)
+	if _, err := openCertifier(half, pki); err == nil {
+		t.Error("a CA certificate without its key was accepted")
+	}
+}
