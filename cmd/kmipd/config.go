@@ -113,6 +113,9 @@ type Config struct {
 	// make an online backup (kmipctl backup) when no authz policy is set;
 	// under a policy, the holders of a role with every operation ("*") may.
 	BackupOperators []string `yaml:"backup_operators"`
+	// ObjectsRecount is the most often the kmipd_objects metric recounts
+	// the stored objects (only after a change; see objects_metric.go).
+	ObjectsRecount time.Duration `yaml:"objects_recount"`
 
 	// Authz is the authorization policy: tenants, roles and their bindings
 	// to identities (see handlers.Policy). Absent: every identity is its
@@ -137,6 +140,7 @@ func defaultConfig() Config {
 	c.SweepInterval = 5 * time.Second
 	c.ShutdownTimeout = 30 * time.Second
 	c.LeaseTime = time.Hour
+	c.ObjectsRecount = time.Minute
 	return c
 }
 
@@ -187,6 +191,7 @@ func settings(c *Config) []setting {
 		{"certify-ca-cert", "CA certificate (PEM) that signs the certificates of Certify and ReCertify; default the dev PKI's CA with the dev PKI, else none", (*stringValue)(&c.Certify.CACert)},
 		{"certify-ca-key", "private key (PEM) of the Certify CA certificate", (*stringValue)(&c.Certify.CAKey)},
 		{"backup-operator", "identity (certificate subject, e.g. CN=ops,O=acme) allowed an online backup when no authz policy is set (repeat or separate with ;)", &subjectList{list: &c.BackupOperators}},
+		{"objects-recount", "the most often the kmipd_objects metric recounts the stored objects (after changes only)", (*durationValue)(&c.ObjectsRecount)},
 	}
 }
 

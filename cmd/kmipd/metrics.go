@@ -28,6 +28,7 @@ type metrics struct {
 	connections  prometheus.Gauge
 	auditRecords prometheus.Gauge
 	storeBytes   prometheus.Gauge
+	objects      *objectCounts // kmipd_objects{type,state} (objects_metric.go)
 	ready        atomic.Bool
 }
 
@@ -55,8 +56,9 @@ func newMetrics() *metrics {
 			Name: "kmipd_store_size_bytes",
 			Help: "Size on disk of the store's files.",
 		}),
+		objects: newObjectCounts(),
 	}
-	m.registry.MustRegister(m.items, m.latency, m.connections, m.auditRecords, m.storeBytes,
+	m.registry.MustRegister(m.items, m.latency, m.connections, m.auditRecords, m.storeBytes, m.objects,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

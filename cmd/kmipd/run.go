@@ -189,6 +189,7 @@ func run(ctx context.Context, cfg Config) error {
 	}
 	go reloadOnSIGHUP(ctx, serverTLS, service, cfg.File, log.Named("reload"))
 	go obs.watchStore(ctx, db, filepath.Join(cfg.DataDir, "db"), storeMetricsInterval, log.Named("metrics"))
+	go obs.objects.countObjects(ctx, db, cfg.ObjectsRecount, log.Named("metrics"))
 	if cfg.MetricsListen != "" {
 		go func() {
 			if err := serveMetrics(ctx, cfg.MetricsListen, obs, log.Named("metrics")); err != nil {
