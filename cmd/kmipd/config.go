@@ -121,6 +121,10 @@ type Config struct {
 	// to identities (see handlers.Policy). Absent: every identity is its
 	// own tenant with every operation on its own objects.
 	Authz *handlers.Policy `yaml:"authz"`
+
+	// Notify lists the client endpoints that receive Notify and Put
+	// (notify.go).
+	Notify NotifyConfig `yaml:"notify"`
 }
 
 func defaultConfig() Config {

@@ -108,6 +108,12 @@ func run(ctx context.Context, cfg Config) error {
 	}
 	defer db.Close()
 
+	notify, err := startNotify(cfg, log.Named("notify"))
+	if err != nil {
+		return err
+	}
+	defer notify.Close()
+
 	certifier, err := openCertifier(cfg, devPKIDir)
 	if err != nil {
 		return fmt.Errorf("certify: %w", err)
@@ -124,6 +130,7 @@ func run(ctx context.Context, cfg Config) error {
 		// module seals it.
 		ProtectionStorageMask: int32(kmip20.ProtectionStorageMaskSoftware),
 		DestroyGrace:          cfg.DestroyGrace,
+		Notifier:              notify.Notifier(),
 		Certifier:             certifier,
 		BackupSource:          db,
 		BackupDir:             filepath.Join(cfg.DataDir, "backups"),
@@ -149,6 +156,7 @@ func run(ctx context.Context, cfg Config) error {
 	}
 
 	obs := newMetrics()
+	obs.registry.MustRegister(notify.pushes)
 	srv := &kmip.Server{
 		Observer:  obs,
 		Handler:   handlers.Audited(handler, db, nil),
