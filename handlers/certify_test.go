@@ -336,3 +336,67 @@ func TestCertifyWithoutCertifier(t *testing.T) {
 		}
 	}
 }
+
+// TestCertifyOverTLS: a kmip.Client certifies a key pair's public key over
+// loopback mutual TLS, then renews the certificate and Gets the renewal
+// through the ID Placeholder in the same batch: the codec carries Certify
+// and ReCertify both ways in 1.x and 2.x.
+func TestCertifyOverTLS(t *testing.T) {
+	h, ca := certifyHarness(t)
+	addr, cfg := serveTLS(t, h)
+	ctx := context.Background()
+	for _, v := range []kmip.Version{kmip.V1_4, kmip.V2_1} {
+		t.Run(v.String(), func(t *testing.T) {
+			c, err := kmip.Dial(ctx, addr, cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			c.Version = v
+			pair, err := c.Do(ctx, kmip14.OperationCreateKeyPair, &kmip.CreateKeyPairRequest{CommonAttributes: kmip.Attributes{
+				{Name: kmip.AttrCryptographicAlgorithm, Value: kmip14.CryptographicAlgorithmEC},
+				{Name: kmip.AttrCryptographicLength, Value: int32(256)},
+			}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			pub := pair.(*kmip.CreateKeyPairResponse).PublicKeyUniqueIdentifier
+			name := kmip.Attributes{{Name: kmip.AttrName, Value: kmip.Name{Value: "tls-" + v.String(), Type: kmip14.NameTypeUninterpretedTextString}}}
+			certified, err := c.Do(ctx, kmip14.OperationCertify, &kmip.CertifyRequest{UniqueIdentifier: pub, Attributes: name})
+			if err != nil {
+				t.Fatal(err)
+			}
+			old := certified.(*kmip.CertifyResponse).UniqueIdentifier
+			resp, err := c.DoBatch(ctx, []kmip.RequestItem{
+				{Operation: kmip14.OperationReCertify, Payload: &kmip.ReCertifyRequest{UniqueIdentifier: old}},
+				{Operation: kmip14.OperationGet, Payload: &kmip.GetRequest{}},
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, it := range resp.Items {
+				if it.Status != kmip14.ResultStatusSuccess {
+					t.Fatalf("%v: %v %s", it.Operation, it.Reason, it.Message)
+				}
+			}
+			renewed := resp.Items[0].Payload.(*kmip.ReCertifyResponse).UniqueIdentifier
+			got := resp.Items[1].Payload.(*kmip.GetResponse)
+			if renewed == old || got.UniqueIdentifier != renewed {
+				t.Fatalf("ReCertify gave %s (old %s), Get returned %s", renewed, old, got.UniqueIdentifier)
+			}
+			cert, err := x509.ParseCertificate(got.Object.CertificateValue)
+			if err != nil {
+				t.Fatal(err)
+			}
+			key, err := c.Do(ctx, kmip14.OperationGet, &kmip.GetRequest{UniqueIdentifier: pub, KeyFormatType: kmip14.KeyFormatTypeX_509})
+			if err != nil {
+				t.Fatal(err)
+			}
+			pk, err := x509.ParsePKIXPublicKey(key.(*kmip.GetResponse).Object.KeyBlock.Material)
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkIssued(t, ca, cert, pk)
+		})
+	}
+}
