@@ -61,6 +61,10 @@ type Config struct {
 
 	// File is the configuration file read, if any; SIGHUP re-reads it.
 	File string `yaml:"-"`
+	// Reload reads the configuration again as loadConfig read it (the
+	// file, the environment, the flags set); nil without a file. SIGHUP
+	// calls it (reload.go).
+	Reload func() (Config, error) `yaml:"-"`
 
 	// HSM selects the cryptographic module that generates keys and seals
 	// key material at rest: "software" (the default; its key-encryption
@@ -225,6 +229,9 @@ func loadConfig(file string, flags *pflag.FlagSet, lookupEnv func(string) (strin
 			}
 		}
 	})
+	if file != "" {
+		c.Reload = func() (Config, error) { return loadConfig(file, flags, lookupEnv) }
+	}
 	return c, err
 }
 

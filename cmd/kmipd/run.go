@@ -91,7 +91,7 @@ func run(ctx context.Context, cfg Config) error {
 	if cfg.TLS.LegacySuites {
 		tlsOptions = append(tlsOptions, certs.LegacySuites())
 	}
-	serverTLS, err := certs.NewServerTLS(serverFiles(cfg), tlsOptions...)
+	serverTLS, err := newLiveTLS(serverFiles(cfg), tlsOptions...)
 	if err != nil {
 		return fmt.Errorf("TLS: %w", err)
 	}
@@ -150,7 +150,7 @@ func run(ctx context.Context, cfg Config) error {
 		return err
 	}
 
-	handler, err := requireCredential(service, cfg)
+	handler, err := newCredentialGate(service, cfg)
 	if err != nil {
 		return fmt.Errorf("auth: %w", err)
 	}
@@ -195,7 +195,7 @@ func run(ctx context.Context, cfg Config) error {
 	if cfg.KEKRotation > 0 {
 		go rotateKEK(ctx, service, cfg.KEKRotation, log.Named("kek"))
 	}
-	go reloadOnSIGHUP(ctx, serverTLS, service, cfg.File, log.Named("reload"))
+	go reloadOnSIGHUP(ctx, &reloader{cfg: cfg, tls: serverTLS, creds: handler, service: service, log: log.Named("reload")})
 	go obs.watchStore(ctx, db, filepath.Join(cfg.DataDir, "db"), storeMetricsInterval, log.Named("metrics"))
 	go obs.objects.countObjects(ctx, db, cfg.ObjectsRecount, log.Named("metrics"))
 	if cfg.MetricsListen != "" {
