@@ -14,6 +14,7 @@ import (
 	"github.com/gemalto/kmip-go/kmip14"
 	"go.uber.org/zap"
 
+	"github.com/kmipd/kmipd/handlers"
 	"github.com/kmipd/kmipd/store"
 )
 
@@ -81,6 +82,7 @@ func TestGrafanaDashboard(t *testing.T) {
 	}
 	m := newMetrics()
 	m.ItemServed(kmip14.OperationQuery, 0, 0, time.Millisecond) // vectors are exported once used
+	m.objects.counts.Store(&map[handlers.ObjectKind]int{{Type: kmip14.ObjectTypeSymmetricKey, State: kmip14.StateActive}: 1})
 	families, err := m.registry.Gather()
 	if err != nil {
 		t.Fatal(err)
@@ -105,7 +107,7 @@ func TestGrafanaDashboard(t *testing.T) {
 			}
 		}
 	}
-	for _, name := range []string{"kmipd_requests_total", "kmipd_request_duration_seconds_bucket", "kmipd_open_connections", "kmipd_audit_records", "kmipd_store_size_bytes"} {
+	for _, name := range []string{"kmipd_requests_total", "kmipd_request_duration_seconds_bucket", "kmipd_open_connections", "kmipd_audit_records", "kmipd_store_size_bytes", "kmipd_objects"} {
 		if !queried[name] {
 			t.Errorf("no panel shows %s", name)
 		}
