@@ -104,6 +104,10 @@ func (p *principal) scope(req *kmip.Request) *kmip.Request {
 // req's operation.
 func (p *principal) mayUse(req *kmip.Request, m *managed) error {
 	administers := p.tenantWide || creatorOf(m.attrs, m.owner) == p.identity
+	if _, replaces := req.Payload.(*kmip.ImportRequest); replaces && !administers {
+		// An Import replaces every attribute, grants included.
+		return permissionDenied("only the creator of an object replaces it")
+	}
 	for _, a := range writtenAttrs(req.Payload) {
 		switch a.Name {
 		case CreatorAttr:
@@ -181,7 +185,8 @@ func parseGrant(v any) (identity string, ops []kmip.Operation, ok bool) {
 }
 
 // writtenAttrs returns the attributes an attribute operation adds, sets,
-// changes or deletes (for a deletion by name, an attribute without a value).
+// changes or deletes (for a deletion or an adjustment by name, an attribute
+// without a value).
 func writtenAttrs(payload any) []kmip.Attribute {
 	switch p := payload.(type) {
 	case *kmip.AddAttributeRequest:
@@ -200,6 +205,8 @@ func writtenAttrs(payload any) []kmip.Attribute {
 			out = append(out, kmip.Attribute{Name: p.Current.Name})
 		}
 		return out
+	case *kmip.AdjustAttributeRequest:
+		return []kmip.Attribute{{Name: p.AttributeName}}
 	}
 	return nil
 }

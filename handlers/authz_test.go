@@ -463,3 +463,35 @@ func TestAuthorizationGroupGrants(t *testing.T) {
 		t.Error("a group grant to an identity of another tenant was accepted")
 	}
 }
+
+// TestAuthorizationImportReplace: an Import that replaces an object rewrites
+// all its attributes, grants included, so only the object's creator (or a
+// tenant-wide identity) may do it, even with Import granted on the object.
+func TestAuthorizationImportReplace(t *testing.T) {
+	p := *matrixPolicy
+	p.Roles = map[string]RolePolicy{
+		"storage-array": {Operations: []string{"create", "get", "import", "export"}},
+		"reader":        {Operations: []string{"create", "get"}},
+		"operator":      {Operations: []string{"*"}, TenantWide: true},
+	}
+	h := newAuthzHarness(t, &p)
+	id, _ := h.newKey(acmeReader, false, kmip.Attribute{Name: GrantAttr, Value: acmeArray + ":import,export"})
+	h.newKey(acmeArray, false) // acmeArray may create: its role works
+
+	resp, err := h.serve(acmeArray, kmip14.OperationExport, &kmip.ExportRequest{UniqueIdentifier: id})
+	if err != nil {
+		t.Fatalf("granted Export: %v", err)
+	}
+	exported := resp.(*kmip.ExportResponse)
+	replace := &kmip.ImportRequest{
+		UniqueIdentifier: id, ObjectType: exported.ObjectType, ReplaceExisting: true,
+		Attributes: exported.Attributes, Object: exported.Object,
+	}
+	for _, who := range []string{acmeArray, acmeOperator} {
+		_, err := h.serve(who, kmip14.OperationImport, replace)
+		want := map[string]string{acmeArray: "PD", acmeOperator: "ok"}[who]
+		if got := outcome(t, &kmip.ImportResponse{UniqueIdentifier: id}, err, id); got != want {
+			t.Errorf("%s replaces by Import: %s, want %s (err %v)", short(who), got, want, err)
+		}
+	}
+}

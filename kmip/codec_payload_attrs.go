@@ -36,7 +36,16 @@ func decodeGetAttributesRequest(v Version, p ttlv.TTLV) (*GetAttributesRequest, 
 
 func encodeGetAttributesRequest(e *ttlv.Encoder, v Version, r *GetAttributesRequest) error {
 	encodeUID(e, r.UniqueIdentifier)
-	return encodeAttrNames(e, v, r.Names)
+	if v.Is2x() {
+		return encodeAttrNames(e, v, r.Names)
+	}
+	// A 1.x Attribute Name asked for is only text: every name is sent as
+	// given, as the server's decoder reads it; one the server does not
+	// define matches nothing there.
+	for _, name := range r.Names {
+		e.EncodeTextString(kmip14.TagAttributeName, name)
+	}
+	return nil
 }
 
 // encodeAttrNames writes names as 1.x Attribute Names or 2.x Attribute

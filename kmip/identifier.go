@@ -102,6 +102,46 @@ func UniqueIdentifierOf(payload any) string {
 		return p.UniqueIdentifier
 	case *MACVerifyResponse:
 		return p.UniqueIdentifier
+	case *CertifyRequest:
+		return p.UniqueIdentifier
+	case *CertifyResponse:
+		return p.UniqueIdentifier
+	case *ReCertifyRequest:
+		return p.UniqueIdentifier
+	case *ReCertifyResponse:
+		return p.UniqueIdentifier
+	case *CreateSplitKeyRequest:
+		return p.UniqueIdentifier
+	case *CreateSplitKeyResponse:
+		if len(p.UniqueIdentifiers) == 1 {
+			return p.UniqueIdentifiers[0]
+		}
+	case *JoinSplitKeyResponse:
+		return p.UniqueIdentifier
+	case *ExportRequest:
+		return p.UniqueIdentifier
+	case *ExportResponse:
+		return p.UniqueIdentifier
+	case *ImportRequest:
+		return p.UniqueIdentifier
+	case *ImportResponse:
+		return p.UniqueIdentifier
+	case *AdjustAttributeRequest:
+		return p.UniqueIdentifier
+	case *AdjustAttributeResponse:
+		return p.UniqueIdentifier
+	case *GetUsageAllocationRequest:
+		return p.UniqueIdentifier
+	case *GetUsageAllocationResponse:
+		return p.UniqueIdentifier
+	case *ObtainLeaseRequest:
+		return p.UniqueIdentifier
+	case *ObtainLeaseResponse:
+		return p.UniqueIdentifier
+	case *NotifyRequest:
+		return p.UniqueIdentifier
+	case *PutRequest:
+		return p.UniqueIdentifier
 	}
 	return ""
 }

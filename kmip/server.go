@@ -465,11 +465,7 @@ func (c *conn) serveItem(log *zap.Logger, req *RequestMessage, it *RequestItem, 
 	out := ResponseItem{Operation: it.Operation, ID: it.ID}
 	var payload any
 	err := error(it.Err)
-	switch {
-	case it.Err != nil:
-	case req.Header.AsynchronousIndicator:
-		err = Errorf(ReasonFeatureNotSupported, "asynchronous operations are not supported")
-	default:
+	if it.Err == nil {
 		payload, err = c.callHandler(log, &Request{
 			Version:   req.Header.Version,
 			Operation: it.Operation,

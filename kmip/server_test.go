@@ -340,16 +340,18 @@ func TestServerMaximumResponseSize(t *testing.T) {
 	}
 }
 
-func TestServerAsynchronousRefused(t *testing.T) {
+// An Asynchronous Indicator says only that the client could accept an
+// asynchronous answer; the server answers every item synchronously.
+func TestServerAsynchronousAnsweredSynchronously(t *testing.T) {
 	ts := startServer(t, okHandler, Limits{})
 	b := rawRequest(t, V1_4, func(e *ttlv.Encoder) {
 		e.EncodeBoolean(kmip14.TagAsynchronousIndicator, true)
 		e.EncodeInteger(kmip14.TagBatchCount, 1)
 	}, func(e *ttlv.Encoder) { rawItem(e, dv, nil) })
 	resp := exchangeRaw(t, ts.rawConn(t), b)
-	wantItem(t, resp.Items[0], kmip14.ResultStatusOperationFailed, ReasonFeatureNotSupported)
-	if ts.calls.Load() != 0 {
-		t.Fatal("handler called")
+	wantItem(t, resp.Items[0], kmip14.ResultStatusSuccess, 0)
+	if ts.calls.Load() != 1 {
+		t.Fatalf("handler called %d times, want 1", ts.calls.Load())
 	}
 }
 
