@@ -100,15 +100,6 @@ func (ev *Event) Operation() kmip.Operation {
 	return kmip14.OperationNotify
 }
 
-// pushOperations are the server-to-client operations Query lists: Notify
-// and Put when a Notifier sends them (both exist since KMIP 1.0).
-func (s *Service) pushOperations() []kmip.Operation {
-	if s.notifier == nil {
-		return nil
-	}
-	return []kmip.Operation{kmip14.OperationNotify, kmip14.OperationPut}
-}
-
 // notifyUpdate reports the change update committed to an object: before is
 // the stored version it changed, after the result.
 func (s *Service) notifyUpdate(req *kmip.Request, before *store.Object, after *managed) {

@@ -270,8 +270,8 @@ func TestPushOperationsFromClientRefused(t *testing.T) {
 		wantReason(t, err, kmip.ReasonOperationNotSupported)
 	}
 	ops := h.must(kmip.V2_1, alice, &kmip.QueryRequest{Functions: []kmip.QueryFunction{kmip14.QueryFunctionQueryOperations}}).(*kmip.QueryResponse).Operations
-	if slices.Contains(ops, kmip14.OperationNotify) || !slices.Contains(ops, kmip.OperationSetEndpointRole) {
-		t.Errorf("without a Notifier Query lists %v", ops)
+	if !slices.Contains(ops, kmip14.OperationNotify) || !slices.Contains(ops, kmip14.OperationPut) || !slices.Contains(ops, kmip.OperationSetEndpointRole) {
+		t.Errorf("Query lists %v, without Notify, Put or Set Endpoint Role", ops)
 	}
 }
 

@@ -37,6 +37,11 @@ var operations = []kmip.Operation{
 	kmip14.OperationObtainLease,
 	kmip14.OperationPoll,
 	kmip14.OperationCancel,
+	// Notify and Put are the server's requests to the KMIP endpoints of
+	// clients (notify.go): the server implements them, and sends them to
+	// the endpoints its configuration registers.
+	kmip14.OperationNotify,
+	kmip14.OperationPut,
 	kmip14.OperationQuery,
 	kmip14.OperationDiscoverVersions,
 	kmip14.OperationRNGRetrieve,
@@ -108,7 +113,6 @@ func (s *Service) query(req *kmip.Request, p *kmip.QueryRequest) *kmip.QueryResp
 		case kmip14.QueryFunctionQueryOperations:
 			resp.Operations = operationsIn(req.Version)
 			resp.Operations = append(resp.Operations, s.certifyOperations()...)
-			resp.Operations = append(resp.Operations, s.pushOperations()...)
 		case kmip14.QueryFunctionQueryObjects:
 			resp.ObjectTypes = append([]kmip.ObjectType(nil), queryObjectTypes...)
 			if !req.Version.Is2x() {
