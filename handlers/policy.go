@@ -238,6 +238,9 @@ func foldName(s string) string {
 // can be reversed. It returns the two digests ("none" for no policy). It
 // fails, changing nothing, when p is invalid or the record cannot be
 // written. It is safe to call while items are served.
+//
+// The objects owned by an identity that p places in a tenant then move to
+// the tenant, each with a "TenantAdopt" audit record (adopt.go).
 func (s *Service) SetPolicy(ctx context.Context, p *Policy) (before, after string, err error) {
 	var next *authorizer
 	if p != nil {
@@ -269,6 +272,7 @@ func (s *Service) SetPolicy(ctx context.Context, p *Policy) (before, after strin
 	s.log.Info("authorization policy changed",
 		zap.String("before_sha256", before), zap.String("after_sha256", after),
 		zap.String("before", prev.yaml()), zap.String("after", next.yaml()))
+	s.adoptIntoTenants(ctx, next) // adopt.go
 	return before, after, nil
 }
 
