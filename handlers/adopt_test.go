@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"github.com/gemalto/kmip-go/kmip14"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/kmipd/kmipd/kmip"
 	"github.com/kmipd/kmipd/store"
@@ -49,7 +51,8 @@ func adoptRecords(t *testing.T, h *authzHarness) []store.AuditRecord {
 // tenant sees them as the Policy's rules allow; another tenant never does.
 func TestPolicyAdoptsIdentityObjects(t *testing.T) {
 	ctx := context.Background()
-	h := &authzHarness{harness: newHarness(t)}
+	core, logs := observer.New(zap.InfoLevel)
+	h := &authzHarness{harness: newHarnessWith(t, func(c *Config) { c.Logger = zap.New(core) })}
 	h.handler = Audited(h.svc, h.store, nil)
 	group := kmip.Attribute{Name: kmip.AttrObjectGroup, Value: "db"}
 
@@ -75,6 +78,9 @@ func TestPolicyAdoptsIdentityObjects(t *testing.T) {
 		if r.Identity != "kmipd" || r.Reason != want[r.ObjectID] || r.Result != "Success" {
 			t.Errorf("record %+v, want reason %q", r, want[r.ObjectID])
 		}
+	}
+	if l := logs.FilterMessageSnippet("adopted into their tenants").All(); len(l) != 1 || l[0].ContextMap()["adopted"] != int64(3) {
+		t.Errorf("adoption log lines %+v, want one counting 3", l)
 	}
 	for id, creator := range map[string]string{shared: acmeArray, private: acmeArray, globexKey: globexArray, loner: "CN=loner"} {
 		obj, err := h.store.Get(ctx, id)
