@@ -349,6 +349,9 @@ func hostileCases(t *testing.T, d *daemon) []hostileCase {
 		})
 	})
 	cases = append(cases, sendCase("Text String without its padding", reframe(padding[:len(padding)-5]), false))
+	dirty := bytes.Clone(padding)
+	dirty[len(dirty)-1] = 'X'
+	cases = append(cases, sendCase("Text String padded with a non-zero byte", dirty, false))
 
 	// Overlong strings: just under and just over the message limit.
 	for _, size := range []int{hostileMaxMessage - 8, hostileMaxMessage, hostileMaxMessage + 8, 4 << 20} {

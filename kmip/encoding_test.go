@@ -325,3 +325,22 @@ func BenchmarkTextRoundTrip(b *testing.B) {
 		})
 	}
 }
+
+// Padding to the 8-byte boundary must be zero bytes: any other byte is
+// data the decoder would never read.
+func TestValidateRejectsNonZeroPadding(t *testing.T) {
+	text := []byte{0x42, 0x00, 0x0A, byte(ttlv.TypeTextString), 0, 0, 0, 1, 'x', 0, 0, 0, 0, 0, 0, 0}
+	integer := []byte{0x42, 0x00, 0x0D, byte(ttlv.TypeInteger), 0, 0, 0, 4, 0, 0, 0, 1, 0, 0, 0, 0}
+	for name, clean := range map[string][]byte{"Text String": text, "Integer": integer} {
+		if err := validate(clean); err != nil {
+			t.Fatalf("%s with zero padding: %v", name, err)
+		}
+		for i := len(clean) - 1; clean[i] == 0; i-- { // the padding, back to the value
+			dirty := bytes.Clone(clean)
+			dirty[i] = 0x01
+			if validate(dirty) == nil {
+				t.Errorf("%s with a non-zero padding byte at %d accepted", name, i)
+			}
+		}
+	}
+}

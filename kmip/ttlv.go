@@ -15,7 +15,7 @@ const MaxDepth = 16
 
 // validate checks that b is exactly one well-formed TTLV item: every header
 // complete, every length consistent with its type and within its parent,
-// padding present, nesting at most MaxDepth. It walks the bytes once
+// padding present and zero, nesting at most MaxDepth. It walks the bytes once
 // (linear time) and allocates nothing. Only validated bytes may be read with
 // gemalto's accessors.
 func validate(b []byte) error {
@@ -69,6 +69,13 @@ func validateItem(b []byte, depth int) (int, error) {
 	}
 	if l > len(b)-8 || full > len(b) {
 		return 0, fmt.Errorf("ttlv: value truncated")
+	}
+	for _, p := range b[8+l : full] {
+		if p != 0 {
+			// The padding to the next 8-byte boundary is zero bytes; any
+			// other byte would smuggle data the decoder never reads.
+			return 0, fmt.Errorf("ttlv: %s padding not zero", typ)
+		}
 	}
 	if typ == ttlv.TypeBoolean {
 		if v := binary.BigEndian.Uint64(b[8:16]); v > 1 {
