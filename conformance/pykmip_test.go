@@ -13,7 +13,7 @@ import (
 const python = "/usr/bin/python3"
 
 // TestPyKMIP runs testdata/pykmip_interop.py, a full symmetric-key, secret
-// data and opaque object lifecycle through PyKMIP's ProxyKmipClient, against
+// data, opaque object and split key lifecycle through PyKMIP's ProxyKmipClient, against
 // a fresh kmipd in KMIP 1.2 and in KMIP 2.0.
 func TestPyKMIP(t *testing.T) {
 	requirePyKMIP(t)

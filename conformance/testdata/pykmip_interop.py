@@ -220,6 +220,26 @@ class Conversation:
         expect(got.value == blob, "Get returned other opaque bytes")
         return "uid=%s, same bytes" % uid
 
+    def register_split_key(self):
+        part = bytes(range(16))
+        obj = objects.SplitKey(
+            cryptographic_algorithm=enums.CryptographicAlgorithm.AES,
+            cryptographic_length=128, key_value=part,
+            name=self.tag + "-split", split_key_parts=3,
+            key_part_identifier=2, split_key_threshold=2,
+            split_key_method=enums.SplitKeyMethod.POLYNOMIAL_SHARING_GF_2_8)
+        uid = self.c.register(obj)
+        self.all_ids.append(uid)
+        got = self.c.get(uid)
+        expect(isinstance(got, objects.SplitKey),
+               "Get returned %s, want SplitKey" % type(got).__name__)
+        expect(got.value == part, "Get returned other split key bytes")
+        expect_equal((got.split_key_parts, got.key_part_identifier,
+                      got.split_key_threshold, got.split_key_method),
+                     (3, 2, 2, enums.SplitKeyMethod.POLYNOMIAL_SHARING_GF_2_8),
+                     "Split Key fields")
+        return "uid=%s, same bytes and fields" % uid
+
     def locate_paged(self):
         everything = self.c.locate()
         expect_equal(sorted(everything), sorted(self.all_ids),
@@ -274,6 +294,7 @@ STEPS = [
     "create", "get_created", "get_attributes_all", "get_attributes_named",
     "get_attribute_list", "locate_by_name", "activate",
     "register_symmetric", "register_secret", "register_opaque",
+    "register_split_key",
     "locate_paged", "revoke_compromise", "revoke_cessation",
     "destroy_deactivated", "get_destroyed", "destroy_active",
 ]
