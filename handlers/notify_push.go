@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"fmt"
 	"slices"
 	"sync"
 	"time"
@@ -12,6 +13,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/kmipd/kmipd/kmip"
+	"github.com/kmipd/kmipd/store"
 )
 
 // Endpoint is a client's KMIP endpoint: where the server sends the Notify
@@ -59,6 +61,12 @@ type PusherConfig struct {
 	// Backoff is the first wait before reconnecting after a failure, doubled
 	// at each failure in a row up to 30 s; zero means 500 ms.
 	Backoff time.Duration
+	// Audit, if set, receives a record of every push: the identity is the
+	// endpoint's, the address its address, the operation Notify or Put, the
+	// result Success or OperationFailed with the outcome as the reason. A
+	// Put's object leaves the server only after a record of its release is
+	// durable ("Put" with reason "releasing"); without it, nothing is sent.
+	Audit store.AuditLog
 }
 
 // pushAttempts is how many connections a push is tried on before it is
@@ -78,6 +86,7 @@ const maxBackoff = 30 * time.Second
 // A Pusher is safe for concurrent use. Close stops it.
 type Pusher struct {
 	log     *zap.Logger
+	audit   store.AuditLog // nil: no audit records
 	observe func(endpoint string, op kmip.Operation, outcome string)
 	timeout time.Duration
 	backoff time.Duration
@@ -100,7 +109,7 @@ type pushEndpoint struct {
 
 // NewPusher starts a Pusher for cfg's endpoints.
 func NewPusher(cfg PusherConfig) *Pusher {
-	p := &Pusher{log: cfg.Logger, observe: cfg.Observe, timeout: cfg.Timeout, backoff: cfg.Backoff}
+	p := &Pusher{log: cfg.Logger, audit: cfg.Audit, observe: cfg.Observe, timeout: cfg.Timeout, backoff: cfg.Backoff}
 	if p.log == nil {
 		p.log = zap.NewNop()
 	}
@@ -180,6 +189,11 @@ func (p *Pusher) deliver(ctx context.Context, ep *pushEndpoint, ev *Event, failu
 			return failures
 		}
 		defer clearObject(obj)
+		// The object leaves the server only once its release is on record.
+		if err := p.record(ctx, ep, ev, "releasing", true); err != nil {
+			p.outcome(ep, ev, PushFailed, fmt.Errorf("release not recorded: %w", err))
+			return failures
+		}
 	}
 	var err error
 	for range pushAttempts {
@@ -308,11 +322,14 @@ func clearObject(obj *kmip.Object) {
 	}
 }
 
-// outcome logs and counts the outcome of ev at ep; err is the cause of a
-// failure. Neither attribute values nor key material are logged.
+// outcome records, counts and logs the outcome of ev at ep; err is the
+// cause of a failure. Neither attribute values nor key material are logged.
 func (p *Pusher) outcome(ep *pushEndpoint, ev *Event, outcome string, err error) {
 	op := ev.Operation()
-	p.observe(ep.Identity, op, outcome)
+	if aerr := p.record(context.Background(), ep, ev, outcome, false); aerr != nil {
+		p.log.Error("push outcome not recorded in the audit trail", zap.String("object", ev.UniqueIdentifier), zap.Error(aerr))
+	}
+	p.observe(ep.Identity, op, outcome) // after the record: observers may read it
 	fields := []zap.Field{
 		zap.String("operation", op.String()), zap.String("object", ev.UniqueIdentifier),
 		zap.String("endpoint", ep.Identity), zap.String("address", ep.Address), zap.String("outcome", outcome),
@@ -340,4 +357,26 @@ func sleep(ctx context.Context, d time.Duration) bool {
 	case <-ctx.Done():
 		return false
 	}
+}
+
+// record appends an audit record of ev at ep with reason (an outcome, or
+// "releasing" before a Put's object is sent); durable waits for the disk.
+func (p *Pusher) record(ctx context.Context, ep *pushEndpoint, ev *Event, reason string, durable bool) error {
+	if p.audit == nil {
+		return nil
+	}
+	rec := &store.AuditRecord{
+		Time: time.Now(), Identity: ep.Identity, ClientAddr: ep.Address,
+		Operation: ev.Operation().String(), ObjectID: ev.UniqueIdentifier,
+		Result: kmip14.ResultStatusSuccess.String(), Reason: reason,
+	}
+	switch reason {
+	case "releasing", PushSent:
+	default:
+		rec.Result = kmip14.ResultStatusOperationFailed.String()
+	}
+	if durable {
+		return p.audit.AppendAudit(ctx, rec)
+	}
+	return p.audit.AppendAuditUnsynced(ctx, rec)
 }

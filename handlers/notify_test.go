@@ -16,6 +16,7 @@ import (
 
 	"github.com/kmipd/kmipd/certs"
 	"github.com/kmipd/kmipd/kmip"
+	"github.com/kmipd/kmipd/store"
 )
 
 // recorder is a client's KMIP endpoint: it prefers version, answers
@@ -108,9 +109,15 @@ func TestPushReKeyAndRevoke(t *testing.T) {
 			rec := &recorder{version: v, requests: make(chan *kmip.Request, 10)}
 			addr, tlsConfig := serveEndpoint(t, rec)
 			var seen outcomes
+			audit, err := store.OpenBadger(filepath.Join(t.TempDir(), "audit"), store.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { audit.Close() })
 			pusher := NewPusher(PusherConfig{
 				Endpoints: []Endpoint{{Identity: alice, Address: addr, TLS: tlsConfig}},
 				Observe:   seen.observe,
+				Audit:     audit,
 			})
 			t.Cleanup(pusher.Close)
 			h := newHarnessWith(t, func(c *Config) { c.Notifier = pusher })
@@ -168,6 +175,20 @@ func TestPushReKeyAndRevoke(t *testing.T) {
 			case req := <-rec.requests:
 				t.Errorf("unexpected %v", req.Operation)
 			case <-time.After(100 * time.Millisecond):
+			}
+
+			// Every push is on the audit trail, the release of the Put's key
+			// before it was sent.
+			var trail []string
+			audit.AuditRecords(context.Background(), 1, func(r store.AuditRecord) error {
+				if r.Identity != alice || r.ObjectID != newID || r.Result != "Success" {
+					t.Errorf("audit record %+v", r)
+				}
+				trail = append(trail, r.Operation+" "+r.Reason)
+				return nil
+			})
+			if want := []string{"Put releasing", "Put sent", "Notify sent"}; !slices.Equal(trail, want) {
+				t.Errorf("audit trail %q, want %q", trail, want)
 			}
 
 			ops := h.must(v, alice, &kmip.QueryRequest{Functions: []kmip.QueryFunction{kmip14.QueryFunctionQueryOperations}}).(*kmip.QueryResponse).Operations

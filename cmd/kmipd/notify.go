@@ -11,6 +11,7 @@ import (
 	"github.com/kmipd/kmipd/certs"
 	"github.com/kmipd/kmipd/handlers"
 	"github.com/kmipd/kmipd/kmip"
+	"github.com/kmipd/kmipd/store"
 )
 
 // NotifyConfig is the `notify` section: the KMIP endpoints of clients that
@@ -55,10 +56,11 @@ type notifier struct {
 	pushes *prometheus.CounterVec // by endpoint, operation, outcome
 }
 
-// startNotify starts the Pusher of cfg.Notify, if it lists endpoints. The
+// startNotify starts the Pusher of cfg.Notify, if it lists endpoints, with
+// a record of every push in audit. The
 // TLS client side uses the server's certificate (or Notify.Cert) and trusts
 // the CAs the server trusts for client certificates.
-func startNotify(cfg Config, log *zap.Logger) (*notifier, error) {
+func startNotify(cfg Config, audit store.AuditLog, log *zap.Logger) (*notifier, error) {
 	n := &notifier{pushes: prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "kmipd_pushes_total",
 		Help: "Notify and Put requests for client endpoints, by endpoint, operation and outcome (sent, refused, failed, dropped, withheld).",
@@ -102,6 +104,7 @@ func startNotify(cfg Config, log *zap.Logger) (*notifier, error) {
 		Endpoints: endpoints,
 		Queue:     cfg.Notify.Queue,
 		Logger:    log,
+		Audit:     audit,
 		Observe: func(endpoint string, op kmip.Operation, outcome string) {
 			n.pushes.WithLabelValues(endpoint, op.String(), outcome).Inc()
 		},

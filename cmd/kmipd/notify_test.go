@@ -66,7 +66,7 @@ func TestNotifyConfig(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	n, err := startNotify(cfg, zap.NewNop())
+	n, err := startNotify(cfg, nil, zap.NewNop())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,14 +96,14 @@ func TestNotifyConfig(t *testing.T) {
 // TestNotifyConfigNone: without endpoints there is no Notifier (Query
 // lists no Notify or Put) and nothing to stop.
 func TestNotifyConfigNone(t *testing.T) {
-	n, err := startNotify(defaultConfig(), zap.NewNop())
+	n, err := startNotify(defaultConfig(), nil, zap.NewNop())
 	if err != nil || n.Notifier() != nil {
 		t.Fatalf("startNotify without endpoints: %v, %v", n.Notifier(), err)
 	}
 	n.Close()
 	cfg := defaultConfig()
 	cfg.Notify.Endpoints = []NotifyEndpoint{{Identity: "CN=x"}}
-	if _, err := startNotify(cfg, zap.NewNop()); err == nil {
+	if _, err := startNotify(cfg, nil, zap.NewNop()); err == nil {
 		t.Fatal("an endpoint without address accepted")
 	}
 }

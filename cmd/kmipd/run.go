@@ -108,7 +108,7 @@ func run(ctx context.Context, cfg Config) error {
 	}
 	defer db.Close()
 
-	notify, err := startNotify(cfg, log.Named("notify"))
+	notify, err := startNotify(cfg, db, log.Named("notify"))
 	if err != nil {
 		return err
 	}
