@@ -240,6 +240,23 @@ class Conversation:
                      "Split Key fields")
         return "uid=%s, same bytes and fields" % uid
 
+    def query(self):
+        result = self.c.proxy.query(query_functions=[
+            enums.QueryFunction.QUERY_OPERATIONS,
+            enums.QueryFunction.QUERY_OBJECTS])
+        expect_equal(result.result_status.value, enums.ResultStatus.SUCCESS,
+                     "Query result")
+        ops = set(result.operations)
+        for want in (enums.Operation.CREATE, enums.Operation.GET,
+                     enums.Operation.CERTIFY, enums.Operation.CREATE_SPLIT_KEY,
+                     enums.Operation.GET_USAGE_ALLOCATION,
+                     enums.Operation.OBTAIN_LEASE):
+            expect(want in ops, "Query lacks %s" % want.name)
+        expect(enums.ObjectType.SPLIT_KEY in set(result.object_types),
+               "Query lacks the Split Key object type")
+        return "%d operations, %d object types" % (
+            len(result.operations), len(result.object_types))
+
     def locate_paged(self):
         everything = self.c.locate()
         expect_equal(sorted(everything), sorted(self.all_ids),
@@ -294,7 +311,7 @@ STEPS = [
     "create", "get_created", "get_attributes_all", "get_attributes_named",
     "get_attribute_list", "locate_by_name", "activate",
     "register_symmetric", "register_secret", "register_opaque",
-    "register_split_key",
+    "register_split_key", "query",
     "locate_paged", "revoke_compromise", "revoke_cessation",
     "destroy_deactivated", "get_destroyed", "destroy_active",
 ]
