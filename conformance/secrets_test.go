@@ -16,11 +16,12 @@ import (
 )
 
 // TestNoKeyMaterialInLogsAuditOrAtRest runs the daemon with debug logging
-// through a full key life (create, register, get, encrypt, refused and
-// failed operations, revoke, destroy), then searches everything it wrote —
-// its log, the exported audit trail and every file under the data
-// directory — for the bytes of every key it handled, raw, in hex and in
-// base64. None may appear: material is sealed at rest and never logged.
+// through a full key life (create, register, get, encrypt, export, import,
+// split and join, refused and failed operations, revoke, destroy), then
+// searches everything it wrote — its log, the exported audit trail and
+// every file under the data directory — for the bytes of every key it
+// handled, raw, in hex and in base64. None may appear: material is sealed
+// at rest and never logged.
 func TestNoKeyMaterialInLogsAuditOrAtRest(t *testing.T) {
 	dataDir := t.TempDir()
 	d := startDaemon(t, dataDir, "KMIPD_LOG_LEVEL=debug")
@@ -66,6 +67,36 @@ func TestNoKeyMaterialInLogsAuditOrAtRest(t *testing.T) {
 		Object: kmip.Object{Type: kmip14.ObjectTypeSecretData, SecretDataType: kmip14.SecretDataTypePassword,
 			KeyBlock: &kmip.KeyBlock{FormatType: kmip14.KeyFormatTypeOpaque, Material: registered[1]}},
 	})
+	// Export releases the registered key; Import brings in another.
+	exported := do[*kmip.ExportResponse](t, c, kmip14.OperationExport, &kmip.ExportRequest{UniqueIdentifier: symID})
+	if exported.Object.KeyBlock == nil || !bytes.Equal(exported.Object.KeyBlock.Material, registered[0]) {
+		t.Fatal("Export returned other material than registered")
+	}
+	imported := []byte("\x01imported key material, 32 bytes")
+	secrets = append(secrets, imported)
+	do[*kmip.ImportResponse](t, c, kmip14.OperationImport, &kmip.ImportRequest{
+		UniqueIdentifier: "imported-for-the-secret-scan", ObjectType: kmip14.ObjectTypeSymmetricKey,
+		Object: kmip.Object{Type: kmip14.ObjectTypeSymmetricKey, KeyBlock: &kmip.KeyBlock{
+			FormatType: kmip14.KeyFormatTypeRaw, Material: imported,
+			Algorithm: kmip14.CryptographicAlgorithmAES, Length: 256,
+		}},
+	})
+	// Split the registered key into parts (each part is material too) and
+	// join two of them back.
+	parts := do[*kmip.CreateSplitKeyResponse](t, c, kmip14.OperationCreateSplitKey, &kmip.CreateSplitKeyRequest{
+		ObjectType: kmip14.ObjectTypeSymmetricKey, UniqueIdentifier: symID,
+		SplitKeyParts: 3, SplitKeyThreshold: 2, SplitKeyMethod: kmip14.SplitKeyMethodPolynomialSharingGF2_8,
+	}).UniqueIdentifiers
+	for _, id := range parts {
+		secrets = append(secrets, getMaterial(t, c, id))
+	}
+	joined := do[*kmip.JoinSplitKeyResponse](t, c, kmip14.OperationJoinSplitKey, &kmip.JoinSplitKeyRequest{
+		ObjectType: kmip14.ObjectTypeSymmetricKey, UniqueIdentifiers: parts[1:],
+	}).UniqueIdentifier
+	if !bytes.Equal(getMaterial(t, c, joined), registered[0]) {
+		t.Fatal("Join Split Key rebuilt another key")
+	}
+
 	// A Register that fails: the length attribute contradicts the material.
 	_, err := try(c, kmip14.OperationRegister, &kmip.RegisterRequest{
 		ObjectType: kmip14.ObjectTypeSymmetricKey,
