@@ -152,9 +152,6 @@ func parseBigInteger(raw string) ([]byte, error) {
 	return b, nil
 }
 
-// bigIntString renders a BigInteger encoding as a decimal, for tests.
-func bigIntString(b []byte) string { return new(big.Int).SetBytes(b).String() }
-
 // typeOf resolves a type attribute.
 func typeOf(name string) (ttlv.Type, error) {
 	t, err := ttlv.DefaultRegistry.ParseType(name)

@@ -60,8 +60,8 @@ var operations = []kmip.Operation{
 }
 
 // since are the versions that introduced operations newer than 1.0:
-// Discover Versions 1.1, ReKey Key Pair 1.1, the cryptographic operations
-// 1.2, Hash 1.4.
+// Discover Versions and ReKey Key Pair 1.1, Create/Join Split Key and the
+// cryptographic operations 1.2, Hash, Export and Import 1.4.
 var since = map[kmip.Operation]kmip.Version{
 	kmip14.OperationDiscoverVersions: kmip.V1_1,
 	kmip14.OperationReKeyKeyPair:     kmip.V1_1,
@@ -80,15 +80,14 @@ var since = map[kmip.Operation]kmip.Version{
 	kmip14.OperationImport:           kmip.V1_4,
 }
 
-// only2x are the operations of operations that KMIP 1.x lacks.
+// only2x are the operations that KMIP 1.x lacks.
 var only2x = map[kmip.Operation]bool{
-	kmip.OperationSetAttribute: true,
-	kmip.OperationLog:          true,
-	kmip.OperationInterop:      true,
-	kmip.OperationPKCS11:       true,
-
-	kmip.OperationSetEndpointRole: true,
+	kmip.OperationSetAttribute:    true,
 	kmip.OperationAdjustAttribute: true,
+	kmip.OperationSetEndpointRole: true,
+	kmip.OperationLog:             true,
+	kmip.OperationInterop:         true,
+	kmip.OperationPKCS11:          true,
 }
 
 // queryObjectTypes are the object types the Service creates or registers in
@@ -139,13 +138,21 @@ func (s *Service) query(req *kmip.Request, p *kmip.QueryRequest) *kmip.QueryResp
 func operationsIn(v kmip.Version) []kmip.Operation {
 	var out []kmip.Operation
 	for _, op := range operations {
-		if only2x[op] && !v.Is2x() {
-			continue
+		if operationDefinedIn(op, v) {
+			out = append(out, op)
 		}
-		if first, ok := since[op]; ok && v.Less(first) {
-			continue
-		}
-		out = append(out, op)
 	}
 	return out
+}
+
+// operationDefinedIn reports whether version v defines op, by the since and
+// only2x tables; operations they do not name exist in every version.
+// ServeKMIP refuses an operation v does not define, so that dispatch and
+// Query agree.
+func operationDefinedIn(op kmip.Operation, v kmip.Version) bool {
+	if only2x[op] && !v.Is2x() {
+		return false
+	}
+	first, ok := since[op]
+	return !ok || !v.Less(first)
 }

@@ -180,6 +180,9 @@ func (s *Service) ServeKMIP(ctx context.Context, req *kmip.Request) (any, error)
 	if req.Peer != nil {
 		s.owners.LoadOrStore(req.Peer.Identity, struct{}{})
 	}
+	if !operationDefinedIn(req.Operation, req.Version) {
+		return nil, kmip.Errorf(kmip.ReasonOperationNotSupported, "operation %v does not exist in KMIP %v", req.Operation, req.Version)
+	}
 	switch p := req.Payload.(type) {
 	case *kmip.DiscoverVersionsRequest:
 		return s.discoverVersions(p), nil
@@ -198,9 +201,6 @@ func (s *Service) ServeKMIP(ctx context.Context, req *kmip.Request) (any, error)
 	case *kmip.AddAttributeRequest:
 		return s.addAttribute(ctx, req, p)
 	case *kmip.SetAttributeRequest:
-		if !req.Version.Is2x() {
-			break
-		}
 		return s.setAttribute(ctx, req, p)
 	case *kmip.ModifyAttributeRequest:
 		return s.modifyAttribute(ctx, req, p)
@@ -221,19 +221,10 @@ func (s *Service) ServeKMIP(ctx context.Context, req *kmip.Request) (any, error)
 	case *kmip.RecoverRequest:
 		return s.recoverFromArchive(ctx, req, p)
 	case *kmip.ExportRequest:
-		if req.Version.Less(kmip.V1_4) {
-			break
-		}
 		return s.export(ctx, req, p)
 	case *kmip.ImportRequest:
-		if req.Version.Less(kmip.V1_4) {
-			break
-		}
 		return s.importObject(ctx, req, p)
 	case *kmip.AdjustAttributeRequest:
-		if !req.Version.Is2x() {
-			break
-		}
 		return s.adjustAttribute(ctx, req, p)
 	case *kmip.CertifyRequest:
 		return s.certify(ctx, req, p)
@@ -254,9 +245,6 @@ func (s *Service) ServeKMIP(ctx context.Context, req *kmip.Request) (any, error)
 	case *kmip.ReKeyKeyPairRequest:
 		return s.reKeyKeyPair(ctx, req, p)
 	case *kmip.SetEndpointRoleRequest:
-		if !req.Version.Is2x() {
-			break
-		}
 		return s.setEndpointRole(p)
 	case *kmip.CreateSplitKeyRequest:
 		return s.createSplitKey(ctx, req, p)
@@ -275,30 +263,18 @@ func (s *Service) ServeKMIP(ctx context.Context, req *kmip.Request) (any, error)
 	case *kmip.MACVerifyRequest:
 		return s.macVerify(ctx, req, p)
 	case *kmip.HashRequest:
-		if req.Version.Less(kmip.V1_4) {
-			break
-		}
 		return s.hash(req, p)
 	case *kmip.RNGRetrieveRequest:
 		return s.rngRetrieve(p)
 	case *kmip.RNGSeedRequest:
 		return s.rngSeed(p)
 	case *kmip.LogRequest:
-		if !req.Version.Is2x() {
-			break
-		}
 		return s.logMessage(req, p)
 	case *kmip.BackupRequest:
 		return s.backup(ctx, req, p)
 	case *kmip.InteropRequest:
-		if !req.Version.Is2x() {
-			break
-		}
 		return s.interop(req, p)
 	case *kmip.PKCS11Request:
-		if !req.Version.Is2x() {
-			break
-		}
 		return s.pkcs11(req, p)
 	}
 	return nil, kmip.Errorf(kmip.ReasonOperationNotSupported, "operation %v is not supported", req.Operation)

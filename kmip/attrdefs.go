@@ -244,10 +244,6 @@ func LookupAttr(name string) *AttrDef { return attrDefsByName[name] }
 // carries tag, or nil.
 func LookupAttrTag(tag ttlv.Tag) *AttrDef { return attrDefsByTag[tag] }
 
-// AttrDefs returns the table of standard attributes, in specification order.
-// The slice must not be modified.
-func AttrDefs() []AttrDef { return attrDefs }
-
 // IsCustomAttr reports whether name is a custom attribute: "x-" (client),
 // "y-" (server) or a 2.x vendor attribute ("Vendor:Name").
 func IsCustomAttr(name string) bool {
