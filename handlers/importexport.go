@@ -76,14 +76,10 @@ func (s *Service) export(ctx context.Context, req *kmip.Request, p *kmip.ExportR
 // importObject stores p's object under p's Unique Identifier, or replaces
 // the client's object of that identifier when p asks.
 func (s *Service) importObject(ctx context.Context, req *kmip.Request, p *kmip.ImportRequest) (any, error) {
+	// The decoder guarantees a Unique Identifier and an object of the
+	// Object Type.
 	v := req.Version
-	if p.UniqueIdentifier == "" {
-		return nil, kmip.Errorf(byVersion(v, kmip.ReasonInvalidMessage, kmip.ReasonMissingData), "Import needs a Unique Identifier")
-	}
 	obj := p.Object // a copy: the request is not modified
-	if obj.Type != p.ObjectType {
-		return nil, kmip.Errorf(kmip.ReasonInvalidField, "Object Type does not match the object")
-	}
 	existing, err := s.store.Get(ctx, p.UniqueIdentifier)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
