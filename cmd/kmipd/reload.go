@@ -72,10 +72,15 @@ func (r *reloader) reload(ctx context.Context) {
 		}
 		return
 	}
-	r.log.Info("configuration reloaded: TLS files, auth users and authz policy in force")
-	for _, name := range needRestart(r.cfg, next) {
+	// The restart warnings come before the line that ends the reload, so a
+	// reader (an operator's tail, a test) that waits for "configuration
+	// reloaded" has every line of this reload in front of it.
+	pending := needRestart(r.cfg, next)
+	for _, name := range pending {
 		r.log.Warn("setting changed but needs a restart to take effect", zap.String("setting", name))
 	}
+	r.log.Info("configuration reloaded: TLS files, auth users and authz policy in force",
+		zap.Strings("needs_restart", pending))
 }
 
 // read loads the configuration again as at start, with the development
