@@ -14,6 +14,7 @@ import (
 	"math/big"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -54,8 +55,13 @@ func writeTestCA(t *testing.T, key crypto.Signer, notAfter time.Time) (certFile,
 
 func newTestCertifier(t *testing.T, caKey crypto.Signer, notAfter time.Time, validity time.Duration) *Certifier {
 	t.Helper()
+	return newPolicyCertifier(t, caKey, notAfter, validity, CertifyPolicy{})
+}
+
+func newPolicyCertifier(t *testing.T, caKey crypto.Signer, notAfter time.Time, validity time.Duration, policy CertifyPolicy) *Certifier {
+	t.Helper()
 	certFile, keyFile := writeTestCA(t, caKey, notAfter)
-	c, err := NewCertifier(certFile, keyFile, validity)
+	c, err := NewCertifier(certFile, keyFile, validity, policy)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -124,18 +130,20 @@ func TestCertifyPublicKey(t *testing.T) {
 		c := newTestCertifier(t, caKey, far, 0)
 		for _, k := range keys {
 			t.Run(caName+"/"+k.name, func(t *testing.T) {
-				subject := pkix.Name{CommonName: "db-" + k.name, Organization: []string{"tenant-a"}}
 				before := time.Now()
-				der, err := c.Certify(k.pub, nil, subject)
+				der, err := c.Certify(CertifyRequest{PublicKey: k.pub, Caller: "CN=alice", KeyName: "db-" + k.name})
 				if err != nil {
 					t.Fatal(err)
 				}
 				cert := verifyIssued(t, c, der, k.pub)
-				if cert.Subject.CommonName != subject.CommonName || cert.Subject.Organization[0] != "tenant-a" {
-					t.Errorf("subject %v, want %v", cert.Subject, subject)
+				if want := DerivedSubject("CN=alice", "db-"+k.name); cert.Subject.String() != want.String() {
+					t.Errorf("subject %v, want %v", cert.Subject, want)
 				}
 				if cert.KeyUsage != k.usage {
 					t.Errorf("key usage %v, want %v", cert.KeyUsage, k.usage)
+				}
+				if !slices.Equal(cert.ExtKeyUsage, []x509.ExtKeyUsage{x509.ExtKeyUsageEmailProtection}) {
+					t.Errorf("extended key usage %v, want emailProtection alone", cert.ExtKeyUsage)
 				}
 				if d := cert.NotAfter.Sub(before.Add(DefaultCertifyValidity)); d < -2*time.Second || d > 2*time.Second {
 					t.Errorf("NotAfter %v, want one year from now", cert.NotAfter)
@@ -145,12 +153,19 @@ func TestCertifyPublicKey(t *testing.T) {
 	}
 	// Two certificates for one key have different serial numbers.
 	c := newTestCertifier(t, mustECDSA(t), far, 0)
-	a, _ := c.Certify(edPub, nil, pkix.Name{CommonName: "a"})
-	b, _ := c.Certify(edPub, nil, pkix.Name{CommonName: "a"})
+	a, _ := c.Certify(CertifyRequest{PublicKey: edPub, Caller: "CN=alice", KeyName: "a"})
+	b, _ := c.Certify(CertifyRequest{PublicKey: edPub, Caller: "CN=alice", KeyName: "a"})
 	ca, _ := x509.ParseCertificate(a)
 	cb, _ := x509.ParseCertificate(b)
 	if ca == nil || cb == nil || ca.SerialNumber.Cmp(cb.SerialNumber) == 0 {
 		t.Error("two certificates share a serial number")
+	}
+}
+
+func TestDerivedSubjectsDifferByCaller(t *testing.T) {
+	a, b := DerivedSubject("CN=alice", "k"), DerivedSubject("CN=bob", "k")
+	if a.String() == b.String() || a.CommonName != "k" || len(a.OrganizationalUnit) != 1 {
+		t.Errorf("derived subjects %v and %v", a, b)
 	}
 }
 
@@ -168,10 +183,45 @@ func newCSR(t *testing.T, key crypto.Signer) []byte {
 	return der
 }
 
-func TestCertifyRequest(t *testing.T) {
-	c := newTestCertifier(t, mustECDSA(t), time.Now().Add(24*time.Hour*3650), 90*24*time.Hour)
+// TestCertifyRequestSubjectPolicy: under the default derived policy a CSR
+// for another subject (another client's, say) is Permission Denied, one
+// with the derived subject or none is certified without its alternative
+// names; the request policy takes the CSR's subject and the alternative
+// names it allows.
+func TestCertifyRequestSubjectPolicy(t *testing.T) {
+	far := time.Now().Add(24 * time.Hour * 3650)
 	key := mustECDSA(t)
-	der, err := c.Certify(&key.PublicKey, newCSR(t, key), pkix.Name{CommonName: "not used"})
+	derived := DerivedSubject("CN=alice", "mongo-key")
+	req := func(csr []byte) CertifyRequest {
+		return CertifyRequest{PublicKey: &key.PublicKey, CSR: csr, Caller: "CN=alice", KeyName: "mongo-key"}
+	}
+
+	c := newTestCertifier(t, mustECDSA(t), far, 90*24*time.Hour)
+	_, err := c.Certify(req(newCSR(t, key)))
+	var kerr *kmip.Error
+	if !errors.As(err, &kerr) || kerr.Reason != kmip.ReasonPermissionDenied {
+		t.Errorf("a CSR for another subject: %v, want Permission Denied", err)
+	}
+	_, err = c.Certify(CertifyRequest{PublicKey: &key.PublicKey, Caller: "CN=alice", KeyName: "k", Subject: pkix.Name{CommonName: "kmip-client"}})
+	if !errors.As(err, &kerr) || kerr.Reason != kmip.ReasonPermissionDenied {
+		t.Errorf("another subject asked without CSR: %v, want Permission Denied", err)
+	}
+	for name, subject := range map[string]pkix.Name{"empty subject": {}, "derived subject": derived} {
+		der, err := c.Certify(req(csrFor(t, key, subject)))
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		cert := verifyIssued(t, c, der, &key.PublicKey)
+		if cert.Subject.String() != derived.String() || len(cert.DNSNames)+len(cert.EmailAddresses) != 0 {
+			t.Errorf("%s: subject %v names %v %v, want %v and no alternative names", name, cert.Subject, cert.DNSNames, cert.EmailAddresses, derived)
+		}
+		if d := cert.NotAfter.Sub(cert.NotBefore); d != 90*24*time.Hour+clockSkewAllowed {
+			t.Errorf("valid for %v, want the configured 90 days (+ the backdating)", d)
+		}
+	}
+
+	c = newPolicyCertifier(t, mustECDSA(t), far, 0, CertifyPolicy{Subject: SubjectRequest, AltNames: []string{"email"}})
+	der, err := c.Certify(req(newCSR(t, key)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -179,11 +229,48 @@ func TestCertifyRequest(t *testing.T) {
 	if cert.Subject.CommonName != "mongo-1.example.test" || len(cert.Subject.OrganizationalUnit) != 1 {
 		t.Errorf("subject %v, want the request's", cert.Subject)
 	}
-	if len(cert.DNSNames) != 1 || cert.DNSNames[0] != "mongo-1.example.test" || len(cert.EmailAddresses) != 1 {
-		t.Errorf("alternative names %v %v, want the request's", cert.DNSNames, cert.EmailAddresses)
+	if len(cert.DNSNames) != 0 || len(cert.EmailAddresses) != 1 {
+		t.Errorf("alternative names %v %v, want the e-mail address alone", cert.DNSNames, cert.EmailAddresses)
 	}
-	if d := cert.NotAfter.Sub(cert.NotBefore); d != 90*24*time.Hour+clockSkewAllowed {
-		t.Errorf("valid for %v, want the configured 90 days (+ the backdating)", d)
+}
+
+// csrFor returns a DER PKCS#10 request of subject with the names of newCSR.
+func csrFor(t *testing.T, key crypto.Signer, subject pkix.Name) []byte {
+	t.Helper()
+	der, err := x509.CreateCertificateRequest(rand.Reader, &x509.CertificateRequest{
+		Subject: subject, DNSNames: []string{"kmip.example.test"}, EmailAddresses: []string{"ops@example.test"},
+	}, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return der
+}
+
+func TestCertifyPolicyRefuses(t *testing.T) {
+	caFile, caKey := writeTestCA(t, mustECDSA(t), time.Now().Add(time.Hour))
+	for name, p := range map[string]CertifyPolicy{
+		"clientAuth without client_ca":    {ExtKeyUsages: []string{"clientAuth"}},
+		"serverAuth without client_ca":    {ExtKeyUsages: []string{"serverAuth"}},
+		"request subjects by a client CA": {Subject: SubjectRequest, ClientCA: true},
+		"unknown EKU":                     {ExtKeyUsages: []string{"anything"}},
+		"unknown subject policy":          {Subject: "copy"},
+		"unknown alternative name":        {AltNames: []string{"x400"}},
+	} {
+		if _, err := NewCertifier(caFile, caKey, 0, p); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+	c, err := NewCertifier(caFile, caKey, 0, CertifyPolicy{ExtKeyUsages: []string{"clientAuth"}, ClientCA: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	trusted, err := c.TrustedBy([]string{caFile})
+	if err != nil || !trusted {
+		t.Errorf("TrustedBy(its own CA file) = %v, %v", trusted, err)
+	}
+	otherFile, _ := writeTestCA(t, mustECDSA(t), time.Now().Add(time.Hour))
+	if trusted, err := c.TrustedBy([]string{otherFile}); err != nil || trusted {
+		t.Errorf("TrustedBy(another CA) = %v, %v", trusted, err)
 	}
 }
 
@@ -202,13 +289,13 @@ func TestCertifyRefusesBadRequests(t *testing.T) {
 		"empty, not nil": {&key.PublicKey, []byte{}},
 	}
 	for name, tc := range cases {
-		der, err := c.Certify(tc.pub, tc.csr, pkix.Name{CommonName: "x"})
+		der, err := c.Certify(CertifyRequest{PublicKey: tc.pub, CSR: tc.csr, Caller: "CN=alice", KeyName: "x"})
 		var kerr *kmip.Error
 		if !errors.As(err, &kerr) || kerr.Reason != kmip.ReasonInvalidCSR {
 			t.Errorf("%s: issued %d bytes, error %v; want Invalid CSR", name, len(der), err)
 		}
 	}
-	_, err := c.Certify(struct{}{}, nil, pkix.Name{CommonName: "x"})
+	_, err := c.Certify(CertifyRequest{PublicKey: struct{}{}, Caller: "CN=alice", KeyName: "x"})
 	var kerr *kmip.Error
 	if !errors.As(err, &kerr) || kerr.Reason != kmip.ReasonInvalidField {
 		t.Errorf("unknown key type: %v, want Invalid Field", err)
@@ -219,7 +306,7 @@ func TestCertifyValidityClampedToCA(t *testing.T) {
 	caEnd := time.Now().Add(30 * 24 * time.Hour).Truncate(time.Second)
 	c := newTestCertifier(t, mustECDSA(t), caEnd, 8760*time.Hour)
 	key := mustECDSA(t)
-	der, err := c.Certify(&key.PublicKey, nil, pkix.Name{CommonName: "short"})
+	der, err := c.Certify(CertifyRequest{PublicKey: &key.PublicKey, KeyName: "short"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -228,7 +315,7 @@ func TestCertifyValidityClampedToCA(t *testing.T) {
 		t.Errorf("NotAfter %v, want the CA's %v", cert.NotAfter, caEnd)
 	}
 	c.now = func() time.Time { return caEnd.Add(time.Second) }
-	if _, err := c.Certify(&key.PublicKey, nil, pkix.Name{CommonName: "late"}); err == nil {
+	if _, err := c.Certify(CertifyRequest{PublicKey: &key.PublicKey, KeyName: "late"}); err == nil {
 		t.Error("an expired CA issued a certificate")
 	}
 }
@@ -236,14 +323,14 @@ func TestCertifyValidityClampedToCA(t *testing.T) {
 func TestNewCertifierRefuses(t *testing.T) {
 	caFile, caKey := writeTestCA(t, mustECDSA(t), time.Now().Add(time.Hour))
 	_, otherKey := writeTestCA(t, mustECDSA(t), time.Now().Add(time.Hour))
-	if _, err := NewCertifier(caFile, otherKey, 0); err == nil {
+	if _, err := NewCertifier(caFile, otherKey, 0, CertifyPolicy{}); err == nil {
 		t.Error("accepted a key that is not the CA's")
 	}
-	if _, err := NewCertifier(caFile, caKey, -time.Hour); err == nil {
+	if _, err := NewCertifier(caFile, caKey, -time.Hour, CertifyPolicy{}); err == nil {
 		t.Error("accepted a negative validity")
 	}
 	leafCert, leafKey := issueTestLeaf(t, testPKI(t), &x509.Certificate{Subject: pkix.Name{CommonName: "leaf"}}, t.TempDir(), "leaf")
-	if _, err := NewCertifier(leafCert, leafKey, 0); err == nil {
+	if _, err := NewCertifier(leafCert, leafKey, 0, CertifyPolicy{}); err == nil {
 		t.Error("accepted a leaf certificate as CA")
 	}
 }

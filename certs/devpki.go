@@ -19,6 +19,9 @@ const (
 	ServerKeyFile  = "server.key"
 	ClientCertFile = "client.crt"
 	ClientKeyFile  = "client.key"
+	// The CA of Certify and ReCertify, which authenticates no client.
+	CertifyCACertFile = "certify-ca.crt"
+	CertifyCAKeyFile  = "certify-ca.key"
 )
 
 // DevClientName is the CN (and DNS SAN) of the client certificate that
@@ -28,8 +31,11 @@ const DevClientName = "kmip-client"
 // EnsureDevPKI makes dir hold a development PKI: a CA (ca.crt, ca.key), a
 // server certificate (server.crt, server.key) for localhost, 127.0.0.1, ::1,
 // this machine's host name and the extra hosts (DNS names or IP addresses),
-// and a client certificate (client.crt, client.key) named DevClientName.
-// dir is created with mode 0700 if missing; keys are written with mode 0600.
+// a client certificate (client.crt, client.key) named DevClientName, and a
+// separate CA for the Certify operation (certify-ca.crt, certify-ca.key),
+// so that the certificates clients obtain through Certify are never signed
+// by the CA that authenticates clients. dir is created with mode 0700 if
+// missing; keys are written with mode 0600.
 //
 // Existing files are never overwritten: EnsureDevPKI writes only the pairs
 // that are missing, issuing missing leaves from the existing CA, and
@@ -53,7 +59,11 @@ func EnsureDevPKI(dir string, hosts []string) (created bool, err error) {
 	if err != nil {
 		return false, err
 	}
-	if caExists && serverExists && clientExists {
+	certifyExists, err := pairExists(path(CertifyCACertFile), path(CertifyCAKeyFile))
+	if err != nil {
+		return false, err
+	}
+	if caExists && serverExists && clientExists && certifyExists {
 		return false, nil
 	}
 
@@ -63,6 +73,19 @@ func EnsureDevPKI(dir string, hosts []string) (created bool, err error) {
 		return false, err
 	}
 	now := time.Now()
+	if !certifyExists {
+		kp, err := newCA(now, "kmipd development Certify CA")
+		if err != nil {
+			return false, err
+		}
+		if err := writeKeyPair(kp, path(CertifyCACertFile), path(CertifyCAKeyFile)); err != nil {
+			return false, err
+		}
+		created = true
+	}
+	if caExists && serverExists && clientExists {
+		return created, nil
+	}
 	var ca issuer
 	if caExists {
 		if ca, err = loadIssuer(path(CACertFile), path(CAKeyFile)); err != nil {
@@ -72,7 +95,7 @@ func EnsureDevPKI(dir string, hosts []string) (created bool, err error) {
 		if serverExists || clientExists {
 			return false, fmt.Errorf("certs: %s holds leaf certificates but no %s", dir, CACertFile)
 		}
-		kp, err := newCA(now)
+		kp, err := newCA(now, "kmipd development CA")
 		if err != nil {
 			return false, err
 		}

@@ -12,7 +12,7 @@ import (
 	"time"
 )
 
-var allFiles = []string{CACertFile, CAKeyFile, ServerCertFile, ServerKeyFile, ClientCertFile, ClientKeyFile}
+var allFiles = []string{CACertFile, CAKeyFile, ServerCertFile, ServerKeyFile, ClientCertFile, ClientKeyFile, CertifyCACertFile, CertifyCAKeyFile}
 
 func readAll(t *testing.T, dir string) map[string][]byte {
 	t.Helper()
@@ -259,4 +259,33 @@ func mustReadCert(t *testing.T, path string) *x509.Certificate {
 		t.Fatal(err)
 	}
 	return c
+}
+
+// TestDevPKICertifyCAIsSeparate: the development PKI's Certify CA is not
+// its client CA, so that the certificates clients get through Certify are
+// never trusted as client certificates.
+func TestDevPKICertifyCAIsSeparate(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := EnsureDevPKI(dir, nil); err != nil {
+		t.Fatal(err)
+	}
+	c, err := NewCertifier(filepath.Join(dir, CertifyCACertFile), filepath.Join(dir, CertifyCAKeyFile), 0, CertifyPolicy{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if trusted, err := c.TrustedBy([]string{filepath.Join(dir, CACertFile)}); err != nil || trusted {
+		t.Errorf("the client CA trusts the Certify CA: %v, %v", trusted, err)
+	}
+	// A PKI of an older version, without a Certify CA, gets one.
+	for _, f := range []string{CertifyCACertFile, CertifyCAKeyFile} {
+		if err := os.Remove(filepath.Join(dir, f)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if created, err := EnsureDevPKI(dir, nil); err != nil || !created {
+		t.Fatalf("EnsureDevPKI on a PKI without Certify CA = %v, %v", created, err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, CertifyCAKeyFile)); err != nil {
+		t.Error(err)
+	}
 }

@@ -38,9 +38,9 @@ type keyPair struct {
 
 // newCA creates a self-signed CA certificate that may sign leaf
 // certificates only (path length 0).
-func newCA(now time.Time) (keyPair, error) {
+func newCA(now time.Time, commonName string) (keyPair, error) {
 	tmpl := &x509.Certificate{
-		Subject:               pkix.Name{CommonName: "kmipd development CA", Organization: []string{organization}},
+		Subject:               pkix.Name{CommonName: commonName, Organization: []string{organization}},
 		NotBefore:             now.Add(-clockSkewAllowed),
 		NotAfter:              now.Add(caValidity),
 		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageCRLSign,

@@ -15,6 +15,14 @@ import (
 // the configured CRL.
 var ErrRevoked = errors.New("certs: client certificate revoked")
 
+// ErrNoClientAuthEKU is the handshake error of a client whose certificate
+// does not name the clientAuth Extended Key Usage. Go's verifier accepts a
+// certificate without any Extended Key Usage for every purpose (RFC 5280
+// section 4.2.1.12), so one issued for anything else (a Certify
+// certificate of an older version, an e-mail certificate) would otherwise
+// authenticate as a client.
+var ErrNoClientAuthEKU = errors.New("certs: client certificate lacks the clientAuth extended key usage")
+
 // ServerFiles names the files of the server side of mutual TLS.
 type ServerFiles struct {
 	Cert, Key string // the server certificate and its private key (PEM)
@@ -37,6 +45,7 @@ type ServerFiles struct {
 // A ServerTLS is safe for concurrent use.
 type ServerTLS struct {
 	files  ServerFiles
+	opts   serverOptions
 	base   *tls.Config
 	cert   *Reloader
 	reload sync.Mutex // serializes Reload and CRL re-reads
@@ -47,13 +56,15 @@ type ServerTLS struct {
 type trust struct {
 	pool     *x509.CertPool
 	cas      []*x509.Certificate
+	primary  []*x509.Certificate // of ClientCAs[0], whose clients' identities are bare subjects
 	crl      *revocations
 	crlStamp os.FileInfo // the CRL file as it was read; nil without CRL
 }
 
 // NewServerTLS reads files and returns the server's TLS state: client
-// certificates required and verified against files.ClientCAs with EKU
-// clientAuth and checked against the CRL, TLS 1.2 or 1.3, the suites of
+// certificates required, verified against files.ClientCAs, naming the EKU
+// clientAuth (or, with AllowClientCertsWithoutEKU, naming no EKU at all)
+// and checked against the CRL, TLS 1.2 or 1.3, the suites of
 // DefaultSuites (and LegacyCipherSuites with the LegacySuites option),
 // session tickets enabled. Any unreadable or invalid file is an error.
 func NewServerTLS(files ServerFiles, opts ...ServerOption) (*ServerTLS, error) {
@@ -68,7 +79,7 @@ func NewServerTLS(files ServerFiles, opts ...ServerOption) (*ServerTLS, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &ServerTLS{files: files, cert: cert}
+	s := &ServerTLS{files: files, opts: o, cert: cert}
 	t, err := s.readTrust()
 	if err != nil {
 		return nil, err
@@ -124,10 +135,13 @@ func (s *ServerTLS) Reload() error {
 // readTrust reads the client CAs and the CRL.
 func (s *ServerTLS) readTrust() (*trust, error) {
 	t := &trust{pool: x509.NewCertPool()}
-	for _, f := range s.files.ClientCAs {
+	for i, f := range s.files.ClientCAs {
 		cas, err := readCertificates(f)
 		if err != nil {
 			return nil, err
+		}
+		if i == 0 {
+			t.primary = cas
 		}
 		for _, ca := range cas {
 			t.pool.AddCert(ca)
@@ -148,11 +162,15 @@ func (s *ServerTLS) readTrust() (*trust, error) {
 	return t, nil
 }
 
-// verifyConnection refuses a client whose leaf certificate is revoked,
-// first re-reading the CRL if its file changed since it was read.
+// verifyConnection refuses a client whose leaf certificate does not name
+// the clientAuth EKU or is revoked, first re-reading the CRL if its file
+// changed since it was read.
 func (s *ServerTLS) verifyConnection(cs tls.ConnectionState) error {
 	if len(cs.PeerCertificates) == 0 {
 		return nil // RequireAndVerifyClientCert has refused already
+	}
+	if err := s.checkEKU(cs.PeerCertificates[0]); err != nil {
+		return err
 	}
 	t := s.refreshCRL()
 	if t.crl.revoked(cs.PeerCertificates[0]) {
@@ -186,4 +204,24 @@ func (s *ServerTLS) refreshCRL() *trust {
 	}
 	s.trust.Store(&next)
 	return &next
+}
+
+// checkEKU requires leaf to name the clientAuth Extended Key Usage, or, with
+// AllowClientCertsWithoutEKU, to have no Extended Key Usage at all. (Go's
+// verifier has already refused a leaf whose usages exclude clientAuth.)
+func (s *ServerTLS) checkEKU(leaf *x509.Certificate) error {
+	if slices.Contains(leaf.ExtKeyUsage, x509.ExtKeyUsageClientAuth) {
+		return nil
+	}
+	if s.opts.allowNoEKU && len(leaf.ExtKeyUsage) == 0 && len(leaf.UnknownExtKeyUsage) == 0 {
+		return nil
+	}
+	return ErrNoClientAuthEKU
+}
+
+// Identify returns the identity of the client of a connection s verified:
+// IdentifyUnder with the CA certificates of the first client CA file (the
+// server's own client CA, tls.ca) as the primary ones.
+func (s *ServerTLS) Identify(cs *tls.ConnectionState) (string, error) {
+	return IdentifyUnder(cs, s.trust.Load().primary)
 }

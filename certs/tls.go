@@ -29,6 +29,14 @@ type ServerOption func(*serverOptions)
 
 type serverOptions struct {
 	legacySuites bool
+	allowNoEKU   bool
+}
+
+// AllowClientCertsWithoutEKU makes the server also accept client
+// certificates without an Extended Key Usage extension, as legacy clients'
+// certificates may be. Off, a client certificate must name clientAuth.
+func AllowClientCertsWithoutEKU() ServerOption {
+	return func(o *serverOptions) { o.allowNoEKU = true }
 }
 
 // LegacySuites makes the server also accept the TLS 1.2 CBC-SHA256 suites

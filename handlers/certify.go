@@ -9,6 +9,7 @@ import (
 
 	"github.com/gemalto/kmip-go/kmip14"
 
+	"github.com/kmipd/kmipd/certs"
 	"github.com/kmipd/kmipd/kmip"
 )
 
@@ -21,16 +22,20 @@ import (
 // Certify issues an X.509 certificate for a live Public Key of the caller
 // (not Destroyed, not Compromised), from a PKCS#10 request given in the
 // payload (Certificate Request Type PKCS#10 or PEM), named as a stored
-// Certificate Request object (2.x), or, without a request, under the subject
-// CN of the key's first Name (else its Unique Identifier). The certificate is
+// Certificate Request object (2.x), or without a request. The Certifier's
+// policy decides the subject: by default certs.DerivedSubject of the
+// caller's own identity and the key's first Name (else its Unique
+// Identifier), and a request for any other subject is Permission Denied
+// (the refusal is audited like every item). The certificate is
 // registered as a Certificate object of the caller, with the request's
 // attributes, the Certificate Type, Length and the subject and issuer
 // attributes that Register derives (certattrs.go), and a Public Key Link to
 // the key; the key gets a Certificate Link to it.
 //
 // ReCertify issues a new certificate for the public key of an existing
-// certificate (its Public Key Link), under the old certificate's subject
-// unless a new request is given. As with ReKey (rekey.go), the new
+// certificate (its Public Key Link), asking for the old certificate's
+// subject unless a new request is given (so, under the derived policy, a
+// registered certificate of another subject is not certified again). As with ReKey (rekey.go), the new
 // certificate takes the old one's client-settable attributes and Names, the
 // Offset rule sets its dates, the old one gets a Replacement Object Link
 // and the new one a Replaced Object Link; the public key's Certificate Link
@@ -75,7 +80,7 @@ func (s *Service) certify(ctx context.Context, req *kmip.Request, p *kmip.Certif
 	if err := checkCreationAttrs(v, given); err != nil {
 		return nil, err
 	}
-	m, err := s.issueCertificate(req, key, csr, defaultSubject(key), given)
+	m, err := s.issueCertificate(ctx, req, key, csr, pkix.Name{}, given)
 	if err != nil {
 		return nil, err
 	}
@@ -127,7 +132,7 @@ func (s *Service) reCertify(ctx context.Context, req *kmip.Request, p *kmip.ReCe
 		return nil, err
 	}
 	attrs := over(over(carried(old.attrs), offsetDates(old.attrs, p.Offset, s.now())), given)
-	m, err := s.issueCertificate(req, key, csr, subject, append(attrs, replacedLink(old.id)))
+	m, err := s.issueCertificate(ctx, req, key, csr, subject, append(attrs, replacedLink(old.id)))
 	if err != nil {
 		return nil, err
 	}
@@ -159,7 +164,7 @@ func certifiable(v kmip.Version, m *managed) error {
 // (DER, or nil) or under subject, and returns the new Certificate object,
 // not yet stored: attrs (validated), the attributes derived from the
 // certificate and a Public Key Link to key.
-func (s *Service) issueCertificate(req *kmip.Request, key *managed, csr []byte, subject pkix.Name, attrs kmip.Attributes) (*managed, error) {
+func (s *Service) issueCertificate(ctx context.Context, req *kmip.Request, key *managed, csr []byte, subject pkix.Name, attrs kmip.Attributes) (*managed, error) {
 	v := req.Version
 	content, err := s.unseal(key)
 	if err != nil {
@@ -172,7 +177,9 @@ func (s *Service) issueCertificate(req *kmip.Request, key *managed, csr []byte, 
 	if err != nil {
 		return nil, err
 	}
-	der, err := s.certifier.Certify(pub, csr, subject)
+	der, err := s.certifier.Certify(certs.CertifyRequest{
+		PublicKey: pub, CSR: csr, Caller: callerIdentity(ctx, req), KeyName: keyName(key), Subject: subject,
+	})
 	if err != nil {
 		return nil, certifierError(v, err)
 	}
@@ -265,13 +272,23 @@ func certifierError(v kmip.Version, err error) error {
 	return err
 }
 
-// defaultSubject is the subject of a certificate issued without a request:
-// CN the key's first Name, or its Unique Identifier when it has none.
-func defaultSubject(key *managed) pkix.Name {
-	if n, ok := key.attrs.Get(kmip.AttrName).(kmip.Name); ok && n.Value != "" {
-		return pkix.Name{CommonName: n.Value}
+// callerIdentity is the identity of req's client itself, not of its tenant
+// (ServeKMIP scopes req's Peer to the tenant under a policy).
+func callerIdentity(ctx context.Context, req *kmip.Request) string {
+	if p := principalFrom(ctx); p != nil && p.identity != "" {
+		return p.identity
 	}
-	return pkix.Name{CommonName: key.id}
+	return identityOf(req)
+}
+
+// keyName names key in the certificates issued for it (the CN of a derived
+// subject, certs.DerivedSubject): its first Name, or its Unique Identifier
+// when it has none.
+func keyName(key *managed) string {
+	if n, ok := key.attrs.Get(kmip.AttrName).(kmip.Name); ok && n.Value != "" {
+		return n.Value
+	}
+	return key.id
 }
 
 // certificateSubject returns the subject of certificate m's X.509

@@ -27,6 +27,12 @@ import (
 // directory. It returns the CA certificate too.
 func certifyHarness(t *testing.T) (*harness, *x509.Certificate) {
 	t.Helper()
+	return certifyHarnessWith(t, certs.CertifyPolicy{})
+}
+
+// certifyHarnessWith is certifyHarness with a Certifier of policy.
+func certifyHarnessWith(t *testing.T, policy certs.CertifyPolicy) (*harness, *x509.Certificate) {
+	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		t.Fatal(err)
@@ -52,7 +58,7 @@ func certifyHarness(t *testing.T) (*harness, *x509.Certificate) {
 	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: pkcs8}), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	certifier, err := certs.NewCertifier(certFile, keyFile, 0)
+	certifier, err := certs.NewCertifier(certFile, keyFile, 0, policy)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -110,7 +116,7 @@ func (h *harness) links(v kmip.Version, id string) []kmip.Link {
 	return out
 }
 
-// csrFor returns a PKCS#10 request for cn signed by the private key priv
+// csrFor returns a PKCS#10 request for cn (none when empty) signed by the private key priv
 // that the server holds (Get in PKCS#8).
 func (h *harness) csrFor(v kmip.Version, priv, cn string) []byte {
 	h.t.Helper()
@@ -122,9 +128,11 @@ func (h *harness) csrFor(v kmip.Version, priv, cn string) []byte {
 	if err != nil {
 		h.t.Fatal(err)
 	}
-	der, err := x509.CreateCertificateRequest(rand.Reader, &x509.CertificateRequest{
-		Subject: pkix.Name{CommonName: cn}, DNSNames: []string{cn},
-	}, key.(crypto.Signer))
+	tmpl := &x509.CertificateRequest{Subject: pkix.Name{CommonName: cn}, DNSNames: []string{cn}}
+	if cn == "" {
+		tmpl = &x509.CertificateRequest{DNSNames: []string{"db.example.test"}}
+	}
+	der, err := x509.CreateCertificateRequest(rand.Reader, tmpl, key.(crypto.Signer))
 	if err != nil {
 		h.t.Fatal(err)
 	}
@@ -142,8 +150,11 @@ func TestCertifyPublicKey(t *testing.T) {
 			}).(*kmip.CertifyResponse)
 			cert := h.certificate(v, resp.UniqueIdentifier)
 			checkIssued(t, ca, cert, h.publicKey(v, pub))
-			if cert.Subject.CommonName != pub {
-				t.Errorf("subject CN %q, want the key's Unique Identifier %q", cert.Subject.CommonName, pub)
+			if want := certs.DerivedSubject(alice, pub); cert.Subject.String() != want.String() {
+				t.Errorf("subject %v, want %v: CN the key's Unique Identifier, OU the caller's hash", cert.Subject, want)
+			}
+			if len(cert.ExtKeyUsage) != 1 || cert.ExtKeyUsage[0] != x509.ExtKeyUsageEmailProtection {
+				t.Errorf("extended key usage %v, want emailProtection alone", cert.ExtKeyUsage)
 			}
 			if !slices.Contains(h.links(v, pub), kmip.Link{Type: kmip14.LinkTypeCertificateLink, ID: resp.UniqueIdentifier}) {
 				t.Errorf("public key links %v lack the Certificate Link", h.links(v, pub))
@@ -171,11 +182,12 @@ func TestCertifyPublicKey(t *testing.T) {
 	}
 }
 
-// TestCertifyRequest: a PKCS#10 request in the payload (DER or PEM) or
-// stored as a Certificate Request object (2.x) gives the certificate its
-// subject; one for another key, or with a broken signature, is refused.
+// TestCertifyRequest: under the request subject policy a PKCS#10 request in
+// the payload (DER or PEM) or stored as a Certificate Request object (2.x)
+// gives the certificate its subject; one for another key, or with a broken
+// signature, is refused.
 func TestCertifyRequest(t *testing.T) {
-	h, ca := certifyHarness(t)
+	h, ca := certifyHarnessWith(t, certs.CertifyPolicy{Subject: certs.SubjectRequest, AltNames: []string{"dns"}})
 	v := kmip.V2_1
 	priv, pub := h.createPair(v, kmip14.CryptographicAlgorithmEC, 256)
 	csr := h.csrFor(v, priv, "db-1.example.test")
@@ -216,6 +228,26 @@ func TestCertifyRequest(t *testing.T) {
 	// A stored request must be a Certificate Request.
 	_, err = h.do(v, alice, &kmip.CertifyRequest{UniqueIdentifier: pub, CertificateRequestUniqueIdentifier: priv})
 	wantReason(t, err, kmip.ReasonIllegalObjectType)
+}
+
+// TestCertifyDerivedSubjectPolicy: under the default policy a request for
+// another client's subject is Permission Denied in every version, and one
+// with an empty subject gets the derived subject without its DNS name.
+func TestCertifyDerivedSubjectPolicy(t *testing.T) {
+	h, _ := certifyHarness(t)
+	for _, v := range []kmip.Version{kmip.V1_2, kmip.V1_4, kmip.V2_1} {
+		priv, pub := h.createPair(v, kmip14.CryptographicAlgorithmEC, 256)
+		_, err := h.do(v, alice, &kmip.CertifyRequest{UniqueIdentifier: pub, CertificateRequestType: kmip14.CertificateRequestTypePKCS_10,
+			CertificateRequest: h.csrFor(v, priv, "bob")})
+		wantReason(t, err, kmip.ReasonPermissionDenied)
+
+		resp := h.must(v, alice, &kmip.CertifyRequest{UniqueIdentifier: pub, CertificateRequestType: kmip14.CertificateRequestTypePKCS_10,
+			CertificateRequest: h.csrFor(v, priv, "")}).(*kmip.CertifyResponse)
+		cert := h.certificate(v, resp.UniqueIdentifier)
+		if want := certs.DerivedSubject(alice, pub); cert.Subject.String() != want.String() || len(cert.DNSNames) != 0 {
+			t.Errorf("%v: subject %v names %v, want %v and no DNS name", v, cert.Subject, cert.DNSNames, want)
+		}
+	}
 }
 
 // TestCertifyIDPlaceholder: Certify without a Unique Identifier certifies

@@ -234,10 +234,7 @@ func (s *Service) requestRecord(ctx context.Context, req *kmip.Request, id strin
 		ObjectID:  id,
 		Result:    kmip14.ResultStatusSuccess.String(),
 	}
-	rec.Identity = identityOf(req)
-	if p := principalFrom(ctx); p != nil && p.identity != "" {
-		rec.Identity = p.identity
-	}
+	rec.Identity = callerIdentity(ctx, req)
 	rec.Tenant = s.TenantOf(rec.Identity)
 	if req.Peer != nil && req.Peer.Addr != nil {
 		rec.ClientAddr = req.Peer.Addr.String()

@@ -5,7 +5,6 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"os"
 	"path/filepath"
 	"testing"
@@ -35,7 +34,9 @@ func TestCertifyConfig(t *testing.T) {
 
 // TestOpenCertifier: no CA configured and no dev PKI means no Certifier (a
 // nil interface, so the server offers no Certify); with the dev PKI of
-// `make run` its CA certifies; half a configuration is an error.
+// `make run` its separate Certify CA certifies, never the client CA; a
+// Certify CA that the TLS listener trusts for clients is refused unless
+// certify.client_ca says so; half a configuration is an error.
 func TestOpenCertifier(t *testing.T) {
 	if c, err := openCertifier(defaultConfig(), ""); c != nil || err != nil {
 		t.Fatalf("without a CA: %v, %v; want nil, nil", c, err)
@@ -44,7 +45,9 @@ func TestOpenCertifier(t *testing.T) {
 	if _, err := certs.EnsureDevPKI(pki, nil); err != nil {
 		t.Fatal(err)
 	}
-	c, err := openCertifier(defaultConfig(), pki)
+	dev := defaultConfig()
+	dev.TLS.CA = filepath.Join(pki, certs.CACertFile) // as run sets it with the dev PKI
+	c, err := openCertifier(dev, pki)
 	if err != nil || c == nil {
 		t.Fatalf("with the dev PKI: %v, %v", c, err)
 	}
@@ -52,7 +55,7 @@ func TestOpenCertifier(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	der, err := c.Certify(&key.PublicKey, nil, pkix.Name{CommonName: "dev"})
+	der, err := c.Certify(certs.CertifyRequest{PublicKey: &key.PublicKey, Caller: "CN=kmip-client,O=kmipd", KeyName: "dev"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -60,14 +63,28 @@ func TestOpenCertifier(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	caPEM, err := os.ReadFile(filepath.Join(pki, certs.CACertFile))
-	if err != nil {
-		t.Fatal(err)
+	verifies := func(caFile string) bool {
+		caPEM, err := os.ReadFile(filepath.Join(pki, caFile))
+		if err != nil {
+			t.Fatal(err)
+		}
+		roots := x509.NewCertPool()
+		roots.AppendCertsFromPEM(caPEM)
+		_, err = cert.Verify(x509.VerifyOptions{Roots: roots, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageAny}})
+		return err == nil
 	}
-	roots := x509.NewCertPool()
-	roots.AppendCertsFromPEM(caPEM)
-	if _, err := cert.Verify(x509.VerifyOptions{Roots: roots, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageAny}}); err != nil {
-		t.Errorf("the dev CA does not verify the certificate: %v", err)
+	if !verifies(certs.CertifyCACertFile) || verifies(certs.CACertFile) {
+		t.Error("the certificate is not the Certify CA's alone")
+	}
+
+	clientCA := dev
+	clientCA.Certify.CACert, clientCA.Certify.CAKey = filepath.Join(pki, certs.CACertFile), filepath.Join(pki, certs.CAKeyFile)
+	if _, err := openCertifier(clientCA, pki); err == nil {
+		t.Error("the client CA was accepted as Certify CA")
+	}
+	clientCA.Certify.ClientCA = true
+	if c, err := openCertifier(clientCA, pki); err != nil || c == nil {
+		t.Errorf("the client CA with certify.client_ca: %v, %v", c, err)
 	}
 
 	half := defaultConfig()

@@ -61,6 +61,12 @@ func (l *liveTLS) commit(files certs.ServerFiles, next *certs.ServerTLS) error {
 	return nil
 }
 
+// Identify names the client of a verified connection under the trust of
+// the ServerTLS current now (certs.ServerTLS.Identify).
+func (l *liveTLS) Identify(cs *tls.ConnectionState) (string, error) {
+	return l.cur.Load().Identify(cs)
+}
+
 func sameFiles(a, b certs.ServerFiles) bool {
 	return a.Cert == b.Cert && a.Key == b.Key && a.CRL == b.CRL && slices.Equal(a.ClientCAs, b.ClientCAs)
 }

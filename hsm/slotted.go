@@ -1,0 +1,252 @@
+package hsm
+
+import (
+	"crypto/cipher"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"strconv"
+	"sync"
+)
+
+// Forgetter is implemented by a Crypto that can make sealed material
+// unrecoverable (Slotted). Forget destroys what unseals the material
+// sealed for object id, and returns once that is on disk: afterwards no
+// copy of sealed, wherever it was kept, unseals again, under any key the
+// module holds. It is idempotent, and safe to repeat after a crash. Material
+// it cannot make unrecoverable on its own (sealed directly by the KEK, before
+// key slots existed) is left as it is, and Forget returns nil: only a KEK
+// rotation (Rotator) ends it.
+type Forgetter interface {
+	Forget(id string, sealed []byte) error
+}
+
+// Slotted is a Crypto that seals each object's material under a
+// data-encryption key (DEK) of its own: 32 bytes from the module's random
+// bit generator, sealed by the module's KEK (its Seal, so either provider)
+// and kept in a slot of a KeySlots file. Forget wipes the slot. Material
+// sealed by Slotted is
+//
+//	format version 3 (1 byte) | slot (4 bytes) | slot generation (8 bytes) | nonce (12 bytes) | ciphertext | GCM tag (16 bytes)
+//
+// AES-256-GCM under the DEK, with the first 13 bytes and the object's
+// Unique Identifier as associated data. The DEK is sealed by the module for
+// the slot and generation (slotBinding), so a slot's content is useless in
+// another slot. Material in the module's own formats (versions 1 and 2,
+// sealed before the data directory had key slots) still unseals through
+// the module; it moves into slots when re-sealed, which the next KEK
+// rotation does (handlers.Service.RotateKEK).
+//
+// Durability: Seal returns once the DEK's slot is on disk, so a store
+// commit that follows never references a slot a crash could lose; slot
+// syncs of concurrent Seals are shared. A Seal whose material is never
+// stored (the store's commit fails, or the process dies first) leaves its
+// slot used: 128 bytes, holding a DEK of material that is nowhere.
+//
+// A Slotted is safe for concurrent use. Close closes the slots and the
+// module.
+type Slotted struct {
+	Crypto // the module: operations, Random, and the KEK that seals DEKs
+	slots  *KeySlots
+
+	// rotMu is held shared by Seal from sealing a DEK to writing its slot,
+	// and exclusively by the last pass of Retire, so that no DEK sealed
+	// under a retiring epoch reaches a slot after Retire re-sealed them all.
+	rotMu sync.RWMutex
+}
+
+var (
+	_ Crypto    = (*Slotted)(nil)
+	_ Forgetter = (*Slotted)(nil)
+	_ Rotator   = (*Slotted)(nil)
+)
+
+// KeySlotsFile is the name of the key slot file in a server's data
+// directory.
+const KeySlotsFile = "keyslots"
+
+const (
+	slotSealVersion = 3
+	slotBlobHeader  = 1 + 4 + 8
+	dekSize         = 32
+)
+
+// NewSlotted returns module sealing through slots. It takes over both: its
+// Close closes them.
+func NewSlotted(module Crypto, slots *KeySlots) *Slotted {
+	return &Slotted{Crypto: module, slots: slots}
+}
+
+// OpenSlotted opens the key slot file at slotsPath (OpenKeySlots) and
+// returns module sealing through it. On error module is left open.
+func OpenSlotted(module Crypto, slotsPath string) (*Slotted, error) {
+	slots, err := OpenKeySlots(slotsPath)
+	if err != nil {
+		return nil, err
+	}
+	return NewSlotted(module, slots), nil
+}
+
+// IsSlotSealed reports whether sealed is material in Slotted's format,
+// whose DEK a KEK rotation re-seals in its slot rather than in the store.
+func IsSlotSealed(sealed []byte) bool {
+	return len(sealed) >= slotBlobHeader && sealed[0] == slotSealVersion
+}
+
+// slotBinding is the id the module seals a slot's DEK for.
+func slotBinding(slot uint32, gen uint64) string {
+	return "kmipd-key-slot/" + strconv.FormatUint(uint64(slot), 10) + "/" + strconv.FormatUint(gen, 16)
+}
+
+// GenerateKey generates a bits-bit key with the module's random bit
+// generator and returns it sealed for object id.
+func (s *Slotted) GenerateKey(id string, bits int) ([]byte, error) {
+	if bits <= 0 || bits%8 != 0 || bits > MaxKeyBits {
+		return nil, fmt.Errorf("hsm: key length %d bits: want a positive multiple of 8 up to %d", bits, MaxKeyBits)
+	}
+	key, err := s.Crypto.Random(bits / 8)
+	if err != nil {
+		return nil, err
+	}
+	defer clear(key)
+	return s.Seal(id, key)
+}
+
+// GenerateKeyPair generates a key pair in the module and returns the
+// private key sealed for privateID under a DEK of its own.
+func (s *Slotted) GenerateKeyPair(privateID string, spec KeyPairSpec) ([]byte, []byte, error) {
+	byModule, pub, err := s.Crypto.GenerateKeyPair(privateID, spec)
+	if err != nil {
+		return nil, nil, err
+	}
+	priv, err := s.Crypto.Unseal(privateID, byModule)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer clear(priv)
+	sealed, err := s.Seal(privateID, priv)
+	if err != nil {
+		return nil, nil, err
+	}
+	return sealed, pub, nil
+}
+
+// Seal seals plaintext, at most MaxPlaintext bytes, for object id under a
+// new DEK in a new slot, and returns once the slot is on disk.
+func (s *Slotted) Seal(id string, plaintext []byte) ([]byte, error) {
+	if len(plaintext) > MaxPlaintext {
+		return nil, fmt.Errorf("hsm: plaintext of %d bytes exceeds %d", len(plaintext), MaxPlaintext)
+	}
+	dek, err := s.Crypto.Random(dekSize)
+	if err != nil {
+		return nil, err
+	}
+	defer clear(dek)
+	aead, err := newSealAEAD(dek)
+	if err != nil {
+		return nil, err
+	}
+	slot, gen, err := s.slots.reserve()
+	if err != nil {
+		return nil, err
+	}
+	if err := s.storeDEK(slot, gen, dek); err != nil {
+		return nil, err
+	}
+	header := make([]byte, slotBlobHeader, slotBlobHeader+gcmNonceSize+len(plaintext)+gcmTagSize)
+	header[0] = slotSealVersion
+	binary.BigEndian.PutUint32(header[1:], slot)
+	binary.BigEndian.PutUint64(header[5:], gen)
+	return aead.Seal(header, nil, plaintext, slotAssociatedData(header, id)), nil
+}
+
+// storeDEK seals dek for slot and gen and writes it there durably; on
+// error the slot is released.
+func (s *Slotted) storeDEK(slot uint32, gen uint64, dek []byte) error {
+	s.rotMu.RLock()
+	defer s.rotMu.RUnlock()
+	sealed, err := s.Crypto.Seal(slotBinding(slot, gen), dek)
+	if err != nil {
+		s.slots.release(slot)
+		return err
+	}
+	return s.slots.put(slot, gen, sealed)
+}
+
+// slotAssociatedData returns header | id.
+func slotAssociatedData(header []byte, id string) []byte {
+	return append(append(make([]byte, 0, slotBlobHeader+len(id)), header[:slotBlobHeader]...), id...)
+}
+
+// parseSlotBlob returns the slot and generation sealed names.
+func parseSlotBlob(sealed []byte) (slot uint32, gen uint64) {
+	return binary.BigEndian.Uint32(sealed[1:]), binary.BigEndian.Uint64(sealed[5:])
+}
+
+// Unseal returns the plaintext of material sealed for object id: through
+// its slot's DEK, or through the module for material in the module's own
+// format. It fails with ErrUnseal (and ErrSlotGone when the slot was wiped:
+// the material was destroyed).
+func (s *Slotted) Unseal(id string, sealed []byte) ([]byte, error) {
+	if !IsSlotSealed(sealed) {
+		return s.Crypto.Unseal(id, sealed)
+	}
+	aead, err := s.dekAEAD(parseSlotBlob(sealed))
+	if err != nil {
+		return nil, err
+	}
+	plain, err := aead.Open(nil, nil, sealed[slotBlobHeader:], slotAssociatedData(sealed, id))
+	if err != nil {
+		return nil, ErrUnseal
+	}
+	return plain, nil
+}
+
+// dekAEAD returns AES-256-GCM under the DEK slot holds under gen.
+func (s *Slotted) dekAEAD(slot uint32, gen uint64) (cipher.AEAD, error) {
+	sealedDEK, err := s.slots.get(slot, gen)
+	if errors.Is(err, ErrSlotGone) {
+		return nil, fmt.Errorf("%w: %w", ErrUnseal, ErrSlotGone)
+	}
+	if err != nil {
+		return nil, err
+	}
+	dek, err := s.Crypto.Unseal(slotBinding(slot, gen), sealedDEK)
+	if err != nil {
+		return nil, err
+	}
+	defer clear(dek)
+	return newSealAEAD(dek)
+}
+
+// Forget wipes the slot of the DEK that sealed material for object id and
+// returns once that is on disk (KeySlots.Wipe); see Forgetter. Material in
+// the module's own format is left alone.
+func (s *Slotted) Forget(id string, sealed []byte) error {
+	if !IsSlotSealed(sealed) {
+		return nil
+	}
+	return s.slots.Wipe(parseSlotBlob(sealed))
+}
+
+// ModuleSealer returns what seals with c's KEK alone: the module of a
+// Slotted, c itself otherwise. It is for material that must open with the
+// KEK and nothing else, such as a backup's file key (store.Sealer).
+func ModuleSealer(c Crypto) Crypto {
+	if s, ok := c.(*Slotted); ok {
+		return s.Crypto
+	}
+	return c
+}
+
+// Slots returns the key slots, for statistics and tests.
+func (s *Slotted) Slots() *KeySlots { return s.slots }
+
+// Close closes the key slots and the module.
+func (s *Slotted) Close() error {
+	err := s.slots.Close()
+	if merr := s.Crypto.Close(); err == nil {
+		err = merr
+	}
+	return err
+}

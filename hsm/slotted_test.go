@@ -1,0 +1,132 @@
+package hsm
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// forEachSlotted runs test once per provider, on a Slotted over a fresh
+// module and a fresh slot file.
+func forEachSlotted(t *testing.T, test func(t *testing.T, s *Slotted, slotsPath string)) {
+	forEachProvider(t, func(t *testing.T, c Crypto) {
+		path := filepath.Join(t.TempDir(), KeySlotsFile)
+		s := NewSlotted(c, openTestSlots(t, path))
+		test(t, s, path)
+	})
+}
+
+func TestSlottedForget(t *testing.T) {
+	forEachSlotted(t, func(t *testing.T, s *Slotted, path string) {
+		secret := bytes.Repeat([]byte{0xC3}, 32)
+		sealed, err := s.Seal("obj-1", secret)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !IsSlotSealed(sealed) || bytes.Contains(sealed, secret) {
+			t.Fatal("Seal did not seal through a slot")
+		}
+		if got, err := s.Unseal("obj-1", sealed); err != nil || !bytes.Equal(got, secret) {
+			t.Fatalf("Unseal = %x, %v", got, err)
+		}
+		if _, err := s.Unseal("obj-2", sealed); !errors.Is(err, ErrUnseal) {
+			t.Errorf("Unseal for another object: %v, want ErrUnseal", err)
+		}
+		// Legacy material, sealed by the module itself, still unseals.
+		legacy, err := s.Crypto.Seal("obj-0", secret)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, err := s.Unseal("obj-0", legacy); err != nil || !bytes.Equal(got, secret) {
+			t.Errorf("Unseal of module-sealed material = %x, %v", got, err)
+		}
+		if err := s.Forget("obj-0", legacy); err != nil {
+			t.Errorf("Forget of module-sealed material: %v", err)
+		}
+
+		copyOfSealed := bytes.Clone(sealed)
+		if err := s.Forget("obj-1", sealed); err != nil {
+			t.Fatal(err)
+		}
+		got, err := s.Unseal("obj-1", copyOfSealed)
+		if !errors.Is(err, ErrUnseal) || !errors.Is(err, ErrSlotGone) || got != nil {
+			t.Fatalf("Unseal after Forget = %x, %v; want ErrUnseal and ErrSlotGone", got, err)
+		}
+		// A new object takes the slot; the old blob still fails.
+		next, err := s.Seal("obj-1", []byte("another key of the same id...."))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(next[1:5], sealed[1:5]) {
+			t.Errorf("the freed slot was not reused")
+		}
+		if _, err := s.Unseal("obj-1", copyOfSealed); !errors.Is(err, ErrUnseal) {
+			t.Errorf("old blob after reuse: %v, want ErrUnseal", err)
+		}
+		s.Slots().Close()
+		reopened := NewSlotted(s.Crypto, openTestSlots(t, path))
+		if _, err := reopened.Unseal("obj-1", copyOfSealed); !errors.Is(err, ErrUnseal) {
+			t.Errorf("old blob after reopening: %v, want ErrUnseal", err)
+		}
+		if got, err := reopened.Unseal("obj-1", next); err != nil || string(got) != "another key of the same id...." {
+			t.Errorf("live blob after reopening: %q, %v", got, err)
+		}
+	})
+}
+
+func TestSlottedGenerate(t *testing.T) {
+	forEachSlotted(t, func(t *testing.T, s *Slotted, _ string) {
+		sealed, err := s.GenerateKey("k", 256)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if key, err := s.Unseal("k", sealed); err != nil || len(key) != 32 || !IsSlotSealed(sealed) {
+			t.Errorf("GenerateKey: %d bytes, %v", len(key), err)
+		}
+		priv, pub, err := s.GenerateKeyPair("priv", KeyPairSpec{Algorithm: ECDSA, Curve: "P-256"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if der, err := s.Unseal("priv", priv); err != nil || len(der) == 0 || len(pub) == 0 || !IsSlotSealed(priv) {
+			t.Errorf("GenerateKeyPair: %v", err)
+		}
+		if s.Slots().Used() != 2 {
+			t.Errorf("Used = %d, want 2", s.Slots().Used())
+		}
+	})
+}
+
+// TestSlottedRetire: retiring an epoch re-seals every slot's DEK in place,
+// so live material still unseals and a copy of the slot file taken before
+// opens with no key the module still holds.
+func TestSlottedRetire(t *testing.T) {
+	forEachSlotted(t, func(t *testing.T, s *Slotted, path string) {
+		sealed, err := s.Seal("obj", []byte("live key material"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		before, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		old := s.KeyIDs()
+		if _, err := s.Rotate(); err != nil {
+			t.Fatal(err)
+		}
+		for _, id := range old {
+			if err := s.Retire(id); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if got, err := s.Unseal("obj", sealed); err != nil || string(got) != "live key material" {
+			t.Fatalf("Unseal after Retire = %q, %v", got, err)
+		}
+		slot, gen := parseSlotBlob(sealed)
+		oldDEK := decodeSlot(before[slotOffset(slot) : slotOffset(slot)+slotSize]).sealed
+		if _, err := s.Crypto.Unseal(slotBinding(slot, gen), oldDEK); !errors.Is(err, ErrUnseal) {
+			t.Errorf("the DEK as sealed before the rotation still unseals: %v", err)
+		}
+	})
+}
