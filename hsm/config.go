@@ -41,7 +41,16 @@ type Config struct {
 
 	// PKCS11 configures the PKCS#11 provider.
 	PKCS11 PKCS11Config `yaml:"pkcs11"`
+
+	// KEKMustExist makes a missing KEK (no key file, no KEK object in the
+	// token) an error wrapping ErrNoKEK instead of creating one. OpenBound
+	// sets it for a data directory that already holds sealed data.
+	KEKMustExist bool `yaml:"-"`
 }
+
+// ErrNoKEK is returned by Open with Config.KEKMustExist when the module has
+// no key-encryption key yet.
+var ErrNoKEK = errors.New("hsm: no key-encryption key")
 
 // PKCS11Config configures the PKCS#11 provider.
 type PKCS11Config struct {
@@ -92,14 +101,14 @@ func Open(cfg Config, log *zap.Logger) (Crypto, error) {
 		if cfg.KeyFile == "" {
 			return nil, errors.New("hsm: software provider: key file not configured")
 		}
-		s, err := NewSoftware(cfg.KeyFile)
+		s, err := newSoftware(cfg.KeyFile, !cfg.KEKMustExist)
 		if err != nil {
 			return nil, err
 		}
 		log.Info("hsm: software provider", zap.String("key_file", cfg.KeyFile), zap.Uint32("kek_key_id", s.KeyID()))
 		return s, nil
 	case ProviderPKCS11:
-		return openPKCS11(cfg.PKCS11, log)
+		return openPKCS11(cfg.PKCS11, !cfg.KEKMustExist, log)
 	default:
 		return nil, fmt.Errorf("hsm: unknown provider %q: want %q or %q", cfg.Provider, ProviderSoftware, ProviderPKCS11)
 	}

@@ -177,8 +177,19 @@ func (s *Software) epochFor(sealed []byte) cipher.AEAD {
 
 // Rotate adds a new random epoch to the key file and makes it current.
 // It fails with ErrClosed after Close, and when the file already holds
-// the maximum of 64 epochs (retire some first).
+// the maximum of 64 epochs (retire some first). A Binding following the
+// provider has its check value sealed under the new epoch before Rotate
+// returns (see afterRotation).
 func (s *Software) Rotate() (uint32, error) {
+	id, err := s.rotate()
+	if err != nil {
+		return 0, err
+	}
+	return id, afterRotation(s.afterRotate, id)
+}
+
+// rotate is Rotate without the Binding's part.
+func (s *Software) rotate() (uint32, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.aead == nil {

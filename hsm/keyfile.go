@@ -52,6 +52,16 @@ func loadOrCreateKEK(path string) ([]kek, error) {
 	return readKEK(path)
 }
 
+// loadKEK reads the KEK epochs from path like loadOrCreateKEK, but a
+// missing file is an error wrapping ErrNoKEK.
+func loadKEK(path string) ([]kek, error) {
+	ks, err := readKEK(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("%w: key file %s does not exist", ErrNoKEK, path)
+	}
+	return ks, err
+}
+
 func readKEK(path string) ([]kek, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -137,9 +147,19 @@ func syncDir(dir string) error {
 // returns its name; the caller puts it in place (link or rename) and
 // removes the name.
 func writeTempKeyFile(dir string, buf []byte) (string, error) {
-	tmp, err := os.CreateTemp(dir, ".kek-*")
+	name, err := writeTempFile(dir, ".kek-*", buf)
 	if err != nil {
 		return "", fmt.Errorf("hsm: key file: %w", err)
+	}
+	return name, nil
+}
+
+// writeTempFile writes buf to a synced 0600 temporary file in dir named
+// after pattern (os.CreateTemp) and returns its name.
+func writeTempFile(dir, pattern string, buf []byte) (string, error) {
+	tmp, err := os.CreateTemp(dir, pattern)
+	if err != nil {
+		return "", err
 	}
 	err = tmp.Chmod(0o600)
 	if err == nil {
@@ -153,7 +173,7 @@ func writeTempKeyFile(dir string, buf []byte) (string, error) {
 	}
 	if err != nil {
 		os.Remove(tmp.Name())
-		return "", fmt.Errorf("hsm: key file: %w", err)
+		return "", err
 	}
 	return tmp.Name(), nil
 }

@@ -44,6 +44,11 @@ type PKCS11 struct {
 	wait     time.Duration
 
 	// mu guards the epochs; it is taken before a session, never after.
+	// token names the token and its KEK for a Binding (binding.go).
+	token ModuleIdentity
+	// afterRotate, if set, is called by Rotate (Binding.followRotation).
+	afterRotate func(newID uint32) error
+
 	mu     sync.RWMutex
 	epochs []pkcs11Epoch // oldest first; the last is current
 	kek    pkcs11.ObjectHandle
@@ -65,6 +70,12 @@ var _ Crypto = (*PKCS11)(nil)
 // opened on it; the last Close finalises it. When the token holds several
 // KEK epochs of cfg.KEKID's naming, the newest seals.
 func NewPKCS11(cfg PKCS11Config, log *zap.Logger) (*PKCS11, error) {
+	return newPKCS11(cfg, true, log)
+}
+
+// newPKCS11 is NewPKCS11; with create false, a token without KEK is an
+// error wrapping ErrNoKEK.
+func newPKCS11(cfg PKCS11Config, create bool, log *zap.Logger) (*PKCS11, error) {
 	if log == nil {
 		log = zap.NewNop()
 	}
@@ -103,7 +114,7 @@ func NewPKCS11(cfg PKCS11Config, log *zap.Logger) (*PKCS11, error) {
 		return nil, fmt.Errorf("%w (token %q)", err, cfg.TokenLabel)
 	}
 	naming := newKEKNaming(cfg.KEKID)
-	epochs, created, err := mod.openEpochs(sessions[0], naming, cfg.KEKLabel)
+	epochs, created, err := mod.openEpochs(sessions[0], naming, cfg.KEKLabel, create)
 	if err != nil {
 		for _, s := range sessions {
 			mod.ctx.CloseSession(s)
@@ -118,6 +129,13 @@ func NewPKCS11(cfg PKCS11Config, log *zap.Logger) (*PKCS11, error) {
 		label:    cfg.KEKLabel,
 		sessions: newPool(sessions),
 		wait:     cfg.SessionWait,
+		token: ModuleIdentity{
+			Provider:    ProviderPKCS11,
+			Module:      mod.path,
+			TokenLabel:  cfg.TokenLabel,
+			TokenSerial: mod.tokenSerial(slot),
+			KEKID:       cfg.KEKID,
+		},
 	}
 	p.install(epochs)
 	current := epochs[len(epochs)-1]
@@ -134,8 +152,8 @@ func NewPKCS11(cfg PKCS11Config, log *zap.Logger) (*PKCS11, error) {
 }
 
 // openPKCS11 is Open's PKCS#11 branch.
-func openPKCS11(cfg PKCS11Config, log *zap.Logger) (Crypto, error) {
-	p, err := NewPKCS11(cfg, log)
+func openPKCS11(cfg PKCS11Config, create bool, log *zap.Logger) (Crypto, error) {
+	p, err := newPKCS11(cfg, create, log)
 	if err != nil {
 		return nil, err
 	}

@@ -165,11 +165,15 @@ func (m *module) findEpochs(s pkcs11.SessionHandle, naming kekNaming) ([]pkcs11E
 }
 
 // openEpochs returns the epochs of naming in the token, creating the first
-// when there is none; created reports whether it did.
-func (m *module) openEpochs(s pkcs11.SessionHandle, naming kekNaming, label string) (epochs []pkcs11Epoch, created bool, err error) {
+// when there is none and create is true; created reports whether it did.
+// With create false, a token without epoch is an error wrapping ErrNoKEK.
+func (m *module) openEpochs(s pkcs11.SessionHandle, naming kekNaming, label string, create bool) (epochs []pkcs11Epoch, created bool, err error) {
 	epochs, err = m.findEpochs(s, naming)
 	if err != nil || len(epochs) > 0 {
 		return epochs, false, err
+	}
+	if !create {
+		return nil, false, fmt.Errorf("%w: no secret key with CKA_ID %q in the token", ErrNoKEK, naming.first)
 	}
 	h, created, err := m.findOrCreateKEK(s, naming.first, label)
 	if err != nil {
@@ -208,8 +212,19 @@ func (p *PKCS11) epochFor(sealed []byte) (pkcs11.ObjectHandle, bool) {
 // seals from now on, and returns its key id. It fails with ErrClosed after
 // Close, when maxEpochs epochs are present (retire some first), and when
 // an object with the new epoch's CKA_ID exists already (another process
-// rotating: only one may).
+// rotating: only one may). A Binding following the provider has its check
+// value sealed under the new epoch before Rotate returns (see
+// afterRotation).
 func (p *PKCS11) Rotate() (uint32, error) {
+	id, err := p.rotate()
+	if err != nil {
+		return 0, err
+	}
+	return id, afterRotation(p.afterRotate, id)
+}
+
+// rotate is Rotate without the Binding's part.
+func (p *PKCS11) rotate() (uint32, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if err := p.checkOpen(); err != nil {

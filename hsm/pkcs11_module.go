@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"sync"
 
 	"github.com/miekg/pkcs11"
@@ -113,6 +114,16 @@ func (m *module) findToken(label string) (uint, error) {
 	default:
 		return 0, fmt.Errorf("hsm: pkcs11: %d tokens labelled %q in %s: labels must be unique", len(found), label, m.path)
 	}
+}
+
+// tokenSerial returns the serial number of the token in slot, "" when the
+// module does not say.
+func (m *module) tokenSerial(slot uint) string {
+	info, err := m.ctx.GetTokenInfo(slot)
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(info.SerialNumber)
 }
 
 // openSessions opens n read-write sessions on slot and logs the user in

@@ -56,6 +56,9 @@ type Software struct {
 	path   string
 	epochs []kek
 	older  map[uint32]cipher.AEAD
+
+	// afterRotate, if set, is called by Rotate (Binding.followRotation).
+	afterRotate func(newID uint32) error
 }
 
 var _ Crypto = (*Software)(nil)
@@ -65,8 +68,16 @@ var _ Crypto = (*Software)(nil)
 // directory created with mode 0700. An existing keyFile must not be
 // accessible to group or others and must be in the key file format;
 // otherwise NewSoftware returns an error.
-func NewSoftware(keyFile string) (*Software, error) {
-	ks, err := loadOrCreateKEK(keyFile)
+func NewSoftware(keyFile string) (*Software, error) { return newSoftware(keyFile, true) }
+
+// newSoftware is NewSoftware; with create false, a missing keyFile is an
+// error wrapping ErrNoKEK.
+func newSoftware(keyFile string, create bool) (*Software, error) {
+	load := loadOrCreateKEK
+	if !create {
+		load = loadKEK
+	}
+	ks, err := load(keyFile)
 	if err != nil {
 		return nil, err
 	}
