@@ -46,6 +46,10 @@ type Config struct {
 		// CRL is a PEM or DER CRL file signed by one of the client CAs;
 		// the clients it lists are refused. Re-read when it changes.
 		CRL string `yaml:"crl"`
+		// AllowClientCertsWithoutEKU also accepts client certificates
+		// with no Extended Key Usage extension at all, for legacy clients;
+		// off, a client certificate must name clientAuth. Logged at start.
+		AllowClientCertsWithoutEKU bool `yaml:"allow_client_certs_without_eku"`
 	} `yaml:"tls"`
 
 	// Auth optionally requires a KMIP Credential (Username and Password)
@@ -106,12 +110,26 @@ type Config struct {
 	// ReCertify operations: a CA certificate and its key (PEM; RSA, ECDSA
 	// or Ed25519) and how long the certificates it issues are valid (0: a
 	// year; never beyond the CA's own expiry). Unset, kmipd certifies with
-	// the development PKI's CA when it runs with that PKI, and otherwise
-	// offers neither operation.
+	// the development PKI's separate Certify CA (pki/certify-ca.crt) when
+	// it runs with that PKI, and otherwise offers neither operation. The
+	// Certify CA may not be one of the client CAs unless ClientCA says so.
 	Certify struct {
 		CACert   string        `yaml:"ca_cert"`
 		CAKey    string        `yaml:"ca_key"`
 		Validity time.Duration `yaml:"validity"`
+		// Subject is the subject policy: "derived" (default: CN the key's
+		// name, OU a hash of the caller's identity; a request for another
+		// subject is refused) or "request" (the CSR's subject).
+		Subject string `yaml:"subject"`
+		// ExtKeyUsages of every certificate issued (default
+		// [emailProtection]); clientAuth and serverAuth need ClientCA.
+		ExtKeyUsages []string `yaml:"extended_key_usages"`
+		// AltNames are the kinds of CSR alternative names copied: dns, ip,
+		// email, uri (default none).
+		AltNames []string `yaml:"alt_names"`
+		// ClientCA allows a Certify CA that also authenticates clients,
+		// under the derived subject policy only.
+		ClientCA bool `yaml:"client_ca"`
 	} `yaml:"certify"`
 	// BackupOperators are the identities (certificate subjects) that may
 	// make an online backup (kmipctl backup) when no authz policy is set;
@@ -179,6 +197,7 @@ func settings(c *Config) []setting {
 		{"tls-ca", "CA certificates that sign client certificates (PEM); default DATA/pki/ca.crt", (*stringValue)(&c.TLS.CA)},
 		{"tls-client-ca", "further CA certificates whose clients are accepted (PEM; repeat or comma-separate)", &listValue{list: &c.TLS.ClientCAs}},
 		{"tls-crl", "CRL of revoked client certificates (PEM or DER), re-read when it changes", (*stringValue)(&c.TLS.CRL)},
+		{"tls-allow-client-certs-without-eku", "also accept client certificates without an Extended Key Usage extension (legacy clients; logged at start)", (*boolValue)(&c.TLS.AllowClientCertsWithoutEKU)},
 		{"tls-legacy-suites", "also offer TLS_RSA_WITH_AES_*_CBC_SHA256 for old clients", (*boolValue)(&c.TLS.LegacySuites)},
 		{"hsm-provider", "cryptographic module: software or pkcs11", (*stringValue)(&c.HSM.Provider)},
 		{"hsm-module", "PKCS#11 library, e.g. /usr/lib/softhsm/libsofthsm2.so", (*stringValue)(&c.HSM.Module)},
@@ -198,6 +217,7 @@ func settings(c *Config) []setting {
 		{"destroy-grace", "how long destroyed material stays recoverable with kmipctl undestroy (0: destroyed at once)", (*durationValue)(&c.DestroyGrace)},
 		{"certify-ca-cert", "CA certificate (PEM) that signs the certificates of Certify and ReCertify; default the dev PKI's CA with the dev PKI, else none", (*stringValue)(&c.Certify.CACert)},
 		{"certify-ca-key", "private key (PEM) of the Certify CA certificate", (*stringValue)(&c.Certify.CAKey)},
+		{"certify-subject", "subject policy of Certify: derived (CN key name, OU caller hash; others refused) or request (the CSR's)", (*stringValue)(&c.Certify.Subject)},
 		{"backup-operator", "identity (certificate subject, e.g. CN=ops,O=acme) allowed an online backup when no authz policy is set (repeat or separate with ;)", &subjectList{list: &c.BackupOperators}},
 		{"objects-recount", "the most often the kmipd_objects metric recounts the stored objects (after changes only)", (*durationValue)(&c.ObjectsRecount)},
 	}

@@ -91,6 +91,11 @@ func run(ctx context.Context, cfg Config) error {
 	if cfg.TLS.LegacySuites {
 		tlsOptions = append(tlsOptions, certs.LegacySuites())
 	}
+	if cfg.TLS.AllowClientCertsWithoutEKU {
+		tlsOptions = append(tlsOptions, certs.AllowClientCertsWithoutEKU())
+		log.Warn("tls.allow_client_certs_without_eku: client certificates without an Extended Key Usage are accepted; " +
+			"issue clients certificates with clientAuth and turn it off")
+	}
 	serverTLS, err := newLiveTLS(serverFiles(cfg), tlsOptions...)
 	if err != nil {
 		return fmt.Errorf("TLS: %w", err)
@@ -161,7 +166,7 @@ func run(ctx context.Context, cfg Config) error {
 		Observer:  obs,
 		Handler:   handlers.Audited(handler, db, nil),
 		TLSConfig: serverTLS.Config(),
-		Identify:  certs.Identify,
+		Identify:  serverTLS.Identify,
 		Logger:    log.Named("kmip"),
 		Limits: kmip.Limits{
 			MaxMessageSize:   cfg.Limits.MaxMessageSize,
