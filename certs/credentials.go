@@ -1,7 +1,6 @@
 package certs
 
 import (
-	"context"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
@@ -15,8 +14,6 @@ import (
 
 	"golang.org/x/crypto/argon2"
 	"golang.org/x/crypto/bcrypt"
-
-	"github.com/kmipd/kmipd/kmip"
 )
 
 // A PasswordCheck verifies the Username and Password of a KMIP Credential.
@@ -213,25 +210,3 @@ func (p *PasswordHashes) Verify(username, password string) bool {
 	}
 	return ok
 }
-
-// RequireCredential returns a Handler that serves a request item with next
-// only if its message header carries a Username and Password Credential
-// that check verifies; otherwise the item fails with Authentication Not
-// Successful (the same Result Reason in KMIP 1.x and 2.x) without reaching
-// next. The client certificate is still what identifies the client; the
-// Credential is a second factor on top.
-func RequireCredential(next kmip.Handler, check PasswordCheck) kmip.Handler {
-	return kmip.HandlerFunc(func(ctx context.Context, req *kmip.Request) (any, error) {
-		var cred *kmip.Credential
-		if req.Header != nil {
-			cred = req.Header.Credential
-		}
-		if cred == nil || cred.Type != credentialUsernamePassword || !check.Verify(cred.Username, cred.Password) {
-			return nil, &kmip.Error{Reason: kmip.ReasonAuthenticationNotSuccessful, Message: "a valid username and password credential is required"}
-		}
-		return next.ServeKMIP(ctx, req)
-	})
-}
-
-// credentialUsernamePassword is the Credential Type Username and Password.
-const credentialUsernamePassword = 1

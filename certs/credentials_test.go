@@ -91,7 +91,7 @@ func TestRequireCredential(t *testing.T) {
 		reached.Add(1)
 		return &kmip.QueryResponse{}, nil
 	})
-	srv := &kmip.Server{Handler: RequireCredential(inner, check), TLSConfig: devServerConfig(t, dir), Identify: Identify}
+	srv := &kmip.Server{Handler: RequireCredential(inner, CredentialPolicy{Check: check}), TLSConfig: devServerConfig(t, dir), Identify: Identify}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

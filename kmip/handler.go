@@ -60,6 +60,30 @@ type BatchState struct {
 	Undoable bool
 
 	undo []func(context.Context) error
+	memo map[any]any
+}
+
+// Memo returns the value remembered under key for this message, calling
+// compute to make it on the first call with key. It is for a result that
+// holds for every item of one message, such as its Credential verified
+// once: the next message has a BatchState of its own and computes again.
+// key is compared as a map key, like a context key: use a value of an
+// unexported type. Like the rest of BatchState, Memo is called by the
+// items of one message, one after the other; it is not safe for
+// concurrent use. A nil BatchState remembers nothing and calls compute.
+func (b *BatchState) Memo(key any, compute func() any) any {
+	if b == nil {
+		return compute()
+	}
+	if v, ok := b.memo[key]; ok {
+		return v
+	}
+	v := compute()
+	if b.memo == nil {
+		b.memo = make(map[any]any, 1)
+	}
+	b.memo[key] = v
+	return v
 }
 
 // OnUndo registers fn to revert a change made by the current item, should a

@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/pflag"
 	"gopkg.in/yaml.v3"
 
+	"github.com/kmipd/kmipd/certs"
 	"github.com/kmipd/kmipd/handlers"
 	"github.com/kmipd/kmipd/hsm"
 )
@@ -60,7 +61,13 @@ type Config struct {
 			// PasswordHash is an argon2id PHC string (kmipctl pki
 			// hash-password) or a bcrypt hash.
 			PasswordHash string `yaml:"password_hash"`
+			// Identities, if any, are the only certificate identities
+			// whose connections may use this username.
+			Identities []string `yaml:"identities"`
 		} `yaml:"users"`
+		// Lockout limits failed Credentials per certificate identity and
+		// per username (back-off, then a lock); see certs.LockoutPolicy.
+		Lockout certs.LockoutPolicy `yaml:"lockout"`
 	} `yaml:"auth"`
 
 	// File is the configuration file read, if any; SIGHUP re-reads it.
@@ -167,6 +174,7 @@ func defaultConfig() Config {
 	c.ShutdownTimeout = 30 * time.Second
 	c.LeaseTime = time.Hour
 	c.ObjectsRecount = time.Minute
+	c.Auth.Lockout = certs.DefaultLockoutPolicy
 	return c
 }
 

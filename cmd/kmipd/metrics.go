@@ -29,6 +29,7 @@ type metrics struct {
 	auditRecords prometheus.Gauge
 	storeBytes   prometheus.Gauge
 	objects      *objectCounts // kmipd_objects{type,state} (objects_metric.go)
+	auth         *authMetrics  // kmipd_auth_* (auth_metrics.go)
 	ready        atomic.Bool
 }
 
@@ -57,7 +58,9 @@ func newMetrics() *metrics {
 			Help: "Size on disk of the store's files.",
 		}),
 		objects: newObjectCounts(),
+		auth:    newAuthMetrics(),
 	}
+	m.registry.MustRegister(m.auth.collectors()...)
 	m.registry.MustRegister(m.items, m.latency, m.connections, m.auditRecords, m.storeBytes, m.objects,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m

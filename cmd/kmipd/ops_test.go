@@ -147,7 +147,7 @@ func TestConfigClientCAsAndCRL(t *testing.T) {
 	if !cfg.Auth.RequirePassword || cfg.Auth.Users["array"].PasswordHash != "$2b$04$x" {
 		t.Errorf("auth = %+v", cfg.Auth)
 	}
-	if _, err := requireCredential(nil, cfg); err == nil {
+	if _, err := requireCredential(nil, cfg, nil, nil); err == nil {
 		t.Error("requireCredential accepted a malformed bcrypt hash")
 	}
 

@@ -155,12 +155,12 @@ func run(ctx context.Context, cfg Config) error {
 		return err
 	}
 
-	handler, err := newCredentialGate(service, cfg)
+	obs := newMetrics()
+	handler, err := newCredentialGate(service, cfg, handlers.CredentialAudit(db, service, nil), obs.auth)
 	if err != nil {
 		return fmt.Errorf("auth: %w", err)
 	}
 
-	obs := newMetrics()
 	obs.registry.MustRegister(notify.pushes)
 	srv := &kmip.Server{
 		Observer:  obs,

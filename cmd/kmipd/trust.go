@@ -13,18 +13,21 @@ func serverFiles(cfg Config) certs.ServerFiles {
 }
 
 // requireCredential wraps next with the KMIP Credential check of cfg.Auth
-// when auth.require_password is set, and returns next unchanged otherwise.
-func requireCredential(next kmip.Handler, cfg Config) (kmip.Handler, error) {
+// when auth.require_password is set, and returns next unchanged otherwise:
+// the users' password hashes and identities, failures counted by limiter,
+// refusals told to observer (both may be nil).
+func requireCredential(next kmip.Handler, cfg Config, limiter *certs.FailureLimiter, observer certs.CredentialObserver) (kmip.Handler, error) {
 	if !cfg.Auth.RequirePassword {
 		return next, nil
 	}
 	hashes := make(map[string]string, len(cfg.Auth.Users))
+	users := make(map[string][]string, len(cfg.Auth.Users))
 	for name, u := range cfg.Auth.Users {
-		hashes[name] = u.PasswordHash
+		hashes[name], users[name] = u.PasswordHash, u.Identities
 	}
 	check, err := certs.NewPasswordHashes(hashes)
 	if err != nil {
 		return nil, err
 	}
-	return certs.RequireCredential(next, check), nil
+	return certs.RequireCredential(next, certs.CredentialPolicy{Check: check, Users: users, Limiter: limiter, Observer: observer}), nil
 }
