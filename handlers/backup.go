@@ -15,6 +15,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/kmipd/kmipd/hsm"
 	"github.com/kmipd/kmipd/kmip"
 	"github.com/kmipd/kmipd/store"
 )
@@ -110,7 +111,7 @@ func (s *Service) beginBackup(ctx context.Context, who string) (*kmip.BackupResp
 		return nil, err
 	}
 	start := s.clock()
-	err = s.backupSource.Backup(ctx, f, s.crypto)
+	err = s.backupSource.Backup(ctx, f, hsm.ModuleSealer(s.crypto))
 	var size int64
 	if err == nil {
 		size, err = f.Seek(0, io.SeekEnd)

@@ -38,19 +38,30 @@ var errChangedDuringDestroy = kmip.Errorf(kmip.ReasonGeneralFailure, "object cha
 // pending record is written first: a crash in between leaves a live object
 // with a spare copy of its own material, which Sweep removes at the deadline.
 func (s *Service) destroyWithGrace(ctx context.Context, req *kmip.Request, p *kmip.DestroyRequest, grace time.Duration) (any, error) {
+	resp, _, err := s.destroyPending(ctx, req, p, grace)
+	if err != nil {
+		return nil, err
+	}
+	return resp, nil
+}
+
+// destroyPending is destroyWithGrace; it also returns the pending record
+// written, nil when the object had no material.
+func (s *Service) destroyPending(ctx context.Context, req *kmip.Request, p *kmip.DestroyRequest, grace time.Duration) (*kmip.DestroyResponse, *store.Pending, error) {
 	pending := s.store.(pendingStore)
 	before, err := s.view(ctx, req, p.UniqueIdentifier)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	attrs, err := kmip.MarshalAttributes(before.attrs)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
+	var rec *store.Pending
 	if before.sealed != nil {
-		err = pending.PutPending(ctx, &store.Pending{ID: before.id, Deadline: s.now().Add(grace), Attributes: attrs, Material: before.sealed})
-		if err != nil {
-			return nil, err
+		rec = &store.Pending{ID: before.id, Deadline: s.now().Add(grace), Attributes: attrs, Material: before.sealed}
+		if err = pending.PutPending(ctx, rec); err != nil {
+			return nil, nil, err
 		}
 	}
 	transition := s.destroyItem(req)
@@ -64,9 +75,9 @@ func (s *Service) destroyWithGrace(ctx context.Context, req *kmip.Request, p *km
 		if before.sealed != nil {
 			pending.UpdatePending(store.WithAudit(ctx, nil), before.id, func(pp **store.Pending) error { *pp = nil; return nil })
 		}
-		return nil, err
+		return nil, nil, err
 	}
-	return &kmip.DestroyResponse{UniqueIdentifier: m.id}, nil
+	return &kmip.DestroyResponse{UniqueIdentifier: m.id}, rec, nil
 }
 
 // Undestroy brings back object id destroyed within its grace period: its
@@ -115,15 +126,8 @@ func (s *Service) purgeExpiredDestructions(ctx context.Context) error {
 			return nil
 		}
 		rec := s.adminRecord("DestroyGraceEnd", p.ID, "material destroyed for good")
-		err := pending.UpdatePending(store.WithAudit(ctx, rec), p.ID, func(pp **store.Pending) error {
-			if (*pp).Deadline.After(now) {
-				return errUnchanged
-			}
-			*pp = nil
-			return nil
-		})
-		if err != nil && !errors.Is(err, errUnchanged) && !errors.Is(err, store.ErrNotFound) && first == nil {
-			first = err
+		if err := s.purgePending(ctx, s.forgetter(), p, rec); err != nil && first == nil {
+			first = err // destroy_material.go
 		}
 		return ctx.Err()
 	})

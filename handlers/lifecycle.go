@@ -7,6 +7,7 @@ import (
 
 	"github.com/gemalto/kmip-go/kmip14"
 
+	"github.com/kmipd/kmipd/hsm"
 	"github.com/kmipd/kmipd/kmip"
 	"github.com/kmipd/kmipd/store"
 )
@@ -136,6 +137,9 @@ func (s *Service) revoke(ctx context.Context, req *kmip.Request, p *kmip.RevokeR
 func (s *Service) destroy(ctx context.Context, req *kmip.Request, p *kmip.DestroyRequest) (any, error) {
 	if grace := s.grace; grace > 0 {
 		return s.destroyWithGrace(ctx, req, p, grace) // destroy_grace.go
+	}
+	if f, ok := s.crypto.(hsm.Forgetter); ok {
+		return s.destroyAtOnce(ctx, req, p, f) // destroy_material.go
 	}
 	m, err := s.update(ctx, req, p.UniqueIdentifier, s.destroyItem(req))
 	if err != nil {

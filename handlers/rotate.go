@@ -119,10 +119,12 @@ func (s *Service) resealAll(ctx context.Context, walker objectWalker, newID uint
 }
 
 // needsReseal reports whether sealed is material under an epoch other than
-// current.
+// current. Material in the module's own format moves into a key slot when
+// re-sealed by an hsm.Slotted: a rotation is how an existing data directory
+// migrates to key slots.
 func needsReseal(sealed []byte, current uint32) bool {
-	if sealed == nil {
-		return false
+	if sealed == nil || hsm.IsSlotSealed(sealed) {
+		return false // a slot's DEK is re-sealed in its slot (hsm.Slotted.Retire)
 	}
 	id, ok := hsm.SealedKeyID(sealed)
 	return !ok || id != current

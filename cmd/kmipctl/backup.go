@@ -69,7 +69,7 @@ func offlineBackup(cmd *cobra.Command, dataDir, out string) error {
 		if err != nil {
 			return err
 		}
-		err = db.Backup(cmd.Context(), f, crypto)
+		err = db.Backup(cmd.Context(), f, hsm.ModuleSealer(crypto))
 		if err == nil {
 			err = f.Sync()
 		}

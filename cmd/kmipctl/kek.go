@@ -49,8 +49,8 @@ func kekRotateCommand() *cobra.Command {
 	return cmd
 }
 
-// withOfflineService opens the store and the software provider's KEK of
-// the server's data directory, builds a Service on them, calls fn and
+// withOfflineService opens the store, the software provider's KEK and the
+// key slots of the server's data directory, builds a Service on them, calls fn and
 // closes both. It fails while the server runs (Badger admits one process)
 // and when the data directory has no KEK file.
 func withOfflineService(dataDir string, fn func(*handlers.Service, *store.Badger, hsm.Crypto) error) error {
@@ -59,8 +59,13 @@ func withOfflineService(dataDir string, fn func(*handlers.Service, *store.Badger
 		return fmt.Errorf("no key-encryption key in %s (only the software provider is supported offline): %w", dataDir, err)
 	}
 	return withStore(dataDir, func(db *store.Badger) error {
-		crypto, err := hsm.NewSoftware(keyFile)
+		module, err := hsm.NewSoftware(keyFile)
 		if err != nil {
+			return err
+		}
+		crypto, err := hsm.OpenSlotted(module, filepath.Join(dataDir, hsm.KeySlotsFile))
+		if err != nil {
+			module.Close()
 			return err
 		}
 		defer crypto.Close()

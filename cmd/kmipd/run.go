@@ -102,6 +102,9 @@ func run(ctx context.Context, cfg Config) error {
 	}
 
 	crypto, err := openModule(cfg, log.Named("hsm"))
+	if err == nil {
+		crypto, err = withKeySlots(crypto, cfg.DataDir) // keyslots.go
+	}
 	if err != nil {
 		return fmt.Errorf("crypto module: %w", err)
 	}

@@ -1,0 +1,120 @@
+package handlers
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/kmipd/kmipd/hsm"
+	"github.com/kmipd/kmipd/kmip"
+	"github.com/kmipd/kmipd/store"
+)
+
+// Destroying material for good.
+//
+// With a crypto module that can forget material (hsm.Forgetter: hsm.Slotted,
+// whose key slots hold one data-encryption key per object), a Destroy
+// without grace period goes through the pending-destruction space like a
+// Destroy with one (destroy_grace.go), with a deadline of now:
+//
+//  1. the object's sealed material is recorded as pending (durable);
+//  2. the object becomes Destroyed and loses its material (durable, with
+//     the request's audit record);
+//  3. the material's key slot is wiped (durable): from then on no copy of
+//     the sealed material, in any superseded version the store keeps until
+//     compaction or in any later backup, unseals under any key the server
+//     holds;
+//  4. the pending record is deleted.
+//
+// Destroy answers after step 3. Each step costs the same whatever the
+// number of objects stored. A crash after step 1 leaves a pending record
+// past its deadline, which the next Sweep (one at start) completes:
+// purgePending wipes the slot unless the object still holds that material
+// (the crash came before step 2), so the repair at start costs one step per
+// pending record, never a walk of the store.
+//
+// In a batch with Batch Error Continuation Option Undo, a later item's
+// failure may put the material back (Service.restore), so step 3 is left to
+// the Sweep after undoMargin, which wipes only when the object no longer
+// holds the material.
+const undoMargin = time.Minute
+
+// destroyAtOnce destroys object id and, outside an Undo batch, wipes its
+// material before answering.
+func (s *Service) destroyAtOnce(ctx context.Context, req *kmip.Request, p *kmip.DestroyRequest, f hsm.Forgetter) (any, error) {
+	var grace time.Duration
+	if req.Batch != nil && req.Batch.Undoable {
+		grace = undoMargin
+	}
+	resp, pending, err := s.destroyPending(ctx, req, p, grace) // destroy_grace.go
+	if err != nil {
+		return nil, err
+	}
+	if pending != nil && grace == 0 {
+		if err := s.purgePending(ctx, f, pending, nil); err != nil {
+			// The object is Destroyed; the Sweep retries the wipe.
+			return nil, fmt.Errorf("object destroyed, but wiping its material failed (retried later): %w", err)
+		}
+	}
+	return resp, nil
+}
+
+// purgePending ends pending destruction p: when the store still holds p as
+// it is, it wipes the key slot of p's material through f, unless object
+// p.ID holds that very material (its Destroy never committed, or was
+// undone), and then deletes the record, with audit record rec (nil for
+// none). f may be nil (the module cannot forget): the record is then only
+// deleted. A record changed since p was read (an Undestroy and a new
+// Destroy) is left alone.
+func (s *Service) purgePending(ctx context.Context, f hsm.Forgetter, p *store.Pending, rec *store.AuditRecord) error {
+	ps := s.store.(pendingStore)
+	quiet := store.WithAudit(ctx, nil)
+	same := func(cur *store.Pending) bool {
+		return cur.Deadline.Equal(p.Deadline) && bytes.Equal(cur.Material, p.Material)
+	}
+	if f != nil && p.Material != nil {
+		err := ps.UpdatePending(quiet, p.ID, func(cur **store.Pending) error {
+			if !same(*cur) {
+				return errChangedPending
+			}
+			return errUnchanged // a read
+		})
+		if errors.Is(err, store.ErrNotFound) || errors.Is(err, errChangedPending) {
+			return nil
+		}
+		if !errors.Is(err, errUnchanged) {
+			return err
+		}
+		obj, err := s.store.Get(quiet, p.ID)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+		if obj == nil || !bytes.Equal(obj.Material, p.Material) {
+			if err := f.Forget(p.ID, p.Material); err != nil {
+				return err
+			}
+		}
+	}
+	err := ps.UpdatePending(store.WithAudit(ctx, rec), p.ID, func(cur **store.Pending) error {
+		if !same(*cur) {
+			return errChangedPending
+		}
+		*cur = nil
+		return nil
+	})
+	if errors.Is(err, errChangedPending) || errors.Is(err, store.ErrNotFound) {
+		return nil
+	}
+	return err
+}
+
+// errChangedPending stops the purge of a pending record replaced since.
+var errChangedPending = errors.New("handlers: pending destruction changed")
+
+// forgetter returns the module's Forgetter, or nil.
+func (s *Service) forgetter() hsm.Forgetter {
+	f, _ := s.crypto.(hsm.Forgetter)
+	return f
+}
