@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"slices"
 )
 
@@ -67,4 +68,39 @@ func identify(cs *tls.ConnectionState, isPrimary func(anchor *x509.Certificate) 
 func QualifiedIdentity(subject string, anchor *x509.Certificate) string {
 	sum := sha256.Sum256(anchor.RawSubjectPublicKeyInfo)
 	return subject + ";ca=sha256:" + hex.EncodeToString(sum[:])
+}
+
+// IdentityOfFile returns the identity a server gives the client presenting
+// the certificate in certFile when it trusts the CA certificates of
+// primaryCAFile (tls.ca) and of otherCAFiles (tls.client_cas), as
+// IdentifyUnder names it: for writing authorization policies and
+// auth.users bindings before the client connects (kmipctl pki identity).
+// The certificate must verify for client authentication under those CAs.
+func IdentityOfFile(certFile, primaryCAFile string, otherCAFiles []string) (string, error) {
+	cert, err := readCertificate(certFile)
+	if err != nil {
+		return "", err
+	}
+	primary, err := readCertificates(primaryCAFile)
+	if err != nil {
+		return "", err
+	}
+	roots := x509.NewCertPool()
+	for _, ca := range primary {
+		roots.AddCert(ca)
+	}
+	for _, f := range otherCAFiles {
+		cas, err := readCertificates(f)
+		if err != nil {
+			return "", err
+		}
+		for _, ca := range cas {
+			roots.AddCert(ca)
+		}
+	}
+	chains, err := cert.Verify(x509.VerifyOptions{Roots: roots, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}})
+	if err != nil {
+		return "", fmt.Errorf("certs: %s: %w", certFile, err)
+	}
+	return IdentifyUnder(&tls.ConnectionState{VerifiedChains: chains}, primary)
 }

@@ -119,3 +119,29 @@ func TestIdentityIsSubjectUnderItsCA(t *testing.T) {
 		t.Errorf("a subject spelling another CA's identity: %q, %v", id, err)
 	}
 }
+
+// TestIdentityOfFile names, offline, the identities the handshake gives.
+func TestIdentityOfFile(t *testing.T) {
+	own, other := testPKI(t), t.TempDir()
+	if _, err := EnsureDevPKI(other, nil); err != nil {
+		t.Fatal(err)
+	}
+	ownCA, otherCA := pkiPath(own, CACertFile), pkiPath(other, CACertFile)
+	s, err := NewServerTLS(serverFiles(own, ownCA, otherCA))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, dir := range []string{own, other} {
+		want, err := handshake(t, s, ownCA, pkiPath(dir, ClientCertFile), pkiPath(dir, ClientKeyFile))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := IdentityOfFile(pkiPath(dir, ClientCertFile), ownCA, []string{otherCA})
+		if err != nil || got != want {
+			t.Errorf("IdentityOfFile = %q, %v; the handshake gives %q", got, err, want)
+		}
+	}
+	if _, err := IdentityOfFile(pkiPath(other, ClientCertFile), ownCA, nil); err == nil {
+		t.Error("a certificate of an untrusted CA was named")
+	}
+}

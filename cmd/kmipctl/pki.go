@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"path/filepath"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -23,7 +24,7 @@ func pkiCommand(g *globals) *cobra.Command {
 		Use:   "pki",
 		Short: "Issue, list and revoke client certificates of the server's CA; hash passwords",
 	}
-	cmd.AddCommand(pkiIssueCommand(g), pkiListCommand(g), pkiRevokeCommand(g), pkiHashPasswordCommand())
+	cmd.AddCommand(pkiIssueCommand(g), pkiListCommand(g), pkiRevokeCommand(g), pkiHashPasswordCommand(), pkiIdentityCommand(g))
 	return cmd
 }
 
@@ -102,6 +103,33 @@ func printIssued(w io.Writer, asJSON bool, list []certs.IssuedCert) error {
 			c.NotBefore.UTC().Format(time.DateOnly), c.NotAfter.UTC().Format(time.DateOnly), status)
 	}
 	return tw.Flush()
+}
+
+func pkiIdentityCommand(g *globals) *cobra.Command {
+	var clientCAs []string
+	cmd := &cobra.Command{
+		Use:   "identity CERT [--client-ca FILE]...",
+		Short: "Print the identity kmipd gives the client of certificate CERT, for authz and auth.users entries",
+		Long: `Prints the identity kmipd gives a client presenting CERT, given its CAs:
+--ca (default --pki's ca.crt) is kmipd's tls.ca, whose clients are named by
+their bare subject; --client-ca files are its tls.client_cas, whose clients'
+subjects are qualified with ";ca=sha256:" and the hash of the CA's key.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ca := g.ca
+			if ca == "" {
+				ca = filepath.Join(g.pki, "ca.crt")
+			}
+			id, err := certs.IdentityOfFile(args[0], ca, clientCAs)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintln(cmd.OutOrStdout(), id)
+			return nil
+		},
+	}
+	cmd.Flags().StringArrayVar(&clientCAs, "client-ca", nil, "a further client CA of kmipd (tls.client_cas); repeat for several")
+	return cmd
 }
 
 func pkiHashPasswordCommand() *cobra.Command {

@@ -74,3 +74,22 @@ func TestPKIHashPassword(t *testing.T) {
 		t.Error("an empty password was hashed")
 	}
 }
+
+// TestPKIIdentity: the dev client is its bare subject under tls.ca; a
+// client of a further CA is qualified by that CA.
+func TestPKIIdentity(t *testing.T) {
+	own, other := filepath.Join(t.TempDir(), "own"), filepath.Join(t.TempDir(), "other")
+	for _, dir := range []string{own, other} {
+		if _, err := certs.EnsureDevPKI(dir, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out, err := runWithStdin(t, "", "pki", "identity", filepath.Join(own, "client.crt"), "--pki", own)
+	if err != nil || out != "CN=kmip-client,O=kmipd\n" {
+		t.Errorf("identity of the dev client = %q, %v", out, err)
+	}
+	out, err = runWithStdin(t, "", "pki", "identity", filepath.Join(other, "client.crt"), "--pki", own, "--client-ca", filepath.Join(other, "ca.crt"))
+	if err != nil || !strings.HasPrefix(out, "CN=kmip-client,O=kmipd;ca=sha256:") {
+		t.Errorf("identity of another CA's client = %q, %v", out, err)
+	}
+}
