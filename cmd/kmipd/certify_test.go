@@ -55,7 +55,7 @@ func TestOpenCertifier(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	der, err := c.Certify(certs.CertifyRequest{PublicKey: &key.PublicKey, Caller: "CN=kmip-client,O=kmipd", KeyName: "dev"})
+	der, err := c.ca.Certify(certs.CertifyRequest{PublicKey: &key.PublicKey, Caller: "CN=kmip-client,O=kmipd", KeyName: "dev"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -75,6 +75,13 @@ func TestOpenCertifier(t *testing.T) {
 	}
 	if !verifies(certs.CertifyCACertFile) || verifies(certs.CACertFile) {
 		t.Error("the certificate is not the Certify CA's alone")
+	}
+
+	// A reload that makes the client CAs trust the Certify CA is refused.
+	trusting := dev
+	trusting.TLS.ClientCAs = []string{filepath.Join(pki, certs.CertifyCACertFile)}
+	if err := c.checkTrust(trusting); err == nil {
+		t.Error("client CAs trusting the Certify CA passed the check")
 	}
 
 	clientCA := dev

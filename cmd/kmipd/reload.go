@@ -39,6 +39,7 @@ type reloader struct {
 	tls     *liveTLS
 	creds   *credentialGate
 	service *handlers.Service
+	certify *certifyCA // nil without Certify
 	log     *zap.Logger
 }
 
@@ -105,6 +106,9 @@ func (r *reloader) read() (Config, error) {
 // apply checks every reloadable part of next, then puts them all in force,
 // or none when one fails.
 func (r *reloader) apply(ctx context.Context, next Config) error {
+	if err := r.certify.checkTrust(next); err != nil {
+		return err
+	}
 	files := serverFiles(next)
 	tls, err := r.tls.prepare(files)
 	if err != nil {

@@ -139,7 +139,7 @@ func run(ctx context.Context, cfg Config) error {
 		ProtectionStorageMask: int32(kmip20.ProtectionStorageMaskSoftware),
 		DestroyGrace:          cfg.DestroyGrace,
 		Notifier:              notify.Notifier(),
-		Certifier:             certifier,
+		Certifier:             certifier.certifier(),
 		BackupSource:          db,
 		BackupDir:             filepath.Join(cfg.DataDir, "backups"),
 		BackupOperators:       cfg.BackupOperators,
@@ -203,7 +203,7 @@ func run(ctx context.Context, cfg Config) error {
 	if cfg.KEKRotation > 0 {
 		go rotateKEK(ctx, service, cfg.KEKRotation, log.Named("kek"))
 	}
-	go reloadOnSIGHUP(ctx, &reloader{cfg: cfg, tls: serverTLS, creds: handler, service: service, log: log.Named("reload")})
+	go reloadOnSIGHUP(ctx, &reloader{cfg: cfg, tls: serverTLS, creds: handler, service: service, certify: certifier, log: log.Named("reload")})
 	go obs.watchStore(ctx, db, filepath.Join(cfg.DataDir, "db"), storeMetricsInterval, log.Named("metrics"))
 	go obs.objects.countObjects(ctx, db, cfg.ObjectsRecount, log.Named("metrics"))
 	if cfg.MetricsListen != "" {
