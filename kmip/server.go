@@ -31,6 +31,21 @@ type Observer interface {
 	ItemServed(op Operation, status ResultStatus, reason ResultReason, d time.Duration)
 }
 
+// HandshakeObserver is implemented by an Observer that is also told about
+// refused connections, for metrics and logs of refusals. The Server checks
+// for it with a type assertion, so that other Observers need not provide
+// it. Like the Observer's, its method is called concurrently and must not
+// block.
+type HandshakeObserver interface {
+	// HandshakeFailed is called when the TLS handshake of a connection from
+	// remote fails (the client's certificate is refused, the protocol
+	// versions or suites do not match, the handshake times out...) or its
+	// client cannot be identified, with the error, before the connection is
+	// closed. The errors of crypto/tls, crypto/x509 and of the
+	// tls.Config's verification callbacks are kept in its chain.
+	HandshakeFailed(remote net.Addr, err error)
+}
+
 // Server serves KMIP over mutual TLS.
 //
 // Each connection has its own goroutine and carries any number of requests,
@@ -295,6 +310,9 @@ func (c *conn) serve() {
 
 	if err := c.handshake(); err != nil {
 		log.Debug("connection refused", zap.Error(err))
+		if ho, ok := s.Observer.(HandshakeObserver); ok {
+			ho.HandshakeFailed(remote, err)
+		}
 		return
 	}
 	log = log.With(zap.String("identity", c.peer.Identity))

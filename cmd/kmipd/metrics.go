@@ -31,6 +31,7 @@ type metrics struct {
 	objects      *objectCounts // kmipd_objects{type,state} (objects_metric.go)
 	auth         *authMetrics  // kmipd_auth_* (auth_metrics.go)
 	ready        atomic.Bool
+	module       *cachedCheck // the crypto module's check for /readyz (readiness.go); nil: none
 }
 
 func newMetrics() *metrics {
@@ -80,18 +81,13 @@ func (m *metrics) ItemServed(op kmip.Operation, status kmip.ResultStatus, reason
 }
 
 // serveMetrics serves /metrics, /healthz (the process is up) and /readyz
-// (the KMIP listener accepts) on addr until ctx ends.
+// (the KMIP listener accepts and the crypto module works) on addr until ctx
+// ends.
 func serveMetrics(ctx context.Context, addr string, m *metrics, log *zap.Logger) error {
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{}))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { w.Write([]byte("ok\n")) })
-	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) {
-		if !m.ready.Load() {
-			http.Error(w, "not ready", http.StatusServiceUnavailable)
-			return
-		}
-		w.Write([]byte("ok\n"))
-	})
+	mux.HandleFunc("GET /readyz", m.readyz) // readiness.go
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return err

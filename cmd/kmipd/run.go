@@ -47,19 +47,6 @@ func moduleRNG(provider string) kmip.RNGParameters {
 	return kmip.RNGParameters{RNGAlgorithm: uint32(kmip14.RNGAlgorithmUnspecified)}
 }
 
-// openModule opens the cryptographic module that cfg selects.
-func openModule(cfg Config, log *zap.Logger) (hsm.Crypto, error) {
-	return hsm.Open(hsm.Config{
-		Provider: cfg.HSM.Provider,
-		KeyFile:  filepath.Join(cfg.DataDir, "kek.key"),
-		PKCS11: hsm.PKCS11Config{
-			Module:     cfg.HSM.Module,
-			TokenLabel: cfg.HSM.TokenLabel,
-			PinFile:    cfg.HSM.PinFile,
-		},
-	}, log)
-}
-
 // run starts the server with cfg and serves until SIGTERM or SIGINT, then
 // drains and returns.
 func run(ctx context.Context, cfg Config) error {
@@ -86,6 +73,9 @@ func run(ctx context.Context, cfg Config) error {
 		cfg.TLS.Key = filepath.Join(pkiDir, "server.key")
 		cfg.TLS.CA = filepath.Join(pkiDir, "ca.crt")
 		devPKIDir = pkiDir
+		log.Warn("no tls: section: using the development PKI, for development only: "+
+			"its CA key lies beside the data and signs any client; configure tls.cert, tls.key and tls.ca for production",
+			zap.String("dev_pki_dir", pkiDir))
 	}
 	var tlsOptions []certs.ServerOption
 	if cfg.TLS.LegacySuites {
@@ -101,7 +91,7 @@ func run(ctx context.Context, cfg Config) error {
 		return fmt.Errorf("TLS: %w", err)
 	}
 
-	crypto, err := openModule(cfg, log.Named("hsm"))
+	crypto, binding, err := openModule(cfg, log.Named("hsm")) // binding.go
 	if err == nil {
 		crypto, err = withKeySlots(crypto, cfg.DataDir) // keyslots.go
 	}
@@ -159,14 +149,15 @@ func run(ctx context.Context, cfg Config) error {
 	}
 
 	obs := newMetrics()
+	obs.module = &cachedCheck{check: binding.Check, interval: moduleCheckInterval}
 	handler, err := newCredentialGate(service, cfg, handlers.CredentialAudit(db, service, nil), obs.auth)
 	if err != nil {
 		return fmt.Errorf("auth: %w", err)
 	}
 
-	obs.registry.MustRegister(notify.pushes)
+	obs.registry.MustRegister(notify.pushes, serverCertExpiry(serverTLS))
 	srv := &kmip.Server{
-		Observer:  obs,
+		Observer:  observer{obs, newHandshakeRefusals(obs.registry, log.Named("tls"))}, // tlsmetrics.go
 		Handler:   handlers.Audited(handler, db, nil),
 		TLSConfig: serverTLS.Config(),
 		Identify:  serverTLS.Identify,

@@ -1,0 +1,103 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"go.uber.org/zap"
+
+	"github.com/kmipd/kmipd/hsm"
+	"github.com/kmipd/kmipd/store"
+)
+
+// openModule opens the cryptographic module that cfg selects, bound to the
+// data directory (hsm.OpenBound, record DATA/crypto-binding.json): a
+// directory sealed by another module or KEK is refused with what sealed it
+// and the settings that open it. A directory of an older version, without
+// record, is adopted when the module's KEK exists already and unseals the
+// first stored object that has material (adoptByOneObject).
+func openModule(cfg Config, log *zap.Logger) (hsm.Crypto, *hsm.Binding, error) {
+	dbDir := filepath.Join(cfg.DataDir, "db")
+	_, statErr := os.Stat(dbDir)
+	crypto, binding, err := hsm.OpenBound(hsm.Config{
+		Provider: cfg.HSM.Provider,
+		KeyFile:  filepath.Join(cfg.DataDir, "kek.key"),
+		PKCS11: hsm.PKCS11Config{
+			Module:     cfg.HSM.Module,
+			TokenLabel: cfg.HSM.TokenLabel,
+			PinFile:    cfg.HSM.PinFile,
+		},
+	}, hsm.BindOptions{
+		Path:   filepath.Join(cfg.DataDir, hsm.BindingFile),
+		Sealed: statErr == nil,
+		Adopt:  adoptByOneObject(dbDir, log),
+	}, log)
+	var be *hsm.BindingError
+	if errors.As(err, &be) {
+		return nil, nil, fmt.Errorf("%w; %s", err, bindingFix(be))
+	}
+	return crypto, binding, err
+}
+
+// bindingFix tells the operator how to start on the module that sealed the
+// data directory, by kmipd's flags.
+func bindingFix(e *hsm.BindingError) string {
+	rec := e.Recorded
+	switch {
+	case rec == nil:
+		return "start kmipd with the module that sealed it (a PKCS#11 token: --hsm-provider pkcs11 --hsm-module PATH " +
+			"--hsm-token-label LABEL --hsm-pin-file FILE; the software module: its DATA/kek.key restored)"
+	case rec.Provider == hsm.ProviderPKCS11 && e.Configured.Provider != hsm.ProviderPKCS11:
+		return fmt.Sprintf("start kmipd with --hsm-provider pkcs11 --hsm-module %s --hsm-token-label %s --hsm-pin-file FILE "+
+			"(or the hsm: section of kmipd.yaml)", rec.Module, rec.TokenLabel)
+	case rec.Provider == hsm.ProviderPKCS11:
+		fix := fmt.Sprintf("give --hsm-module and --hsm-token-label of the token that holds KEK %q (label %q", rec.KEKID, rec.TokenLabel)
+		if rec.TokenSerial != "" {
+			fix += fmt.Sprintf(", serial %q", rec.TokenSerial)
+		}
+		return fix + ")"
+	case e.Configured.Provider != hsm.ProviderSoftware:
+		return "start kmipd without --hsm-provider pkcs11 (and without an hsm: section): the software module keeps this directory's KEK in DATA/kek.key"
+	default:
+		return "restore this data directory's own kek.key (mode 0600); another key file cannot open its data"
+	}
+}
+
+// errAdoptDone stops adoptByOneObject's walk at the first object checked.
+var errAdoptDone = errors.New("checked")
+
+// adoptByOneObject returns the hsm.BindOptions.Adopt check of an older
+// version's data directory: the module must unseal the first object of the
+// store in dbDir whose material it sealed itself (module formats, not key
+// slots). A store without such an object is accepted. The store is opened
+// for the check and closed again.
+func adoptByOneObject(dbDir string, log *zap.Logger) func(hsm.Crypto) error {
+	return func(module hsm.Crypto) error {
+		db, err := store.OpenBadger(dbDir, store.Options{Logger: log.Named("store")})
+		if err != nil {
+			return fmt.Errorf("open the store to check its data: %w", err)
+		}
+		defer db.Close()
+		err = db.ForEachObject(context.Background(), func(obj *store.Object) error {
+			if _, ok := hsm.SealedKeyID(obj.Material); !ok {
+				return nil
+			}
+			plain, err := module.Unseal(obj.ID, obj.Material)
+			if err != nil {
+				return fmt.Errorf("object %s does not unseal: %w", obj.ID, err)
+			}
+			clear(plain)
+			return errAdoptDone
+		})
+		if errors.Is(err, errAdoptDone) {
+			err = nil
+		}
+		if err == nil {
+			log.Info("crypto binding: adopting a data directory of an older version, whose data this module unseals")
+		}
+		return err
+	}
+}
