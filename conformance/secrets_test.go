@@ -117,8 +117,24 @@ func TestNoKeyMaterialInLogsAuditOrAtRest(t *testing.T) {
 	if !strings.Contains(string(out), `"Encrypt"`) && !strings.Contains(string(out), "Encrypt") {
 		t.Fatalf("the audit export lacks the operations of the run:\n%.2000s", out)
 	}
-	texts := map[string][]byte{"daemon log": []byte(d.log.String()), "audit export": out}
-	if err := filepath.WalkDir(dataDir, func(path string, e os.DirEntry, err error) error {
+	texts := readFiles(t, dataDir)
+	texts["daemon log"], texts["audit export"] = []byte(d.log.String()), out
+	for _, secret := range secrets {
+		for _, where := range whereFound(texts, secret) {
+			t.Errorf("key material (%d bytes) found in %s", len(secret), where)
+		}
+	}
+	if !strings.Contains(d.log.String(), `"level":"debug"`) {
+		t.Error("the daemon wrote no debug lines: the scan did not see the most verbose log")
+	}
+}
+
+// readFiles returns the content of every file under root (root itself when
+// it is a file), by path.
+func readFiles(t *testing.T, root string) map[string][]byte {
+	t.Helper()
+	texts := map[string][]byte{}
+	if err := filepath.WalkDir(root, func(path string, e os.DirEntry, err error) error {
 		if err != nil || e.IsDir() {
 			return err
 		}
@@ -128,18 +144,22 @@ func TestNoKeyMaterialInLogsAuditOrAtRest(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	for _, secret := range secrets {
-		forms := [][]byte{secret, []byte(hex.EncodeToString(secret)), []byte(strings.ToUpper(hex.EncodeToString(secret))),
-			[]byte(base64.StdEncoding.EncodeToString(secret))}
-		for where, text := range texts {
-			for _, form := range forms {
-				if bytes.Contains(text, form) {
-					t.Errorf("key material (%d bytes) found in %s", len(secret), where)
-				}
+	return texts
+}
+
+// whereFound returns the names of the texts that hold secret raw, in hex
+// (either case) or in base64.
+func whereFound(texts map[string][]byte, secret []byte) []string {
+	forms := [][]byte{secret, []byte(hex.EncodeToString(secret)), []byte(strings.ToUpper(hex.EncodeToString(secret))),
+		[]byte(base64.StdEncoding.EncodeToString(secret))}
+	var found []string
+	for where, text := range texts {
+		for _, form := range forms {
+			if bytes.Contains(text, form) {
+				found = append(found, where)
+				break
 			}
 		}
 	}
-	if !strings.Contains(d.log.String(), `"level":"debug"`) {
-		t.Error("the daemon wrote no debug lines: the scan did not see the most verbose log")
-	}
+	return found
 }
