@@ -61,7 +61,10 @@
 //
 // PasswordHashes verifies the Username and Password of a KMIP Credential
 // against argon2id or bcrypt hashes; RequireCredential makes a
-// kmip.Handler refuse items without a valid one.
+// kmip.Handler refuse the items of a message without a valid one, checked
+// once per message, with usernames bound to certificate identities and
+// failures limited by a FailureLimiter (back-off, then lockout, per
+// identity and per username).
 //
 // # Identity
 //

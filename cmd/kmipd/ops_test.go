@@ -107,7 +107,7 @@ func TestGrafanaDashboard(t *testing.T) {
 			}
 		}
 	}
-	for _, name := range []string{"kmipd_requests_total", "kmipd_request_duration_seconds_bucket", "kmipd_open_connections", "kmipd_audit_records", "kmipd_store_size_bytes", "kmipd_objects"} {
+	for _, name := range []string{"kmipd_requests_total", "kmipd_request_duration_seconds_bucket", "kmipd_open_connections", "kmipd_audit_records", "kmipd_store_size_bytes", "kmipd_objects", "kmipd_auth_failures_total", "kmipd_auth_locked_keys"} {
 		if !queried[name] {
 			t.Errorf("no panel shows %s", name)
 		}

@@ -19,7 +19,9 @@ import (
 //
 //   - the TLS files: server certificate and key, client CAs (tls.ca,
 //     tls.client_cas) and CRL, re-read, or read from their new paths;
-//   - the auth section: require_password and the users' password hashes;
+//   - the auth section: require_password, the users' password hashes and
+//     identities, and the lockout limits (the failures counted so far are
+//     kept; see credentialGate);
 //   - the authz policy (SetPolicy records the change in the audit trail).
 //
 // The configuration is read again as at start (the file, then KMIPD_*
