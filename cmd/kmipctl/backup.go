@@ -69,7 +69,7 @@ func offlineBackup(cmd *cobra.Command, dataDir, out string) error {
 		if err != nil {
 			return err
 		}
-		err = db.Backup(cmd.Context(), f, hsm.ModuleSealer(crypto))
+		err = db.BackupWith(cmd.Context(), f, hsm.ModuleSealer(crypto), hsm.BackupAttachment(crypto))
 		if err == nil {
 			err = f.Sync()
 		}
@@ -176,12 +176,15 @@ func restoreCommand() *cobra.Command {
 				return err
 			}
 			defer f.Close()
-			crypto, err := hsm.NewSoftware(filepath.Join(dataDir, "kek.key"))
+			crypto, err := openBoundSoftware(dataDir, nil) // Restore checks that it unseals the backup
 			if err != nil {
 				return err
 			}
 			defer crypto.Close()
-			if err := store.Restore(filepath.Join(dataDir, "db"), f, crypto); err != nil {
+			stageSlots := func(r io.Reader) (func() error, error) {
+				return hsm.StageKeySlots(filepath.Join(dataDir, hsm.KeySlotsFile), r)
+			}
+			if err := store.RestoreWith(filepath.Join(dataDir, "db"), f, crypto, stageSlots); err != nil {
 				return err
 			}
 			return withAuditLog(dataDir, func(log store.AuditLog) error {

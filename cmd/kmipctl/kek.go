@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -49,8 +50,10 @@ func kekRotateCommand() *cobra.Command {
 	return cmd
 }
 
-// withOfflineService opens the store, the software provider's KEK and the
-// key slots of the server's data directory, builds a Service on them, calls fn and
+// withOfflineService opens the store, the software provider's KEK (bound to
+// the data directory as kmipd binds it, so that a rotation keeps the crypto
+// binding's check value current) and the key slots of the server's data
+// directory, builds a Service on them, calls fn and
 // closes both. It fails while the server runs (Badger admits one process)
 // and when the data directory has no KEK file.
 func withOfflineService(dataDir string, fn func(*handlers.Service, *store.Badger, hsm.Crypto) error) error {
@@ -59,7 +62,9 @@ func withOfflineService(dataDir string, fn func(*handlers.Service, *store.Badger
 		return fmt.Errorf("no key-encryption key in %s (only the software provider is supported offline): %w", dataDir, err)
 	}
 	return withStore(dataDir, func(db *store.Badger) error {
-		module, err := hsm.NewSoftware(keyFile)
+		module, err := openBoundSoftware(dataDir, func(m hsm.Crypto) error {
+			return handlers.UnsealsStoredData(context.Background(), db, m)
+		})
 		if err != nil {
 			return err
 		}
@@ -75,6 +80,18 @@ func withOfflineService(dataDir string, fn func(*handlers.Service, *store.Badger
 		}
 		return fn(svc, db, crypto)
 	})
+}
+
+// openBoundSoftware opens the software module of dataDir bound to the
+// directory (hsm.OpenBound): a directory that another module sealed is
+// refused, and no key file is created for it. adopt checks a directory of
+// an older version, without binding; nil accepts it.
+func openBoundSoftware(dataDir string, adopt func(hsm.Crypto) error) (hsm.Crypto, error) {
+	_, statErr := os.Stat(filepath.Join(dataDir, "db"))
+	module, _, err := hsm.OpenBound(
+		hsm.Config{Provider: hsm.ProviderSoftware, KeyFile: filepath.Join(dataDir, "kek.key")},
+		hsm.BindOptions{Path: filepath.Join(dataDir, hsm.BindingFile), Sealed: statErr == nil, Adopt: adopt}, nil)
+	return module, err
 }
 
 // withStore opens the store of the server's data directory, calls fn and

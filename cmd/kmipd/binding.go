@@ -9,6 +9,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/kmipd/kmipd/handlers"
 	"github.com/kmipd/kmipd/hsm"
 	"github.com/kmipd/kmipd/store"
 )
@@ -66,14 +67,9 @@ func bindingFix(e *hsm.BindingError) string {
 	}
 }
 
-// errAdoptDone stops adoptByOneObject's walk at the first object checked.
-var errAdoptDone = errors.New("checked")
-
 // adoptByOneObject returns the hsm.BindOptions.Adopt check of an older
-// version's data directory: the module must unseal the first object of the
-// store in dbDir whose material it sealed itself (module formats, not key
-// slots). A store without such an object is accepted. The store is opened
-// for the check and closed again.
+// version's data directory: handlers.UnsealsStoredData on the store in
+// dbDir, opened for the check and closed again.
 func adoptByOneObject(dbDir string, log *zap.Logger) func(hsm.Crypto) error {
 	return func(module hsm.Crypto) error {
 		db, err := store.OpenBadger(dbDir, store.Options{Logger: log.Named("store")})
@@ -81,23 +77,10 @@ func adoptByOneObject(dbDir string, log *zap.Logger) func(hsm.Crypto) error {
 			return fmt.Errorf("open the store to check its data: %w", err)
 		}
 		defer db.Close()
-		err = db.ForEachObject(context.Background(), func(obj *store.Object) error {
-			if _, ok := hsm.SealedKeyID(obj.Material); !ok {
-				return nil
-			}
-			plain, err := module.Unseal(obj.ID, obj.Material)
-			if err != nil {
-				return fmt.Errorf("object %s does not unseal: %w", obj.ID, err)
-			}
-			clear(plain)
-			return errAdoptDone
-		})
-		if errors.Is(err, errAdoptDone) {
-			err = nil
+		if err := handlers.UnsealsStoredData(context.Background(), db, module); err != nil {
+			return err
 		}
-		if err == nil {
-			log.Info("crypto binding: adopting a data directory of an older version, whose data this module unseals")
-		}
-		return err
+		log.Info("crypto binding: adopting a data directory of an older version, whose data this module unseals")
+		return nil
 	}
 }

@@ -25,7 +25,8 @@ type rateLog struct {
 
 // newRateLog returns a rateLog of at most burst lines per period on log.
 func newRateLog(log *zap.Logger, burst int, period time.Duration) *rateLog {
-	return &rateLog{log: log, burst: burst, period: period}
+	// Lines name the caller of Warn, not Warn itself.
+	return &rateLog{log: log.WithOptions(zap.AddCallerSkip(1)), burst: burst, period: period}
 }
 
 // Warn writes msg at warn level unless this period's burst is spent.
