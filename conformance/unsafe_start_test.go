@@ -50,6 +50,27 @@ func TestPKCS11DirectoryRefusesSoftwareStart(t *testing.T) {
 	if got := getMaterial(t, d.client(t), id); !bytes.Equal(got, material) {
 		t.Error("the key does not read back on the PKCS#11 module after the refused start")
 	}
+	d.stop(t)
+
+	// A directory of an older version has no record: still refused without
+	// the settings, adopted with them.
+	record := filepath.Join(dataDir, "crypto-binding.json")
+	if err := os.Remove(record); err != nil {
+		t.Fatal(err)
+	}
+	if out := runToExit(t, dataDir); !strings.Contains(out, "holds sealed data and no crypto binding") {
+		t.Errorf("the refusal of an older directory does not say why:\n%s", out)
+	}
+	if _, err := os.Stat(filepath.Join(dataDir, "kek.key")); !os.IsNotExist(err) {
+		t.Errorf("a software key file was written for an older PKCS#11 directory (stat: %v)", err)
+	}
+	d = d.restart(t)
+	if got := getMaterial(t, d.client(t), id); !bytes.Equal(got, material) {
+		t.Error("the key does not read back after the adoption")
+	}
+	if _, err := os.Stat(record); err != nil {
+		t.Errorf("no record after adopting an older directory: %v", err)
+	}
 }
 
 // TestKEKRotateKeepsBinding rotates the KEK of a stopped kmipd's data
