@@ -3,6 +3,7 @@ package conformance
 import (
 	"bytes"
 	"encoding/binary"
+	"io"
 	"os"
 	"path/filepath"
 	"testing"
@@ -20,8 +21,9 @@ import (
 // destroy_grace 0, a key is destroyed; the attacker then stops the server
 // and, holding everything the server holds (its data directory, its KEK,
 // its token), reads every version of every value Badger keeps, and of the
-// restored online backup taken after the Destroy, and tries to unseal every
-// byte string in them with the server's own crypto module and key slots.
+// online backup taken after the Destroy (restored with the key slots it
+// carries), and tries to unseal every byte string in them with the
+// server's own crypto module and key slots.
 // Nothing of the destroyed keys may come back, nor be found in the clear in
 // any file, while the live keys still unseal (the scan's own check). Both
 // providers.
@@ -90,18 +92,30 @@ func destroyLeavesNoMaterial(t *testing.T, dir string, env []string, module hsm.
 	destroyed := map[string][]byte{"registered": registered, "created": created}
 	live := map[string][]byte{"live registered": liveRegistered, "live created": liveCreated}
 
-	restored := filepath.Join(t.TempDir(), "db")
+	// The backup restores on its own, with the key slots it carries.
+	restoredDir := t.TempDir()
 	f, err := os.Open(backupFile)
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = store.Restore(restored, f, hsm.ModuleSealer(sl))
+	err = store.RestoreWith(filepath.Join(restoredDir, "db"), f, hsm.ModuleSealer(sl), func(r io.Reader) (func() error, error) {
+		return hsm.StageKeySlots(filepath.Join(restoredDir, hsm.KeySlotsFile), r)
+	})
 	f.Close()
 	if err != nil {
 		t.Fatalf("restore the backup: %v", err)
 	}
-	for name, db := range map[string]string{"data directory": filepath.Join(dir, "db"), "backup": restored} {
-		plain, versions := unsealEveryVersion(t, db, sl, ids)
+	restoredSlots, err := hsm.OpenKeySlots(filepath.Join(restoredDir, hsm.KeySlotsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer restoredSlots.Close()
+	fromBackup := hsm.NewSlotted(hsm.ModuleSealer(sl), restoredSlots) // not closed: sl closes the module
+	for name, where := range map[string]struct {
+		db string
+		c  hsm.Crypto
+	}{"data directory": {filepath.Join(dir, "db"), sl}, "backup": {filepath.Join(restoredDir, "db"), fromBackup}} {
+		plain, versions := unsealEveryVersion(t, where.db, where.c, ids)
 		t.Logf("%s: %d values (all versions), %d unsealed", name, versions, len(plain))
 		for what, key := range destroyed {
 			if containsAny(plain, key) {

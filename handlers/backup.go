@@ -49,11 +49,12 @@ const (
 	responseOverhead = 512
 )
 
-// BackupSource takes consistent snapshots of a store as encrypted backups;
-// store.Badger implements it. Backup must be safe to call while the store
-// serves requests.
+// BackupSource takes consistent snapshots of a store as encrypted backups,
+// with an attachment (the module's key slots) when att is not nil;
+// store.Badger implements it. BackupWith must be safe to call while the
+// store serves requests.
 type BackupSource interface {
-	Backup(ctx context.Context, w io.Writer, s store.Sealer) error
+	BackupWith(ctx context.Context, w io.Writer, s store.Sealer, att store.Attachment) error
 }
 
 // backupSession is one online backup in progress.
@@ -111,7 +112,7 @@ func (s *Service) beginBackup(ctx context.Context, who string) (*kmip.BackupResp
 		return nil, err
 	}
 	start := s.clock()
-	err = s.backupSource.Backup(ctx, f, hsm.ModuleSealer(s.crypto))
+	err = s.backupSource.BackupWith(ctx, f, hsm.ModuleSealer(s.crypto), hsm.BackupAttachment(s.crypto))
 	var size int64
 	if err == nil {
 		size, err = f.Seek(0, io.SeekEnd)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/gemalto/kmip-go/kmip14"
 
+	"github.com/kmipd/kmipd/hsm"
 	"github.com/kmipd/kmipd/kmip"
 	"github.com/kmipd/kmipd/store"
 )
@@ -94,7 +95,7 @@ func forEachProviderB(b *testing.B, bench func(b *testing.B, h *benchService)) {
 // kmipctl bench --op create --conns 64 (without TLS), and reports ops/s and
 // creates per fsync. Profile it with -cpuprofile.
 func BenchmarkAuditedCreateParallel(b *testing.B) {
-	benchAuditedParallel(b, 64, func(h kmip.Handler, _ string) error {
+	benchAuditedParallel(b, 64, providers[0].open, func(h kmip.Handler, _ string) error {
 		_, err := h.ServeKMIP(context.Background(), benchRequest(kmip14.OperationCreate, benchCreateRequest()))
 		return err
 	})
@@ -104,7 +105,7 @@ func BenchmarkAuditedCreateParallel(b *testing.B) {
 // Audited(Service) from 32 goroutines: each Get appends its audit record
 // and waits for it to be durable.
 func BenchmarkAuditedGetParallel(b *testing.B) {
-	benchAuditedParallel(b, 32, func(h kmip.Handler, id string) error {
+	benchAuditedParallel(b, 32, providers[0].open, func(h kmip.Handler, id string) error {
 		_, err := h.ServeKMIP(context.Background(), benchRequest(kmip14.OperationGet, &kmip.GetRequest{UniqueIdentifier: id}))
 		return err
 	})
@@ -123,14 +124,14 @@ func benchRequest(op kmip.Operation, payload any) *kmip.Request {
 }
 
 // benchAuditedParallel runs op from conns goroutines against
-// Audited(Service) with the software provider, on 1,000 preloaded keys.
-func benchAuditedParallel(b *testing.B, conns int, op func(h kmip.Handler, id string) error) {
+// Audited(Service) with the module open gives, on 1,000 preloaded keys.
+func benchAuditedParallel(b *testing.B, conns int, open func(testing.TB) hsm.Crypto, op func(h kmip.Handler, id string) error) {
 	st, err := store.OpenBadger(filepath.Join(b.TempDir(), "db"), store.Options{})
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { st.Close() })
-	svc, err := New(Config{Store: st, Crypto: providers[0].open(b)})
+	svc, err := New(Config{Store: st, Crypto: open(b)})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -178,3 +178,50 @@ func TestKeySlotsConcurrent(t *testing.T) {
 		t.Errorf("Used = %d, %d held, want %d", k.Used(), len(held), workers*rounds/2)
 	}
 }
+
+// TestKeySlotsBackupRestore: the used slots travel in a backup and restore
+// into a new file where the live material unseals; a wiped slot is not in
+// the backup.
+func TestKeySlotsBackupRestore(t *testing.T) {
+	forEachSlotted(t, func(t *testing.T, s *Slotted, _ string) {
+		live, err := s.Seal("live", []byte("live material"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		gone, err := s.Seal("gone", []byte("destroyed material"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Forget("gone", gone); err != nil {
+			t.Fatal(err)
+		}
+		var backup bytes.Buffer
+		if err := BackupAttachment(s).WriteBackup(&backup); err != nil {
+			t.Fatal(err)
+		}
+		if backup.Len() != 4+slotSize {
+			t.Errorf("backup of %d bytes, want one slot", backup.Len())
+		}
+		path := filepath.Join(t.TempDir(), KeySlotsFile)
+		commit, err := StageKeySlots(path, &backup)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := os.Stat(path); err == nil {
+			t.Error("the slot file is in place before commit")
+		}
+		if err := commit(); err != nil {
+			t.Fatal(err)
+		}
+		restored := NewSlotted(s.Crypto, openTestSlots(t, path))
+		if got, err := restored.Unseal("live", live); err != nil || string(got) != "live material" {
+			t.Errorf("live material from the restored slots: %q, %v", got, err)
+		}
+		if _, err := restored.Unseal("gone", gone); !errors.Is(err, ErrSlotGone) {
+			t.Errorf("destroyed material from the restored slots: %v, want ErrSlotGone", err)
+		}
+		if _, err := StageKeySlots(path, bytes.NewReader(make([]byte, 4+slotSize))); err == nil {
+			t.Error("a free slot entry was staged")
+		}
+	})
+}

@@ -27,15 +27,20 @@ type Sealer interface {
 // audit trail) encrypted and authenticated as a whole:
 //
 //	magic "KMIPDBAK" | version 1 | uint16 length | sealed file key
-//	chunks: uint32 length | AES-256-GCM(file key, nonce = uint64 chunk index | uint32 final flag)
+//	chunks: uint32 length | AES-256-GCM(file key, nonce = uint64 chunk index | uint32 flags)
 //
 // The file key is 32 random bytes sealed by the module under the id
 // BackupKeyID. Each chunk holds up to backupChunk bytes; the last one has
-// the final flag, so truncation, reordering and splicing are detected.
+// the final flag (1), so truncation, reordering and splicing are detected.
+// Version 2 (BackupWith) carries an attachment after the store: a second
+// run of chunks, numbered on from the first, with the section flag (2) set
+// in each and the final flag in its last.
 const (
 	backupMagic   = "KMIPDBAK"
 	backupVersion = 1
-	backupChunk   = 64 << 10
+	// backupVersionAttached is the version of a backup with an attachment.
+	backupVersionAttached = 2
+	backupChunk           = 64 << 10
 	// BackupKeyID is the object id the backup's file key is sealed for.
 	BackupKeyID = "backup-file-key"
 )
@@ -44,13 +49,33 @@ const (
 // backup's file key: the backup was made under another key-encryption key.
 var ErrBackupKey = errors.New("store: this key-encryption key cannot open the backup")
 
+// Attachment is data kept beside the store that a backup carries after the
+// store's content and a restore puts back with it: the key slots of the
+// module (hsm.KeySlots), without which the material of a restored store
+// does not unseal.
+type Attachment interface {
+	// WriteBackup writes the attachment's content to w.
+	WriteBackup(w io.Writer) error
+}
+
 // Backup writes an encrypted, authenticated backup of the whole store to w,
 // from one consistent snapshot. It may run while the store serves requests.
 func (b *Badger) Backup(ctx context.Context, w io.Writer, s Sealer) error {
+	return b.BackupWith(ctx, w, s, nil)
+}
+
+// BackupWith is Backup followed, when att is not nil, by att's content,
+// written once the store's snapshot is complete, in the same encrypted and
+// authenticated file (format version 2).
+func (b *Badger) BackupWith(ctx context.Context, w io.Writer, s Sealer, att Attachment) error {
 	if err := b.enter(ctx); err != nil {
 		return err
 	}
 	defer b.leave()
+	version := byte(backupVersion)
+	if att != nil {
+		version = backupVersionAttached
+	}
 	key := make([]byte, 32)
 	defer clear(key)
 	if _, err := rand.Read(key); err != nil {
@@ -60,7 +85,7 @@ func (b *Badger) Backup(ctx context.Context, w io.Writer, s Sealer) error {
 	if err != nil {
 		return fmt.Errorf("store: backup: seal file key: %w", err)
 	}
-	hdr := append([]byte(backupMagic), backupVersion)
+	hdr := append([]byte(backupMagic), version)
 	hdr = binary.BigEndian.AppendUint16(hdr, uint16(len(sealed)))
 	if _, err := w.Write(append(hdr, sealed...)); err != nil {
 		return err
@@ -76,6 +101,17 @@ func (b *Badger) Backup(ctx context.Context, w io.Writer, s Sealer) error {
 	if err := bw.Flush(); err != nil {
 		return err
 	}
+	if err := cw.close(); err != nil || att == nil {
+		return err
+	}
+	cw.section = sectionAttachment
+	bw.Reset(cw)
+	if err := att.WriteBackup(bw); err != nil {
+		return fmt.Errorf("store: backup: attachment: %w", err)
+	}
+	if err := bw.Flush(); err != nil {
+		return err
+	}
 	return cw.close()
 }
 
@@ -83,14 +119,28 @@ func (b *Badger) Backup(ctx context.Context, w io.Writer, s Sealer) error {
 // No process may have dir open. The backup is decrypted and loaded into a
 // new directory beside dir, which replaces dir only once complete; a backup
 // that fails authentication anywhere leaves dir as it was. It fails with
-// ErrBackupKey when s cannot unseal the backup's file key.
+// ErrBackupKey when s cannot unseal the backup's file key. A backup's
+// attachment (BackupWith) is authenticated and dropped.
 func Restore(dir string, r io.Reader, s Sealer) error {
+	return RestoreWith(dir, r, s, nil)
+}
+
+// StageFunc reads an attachment's content from r and stages it, and
+// returns a function that puts it in place.
+type StageFunc func(r io.Reader) (commit func() error, err error)
+
+// RestoreWith is Restore, with stage (when not nil) given the backup's
+// attachment, if it has one, once the store's content is loaded; stage's
+// commit is called after the store is in place. A backup without an
+// attachment leaves stage uncalled.
+func RestoreWith(dir string, r io.Reader, s Sealer, stage StageFunc) error {
 	hdr := make([]byte, len(backupMagic)+3)
 	if _, err := io.ReadFull(r, hdr); err != nil || string(hdr[:len(backupMagic)]) != backupMagic {
 		return errors.New("store: restore: not a kmipd backup")
 	}
-	if hdr[len(backupMagic)] != backupVersion {
-		return fmt.Errorf("store: restore: backup version %d not supported", hdr[len(backupMagic)])
+	version := hdr[len(backupMagic)]
+	if version != backupVersion && version != backupVersionAttached {
+		return fmt.Errorf("store: restore: backup version %d not supported", version)
 	}
 	sealed := make([]byte, binary.BigEndian.Uint16(hdr[len(backupMagic)+1:]))
 	if _, err := io.ReadFull(r, sealed); err != nil {
@@ -114,6 +164,10 @@ func Restore(dir string, r io.Reader, s Sealer) error {
 	if err == nil {
 		_, err = io.Copy(io.Discard, cr) // reach and check the final chunk
 	}
+	commit := func() error { return nil }
+	if err == nil && version == backupVersionAttached {
+		commit, err = readAttachment(cr.next(), stage)
+	}
 	if cerr := fresh.Close(); err == nil {
 		err = cerr
 	}
@@ -130,7 +184,27 @@ func Restore(dir string, r io.Reader, s Sealer) error {
 	if err := os.Rename(tmp, dir); err != nil {
 		return err
 	}
+	if err := commit(); err != nil {
+		return fmt.Errorf("store: restore: the store is restored, its attachment not: %w", err)
+	}
 	return os.RemoveAll(old)
+}
+
+// readAttachment gives the attachment section cr to stage (or drops it)
+// and checks that it ends with its final chunk. A staged attachment whose
+// end does not authenticate is abandoned: its commit is never called.
+func readAttachment(cr *chunkReader, stage StageFunc) (func() error, error) {
+	commit := func() error { return nil }
+	if stage != nil {
+		var err error
+		if commit, err = stage(cr); err != nil {
+			return nil, err
+		}
+	}
+	if _, err := io.Copy(io.Discard, cr); err != nil {
+		return nil, err
+	}
+	return commit, nil
 }
 
 func newBackupAEAD(key []byte) (cipher.AEAD, error) {
@@ -141,19 +215,27 @@ func newBackupAEAD(key []byte) (cipher.AEAD, error) {
 	return cipher.NewGCM(block)
 }
 
-func chunkNonce(i uint64, final bool) []byte {
+// Chunk nonce flags.
+const (
+	chunkFinal        = 1
+	sectionAttachment = 2
+)
+
+func chunkNonce(i uint64, section uint32, final bool) []byte {
 	n := binary.BigEndian.AppendUint64(nil, i)
 	if final {
-		return binary.BigEndian.AppendUint32(n, 1)
+		section |= chunkFinal
 	}
-	return binary.BigEndian.AppendUint32(n, 0)
+	return binary.BigEndian.AppendUint32(n, section)
 }
 
-// chunkWriter encrypts each Write as one chunk; close writes the final one.
+// chunkWriter encrypts each Write as one chunk of its section; close writes
+// the section's final one. Chunks are numbered on across sections.
 type chunkWriter struct {
-	w    io.Writer
-	aead cipher.AEAD
-	n    uint64
+	w       io.Writer
+	aead    cipher.AEAD
+	n       uint64
+	section uint32
 }
 
 func newChunkWriter(w io.Writer, key []byte) (*chunkWriter, error) {
@@ -171,7 +253,7 @@ func (c *chunkWriter) Write(p []byte) (int, error) {
 }
 
 func (c *chunkWriter) chunk(p []byte, final bool) error {
-	ct := c.aead.Seal(nil, chunkNonce(c.n, final), p, nil)
+	ct := c.aead.Seal(nil, chunkNonce(c.n, c.section, final), p, nil)
 	c.n++
 	if _, err := c.w.Write(binary.BigEndian.AppendUint32(nil, uint32(len(ct)))); err != nil {
 		return err
@@ -182,14 +264,21 @@ func (c *chunkWriter) chunk(p []byte, final bool) error {
 
 func (c *chunkWriter) close() error { return c.chunk(nil, true) }
 
-// chunkReader decrypts chunks; it returns io.EOF only after the final chunk
-// and an error for a stream that ends before it or an altered chunk.
+// chunkReader decrypts the chunks of one section; it returns io.EOF only
+// after the section's final chunk and an error for a stream that ends
+// before it or an altered chunk.
 type chunkReader struct {
-	r    io.Reader
-	aead cipher.AEAD
-	n    uint64
-	buf  []byte
-	done bool
+	r       io.Reader
+	aead    cipher.AEAD
+	n       uint64
+	section uint32
+	buf     []byte
+	done    bool
+}
+
+// next returns the reader of the attachment section that follows c's.
+func (c *chunkReader) next() *chunkReader {
+	return &chunkReader{r: c.r, aead: c.aead, n: c.n, section: sectionAttachment}
 }
 
 func newChunkReader(r io.Reader, key []byte) (*chunkReader, error) {
@@ -216,9 +305,9 @@ func (c *chunkReader) Read(p []byte) (int, error) {
 		if _, err := io.ReadFull(c.r, ct); err != nil {
 			return 0, errBackupCorrupt
 		}
-		pt, err := c.aead.Open(nil, chunkNonce(c.n, false), ct, nil)
+		pt, err := c.aead.Open(nil, chunkNonce(c.n, c.section, false), ct, nil)
 		if err != nil {
-			if pt, err = c.aead.Open(nil, chunkNonce(c.n, true), ct, nil); err != nil {
+			if pt, err = c.aead.Open(nil, chunkNonce(c.n, c.section, true), ct, nil); err != nil {
 				return 0, errBackupCorrupt
 			}
 			c.done = true

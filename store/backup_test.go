@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"path/filepath"
 	"reflect"
 	"testing"
@@ -86,5 +87,63 @@ func TestBackupRestoreRoundTrip(t *testing.T) {
 	}
 	if n, err := got.VerifyAudit(ctx); err != nil || n != 3 {
 		t.Fatalf("VerifyAudit after restore = %d, %v", n, err)
+	}
+}
+
+// attachment is a store.Attachment of fixed content.
+type attachment []byte
+
+func (a attachment) WriteBackup(w io.Writer) error { _, err := w.Write(a); return err }
+
+// TestBackupWithAttachment: an attachment of several chunks travels after
+// the store, authenticated with it; Restore without a stage drops it.
+func TestBackupWithAttachment(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	crypto, err := hsm.NewSoftware(filepath.Join(dir, "kek.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer crypto.Close()
+	db, err := store.OpenBadger(filepath.Join(dir, "db"), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Create(ctx, &store.Object{ID: "a", Owner: "CN=o", Attributes: []byte{1}}); err != nil {
+		t.Fatal(err)
+	}
+	att := attachment(bytes.Repeat([]byte("slots!"), 30000)) // 180 KB: three chunks
+	var file bytes.Buffer
+	if err := db.BackupWith(ctx, &file, crypto, att); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+
+	restore := func(data []byte) ([]byte, bool, error) {
+		var got []byte
+		committed := false
+		err := store.RestoreWith(filepath.Join(t.TempDir(), "db"), bytes.NewReader(data), crypto, func(r io.Reader) (func() error, error) {
+			b, err := io.ReadAll(r)
+			got = b
+			return func() error { committed = true; return nil }, err
+		})
+		return got, committed, err
+	}
+	got, committed, err := restore(file.Bytes())
+	if err != nil || !committed || !bytes.Equal(got, att) {
+		t.Fatalf("RestoreWith: %d bytes, committed %v, %v", len(got), committed, err)
+	}
+	for _, cut := range []int{30, 70000} {
+		if _, committed, err := restore(file.Bytes()[:file.Len()-cut]); err == nil || committed {
+			t.Errorf("a backup cut by %d bytes restored (committed %v)", cut, committed)
+		}
+	}
+	altered := bytes.Clone(file.Bytes())
+	altered[len(altered)-100] ^= 1
+	if _, committed, err := restore(altered); err == nil || committed {
+		t.Error("an altered attachment restored")
+	}
+	if err := store.Restore(filepath.Join(t.TempDir(), "db"), bytes.NewReader(file.Bytes()), crypto); err != nil {
+		t.Errorf("Restore of a backup with an attachment: %v", err)
 	}
 }
