@@ -2,6 +2,7 @@ package conformance
 
 import (
 	"bytes"
+	"crypto/tls"
 	"crypto/x509"
 	"encoding/pem"
 	"net/http"
@@ -206,6 +207,54 @@ func TestTLSRefusalsAndServerCertMetrics(t *testing.T) {
 	_, body = httpGet(t, metrics)
 	if got, want := metricValue(t, body, "kmipd_tls_server_cert_expiry_seconds"), notAfter(t, d.pki("server.crt")); got != want {
 		t.Errorf("after the reload kmipd_tls_server_cert_expiry_seconds = %v, want the new certificate's NotAfter %v", got, want)
+	}
+}
+
+// TestTLSRefusalReasons: a revoked client, a TLS 1.1 client and a client
+// without certificate are each counted under their reason.
+func TestTLSRefusalReasons(t *testing.T) {
+	dataDir := t.TempDir()
+	pki := filepath.Join(dataDir, "pki")
+	if _, err := certs.EnsureDevPKI(pki, nil); err != nil {
+		t.Fatal(err)
+	}
+	gone := filepath.Join(t.TempDir(), "gone")
+	if _, err := certs.IssueClientFromPKI(pki, "gone", gone); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := certs.RevokeClient(pki, "gone", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	metricsAddr := freeLoopbackAddr(t)
+	d := startDaemon(t, dataDir, "KMIPD_METRICS_LISTEN="+metricsAddr, "KMIPD_TLS_CRL="+filepath.Join(pki, certs.CRLFile))
+
+	if err := byocRequest(d, gone, ""); err == nil {
+		t.Error("a revoked client was served")
+	}
+	old := &tls.Config{InsecureSkipVerify: true, MinVersion: tls.VersionTLS10, MaxVersion: tls.VersionTLS11}
+	if c, err := tls.Dial("tcp", d.addr, old); err == nil {
+		c.Close()
+		t.Error("a TLS 1.1 handshake succeeded")
+	}
+	noCert := &tls.Config{InsecureSkipVerify: true, MaxVersion: tls.VersionTLS12}
+	if c, err := tls.Dial("tcp", d.addr, noCert); err == nil {
+		c.Close()
+		t.Error("a TLS 1.2 handshake without client certificate succeeded")
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for _, reason := range []string{certs.RefusalRevoked, certs.RefusalProtocolVersion, certs.RefusalNoCertificate} {
+		want := `kmipd_tls_handshake_failures_total{reason="` + reason + `"} 1`
+		for {
+			_, body := httpGet(t, "http://"+metricsAddr+"/metrics")
+			if strings.Contains(body, want) {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Errorf("metrics lack %q", want)
+				break
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
 	}
 }
 
