@@ -120,10 +120,6 @@ func OpenBound(cfg Config, opts BindOptions, log *zap.Logger) (Crypto, *Binding,
 	b := &Binding{path: opts.Path, crypto: c}
 	if err := b.bind(rec, opts, log); err != nil {
 		c.Close()
-		var be *BindingError
-		if errors.As(err, &be) {
-			be.Configured = c.identity()
-		}
 		return nil, nil, err
 	}
 	c.followRotation(b.reseal)
