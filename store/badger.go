@@ -109,6 +109,9 @@ func OpenBadger(dir string, opts Options) (*Badger, error) {
 		WithNumCompactors(2).
 		WithNumLevelZeroTables(20).
 		WithNumLevelZeroTablesStall(40)
+	if err := removeEmptyLogs(dir); err != nil {
+		return nil, err
+	}
 	db, err := badger.Open(bo)
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", dir, err)
