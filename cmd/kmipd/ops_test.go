@@ -14,6 +14,7 @@ import (
 	"github.com/gemalto/kmip-go/kmip14"
 	"go.uber.org/zap"
 
+	"github.com/kmipd/kmipd/certs"
 	"github.com/kmipd/kmipd/handlers"
 	"github.com/kmipd/kmipd/store"
 )
@@ -83,6 +84,18 @@ func TestGrafanaDashboard(t *testing.T) {
 	m := newMetrics()
 	m.ItemServed(kmip14.OperationQuery, 0, 0, time.Millisecond) // vectors are exported once used
 	m.objects.counts.Store(&map[handlers.ObjectKind]int{{Type: kmip14.ObjectTypeSymmetricKey, State: kmip14.StateActive}: 1})
+	// The TLS metrics that run registers next to newMetrics'.
+	pki := filepath.Join(t.TempDir(), "pki")
+	if _, err := certs.EnsureDevPKI(pki, nil); err != nil {
+		t.Fatal(err)
+	}
+	serverTLS, err := newLiveTLS(certs.ServerFiles{Cert: filepath.Join(pki, certs.ServerCertFile), Key: filepath.Join(pki, certs.ServerKeyFile),
+		ClientCAs: []string{filepath.Join(pki, certs.CACertFile)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.registry.MustRegister(serverCertExpiry(serverTLS))
+	newHandshakeRefusals(m.registry, zap.NewNop()).HandshakeFailed(nil, certs.ErrRevoked)
 	families, err := m.registry.Gather()
 	if err != nil {
 		t.Fatal(err)
@@ -107,7 +120,8 @@ func TestGrafanaDashboard(t *testing.T) {
 			}
 		}
 	}
-	for _, name := range []string{"kmipd_requests_total", "kmipd_request_duration_seconds_bucket", "kmipd_open_connections", "kmipd_audit_records", "kmipd_store_size_bytes", "kmipd_objects", "kmipd_auth_failures_total", "kmipd_auth_locked_keys"} {
+	for _, name := range []string{"kmipd_requests_total", "kmipd_request_duration_seconds_bucket", "kmipd_open_connections", "kmipd_audit_records", "kmipd_store_size_bytes", "kmipd_objects", "kmipd_auth_failures_total", "kmipd_auth_locked_keys",
+		"kmipd_tls_handshake_failures_total", "kmipd_tls_server_cert_expiry_seconds"} {
 		if !queried[name] {
 			t.Errorf("no panel shows %s", name)
 		}
