@@ -113,6 +113,25 @@ func (s *Service) purgePending(ctx context.Context, f hsm.Forgetter, p *store.Pe
 // errChangedPending stops the purge of a pending record replaced since.
 var errChangedPending = errors.New("handlers: pending destruction changed")
 
+// deleteForgetting deletes object id and then forgets its material (an
+// undone Create, the parts of a failed Create Split Key), so that the
+// copies of its sealed material the store keeps until compaction do not
+// outlive it. A crash in between leaves the slot used: the material is then
+// only as recoverable as before key slots.
+func (s *Service) deleteForgetting(ctx context.Context, id string) error {
+	obj, err := s.store.Get(ctx, id)
+	if err != nil {
+		return err
+	}
+	if err := s.store.Delete(ctx, id); err != nil {
+		return err
+	}
+	if f := s.forgetter(); f != nil && obj.Material != nil {
+		return f.Forget(id, obj.Material)
+	}
+	return nil
+}
+
 // forgetter returns the module's Forgetter, or nil.
 func (s *Service) forgetter() hsm.Forgetter {
 	f, _ := s.crypto.(hsm.Forgetter)

@@ -256,3 +256,15 @@ func TestRotateKEKMovesMaterialIntoSlots(t *testing.T) {
 	r.h.must(kmip.V1_4, alice, &kmip.DestroyRequest{UniqueIdentifier: id})
 	r.wantForgotten(t, id, after)
 }
+
+// TestDeleteForgets: an object removed without a Destroy (an undone Create,
+// the parts of a failed Create Split Key) takes its material with it.
+func TestDeleteForgets(t *testing.T) {
+	r := newSlotRig(t, nil, nil)
+	id := r.h.createAES(kmip.V1_4, alice, 256)
+	sealed := r.sealed(t, id)
+	if err := r.h.svc.deleteForgetting(context.Background(), id); err != nil {
+		t.Fatal(err)
+	}
+	r.wantForgotten(t, id, sealed)
+}

@@ -463,7 +463,7 @@ func (s *Service) insert(ctx context.Context, req *kmip.Request, m *managed) err
 	if err := s.store.Create(ctx, obj); err != nil {
 		return err
 	}
-	req.Batch.OnUndo(func(ctx context.Context) error { return s.store.Delete(ctx, obj.ID) })
+	req.Batch.OnUndo(func(ctx context.Context) error { return s.deleteForgetting(ctx, obj.ID) })
 	setPlaceholder(req, m.id)
 	s.notifyInsert(req, m) // notify.go
 	return nil

@@ -184,7 +184,7 @@ func addLink(attrs *kmip.Attributes, t kmip.LinkType, id string) {
 // removeParts deletes the parts a failed Create Split Key had stored.
 func (s *Service) removeParts(ctx context.Context, ids []string) {
 	for _, id := range ids {
-		if err := s.store.Delete(ctx, id); err != nil {
+		if err := s.deleteForgetting(ctx, id); err != nil {
 			s.log.Warn("removing a split key part after a failure", zap.String("id", id), zap.Error(err))
 		}
 	}

@@ -101,8 +101,8 @@ func slotBinding(slot uint32, gen uint64) string {
 // GenerateKey generates a bits-bit key with the module's random bit
 // generator and returns it sealed for object id.
 func (s *Slotted) GenerateKey(id string, bits int) ([]byte, error) {
-	if bits <= 0 || bits%8 != 0 || bits > MaxKeyBits {
-		return nil, fmt.Errorf("hsm: key length %d bits: want a positive multiple of 8 up to %d", bits, MaxKeyBits)
+	if err := checkKeyBits(bits); err != nil {
+		return nil, err
 	}
 	key, err := s.Crypto.Random(bits / 8)
 	if err != nil {

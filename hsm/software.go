@@ -115,8 +115,8 @@ func (s *Software) KeyID() uint32 {
 // GenerateKey generates a bits-bit key from crypto/rand and returns it sealed
 // for object id. bits must be a positive multiple of 8 up to MaxKeyBits.
 func (s *Software) GenerateKey(id string, bits int) ([]byte, error) {
-	if bits <= 0 || bits%8 != 0 || bits > MaxKeyBits {
-		return nil, fmt.Errorf("hsm: key length %d bits: want a positive multiple of 8 up to %d", bits, MaxKeyBits)
+	if err := checkKeyBits(bits); err != nil {
+		return nil, err
 	}
 	key := make([]byte, bits/8)
 	defer clear(key)
@@ -124,6 +124,14 @@ func (s *Software) GenerateKey(id string, bits int) ([]byte, error) {
 		return nil, fmt.Errorf("hsm: random: %w", err)
 	}
 	return s.Seal(id, key)
+}
+
+// checkKeyBits refuses a key length GenerateKey does not generate.
+func checkKeyBits(bits int) error {
+	if bits <= 0 || bits%8 != 0 || bits > MaxKeyBits {
+		return fmt.Errorf("hsm: key length %d bits: want a positive multiple of 8 up to %d", bits, MaxKeyBits)
+	}
+	return nil
 }
 
 // Seal seals plaintext, at most MaxPlaintext bytes, for object id.
