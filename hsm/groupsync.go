@@ -6,7 +6,7 @@ import (
 	"sync"
 )
 
-// groupSync makes writes to one file durable with shared fsyncs: a caller
+// groupSync makes writes to one file durable with shared syncs (dataSync): a caller
 // that has finished its write calls sync, which returns once an fsync that
 // began after the call has completed. While one fsync runs, the callers
 // that arrive queue for the next one, which then covers them all, so n
@@ -47,7 +47,7 @@ func (g *groupSync) sync() error {
 		g.started++
 		n := g.started
 		g.mu.Unlock()
-		err := g.f.Sync()
+		err := dataSync(g.f)
 		g.mu.Lock()
 		g.running = false
 		g.done = n

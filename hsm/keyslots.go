@@ -223,15 +223,16 @@ func (k *KeySlots) reserve() (slot uint32, gen uint64, err error) {
 	return slot, gen, nil
 }
 
-// grow extends the file by slotFileGrow free (zero) slots, durably, so that
-// a later sync of a slot written there need not write the file's size. The
-// caller holds k.mu exclusively.
+// grow extends the file by slotFileGrow free slots, written as zeros (not
+// a hole, nor fallocate's unwritten extents) and synced with the file's new
+// size, so that a later slot write there changes no metadata and a data
+// sync covers it. The caller holds k.mu exclusively.
 func (k *KeySlots) grow() error {
 	if k.n > maxSlots-slotFileGrow {
 		return errors.New("hsm: key slots: file full")
 	}
 	next := k.n + slotFileGrow
-	if err := k.f.Truncate(slotOffset(next)); err != nil {
+	if _, err := k.f.WriteAt(make([]byte, slotFileGrow*slotSize), slotOffset(k.n)); err != nil {
 		return fmt.Errorf("hsm: key slots: grow: %w", err)
 	}
 	if err := k.f.Sync(); err != nil {
