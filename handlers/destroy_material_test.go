@@ -102,7 +102,6 @@ func TestDestroyWipesKeySlot(t *testing.T) {
 			if got, err := r.sl.Unseal(id, sealedRegistered); err != nil || !bytes.Contains(got, key) {
 				t.Fatalf("before Destroy: %v", err)
 			}
-			used := r.sl.Slots().Used()
 			for _, x := range []string{id, created} {
 				r.h.must(kmip.V1_4, alice, &kmip.DestroyRequest{UniqueIdentifier: x})
 			}
@@ -110,9 +109,6 @@ func TestDestroyWipesKeySlot(t *testing.T) {
 			r.wantForgotten(t, created, sealedCreated)
 			if r.pending(t) != 0 {
 				t.Error("pending destructions left after Destroy")
-			}
-			if n := r.sl.Slots().Used(); n != used-2 {
-				t.Errorf("slots used %d -> %d, want two freed", used, n)
 			}
 			r.h.must(kmip.V1_4, alice, &kmip.GetRequest{UniqueIdentifier: live})
 		})

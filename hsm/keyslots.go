@@ -255,6 +255,14 @@ func (k *KeySlots) release(slot uint32) {
 // put writes sealed into a reserved slot under gen and returns once it is
 // on disk. On error the slot is released.
 func (k *KeySlots) put(slot uint32, gen uint64, sealed []byte) error {
+	if err := k.store(slot, gen, sealed); err != nil {
+		return err
+	}
+	return k.sync.sync()
+}
+
+// store is put without the sync. On error the slot is released.
+func (k *KeySlots) store(slot uint32, gen uint64, sealed []byte) error {
 	if len(sealed) > slotDataMax {
 		k.release(slot)
 		return fmt.Errorf("hsm: key slots: sealed key of %d bytes exceeds %d", len(sealed), slotDataMax)
@@ -266,7 +274,7 @@ func (k *KeySlots) put(slot uint32, gen uint64, sealed []byte) error {
 	k.mu.Lock()
 	k.used++
 	k.mu.Unlock()
-	return k.sync.sync()
+	return nil
 }
 
 // write writes r into slot, after check (when not nil) approves the slot's

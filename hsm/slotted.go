@@ -37,11 +37,13 @@ type Forgetter interface {
 // the module; it moves into slots when re-sealed, which the next KEK
 // rotation does (handlers.Service.RotateKEK).
 //
-// Durability: Seal returns once the DEK's slot is on disk, so a store
-// commit that follows never references a slot a crash could lose; slot
-// syncs of concurrent Seals are shared. A Seal whose material is never
-// stored (the store's commit fails, or the process dies first) leaves its
-// slot used: 128 bytes, holding a DEK of material that is nowhere.
+// Durability: the slot Seal seals under is on disk before Seal uses it (a
+// pool of ready slots, written and synced in batches ahead of time:
+// slotpool.go), so a store commit that follows never references a slot a
+// crash could lose, and Seal waits for no sync. A Seal whose material is
+// never stored (the store's commit fails, or the process dies first)
+// leaves its slot used: 128 bytes, holding a DEK of material that is
+// nowhere.
 //
 // A Slotted is safe for concurrent use. Close closes the slots and the
 // module.
@@ -49,10 +51,12 @@ type Slotted struct {
 	Crypto // the module: operations, Random, and the KEK that seals DEKs
 	slots  *KeySlots
 
-	// rotMu is held shared by Seal from sealing a DEK to writing its slot,
-	// and exclusively by the last pass of Retire, so that no DEK sealed
-	// under a retiring epoch reaches a slot after Retire re-sealed them all.
+	// rotMu is held shared from sealing a DEK to writing its slot, and
+	// exclusively by the last pass of Retire, so that no DEK sealed under a
+	// retiring epoch reaches a slot after Retire re-sealed them all.
 	rotMu sync.RWMutex
+
+	pool *slotPool // slots ready to seal with (slotpool.go)
 }
 
 var (
@@ -74,7 +78,7 @@ const (
 // NewSlotted returns module sealing through slots. It takes over both: its
 // Close closes them.
 func NewSlotted(module Crypto, slots *KeySlots) *Slotted {
-	return &Slotted{Crypto: module, slots: slots}
+	return &Slotted{Crypto: module, slots: slots, pool: newSlotPool()}
 }
 
 // OpenSlotted opens the key slot file at slotsPath (OpenKeySlots) and
@@ -131,46 +135,71 @@ func (s *Slotted) GenerateKeyPair(privateID string, spec KeyPairSpec) ([]byte, [
 	return sealed, pub, nil
 }
 
-// Seal seals plaintext, at most MaxPlaintext bytes, for object id under a
-// new DEK in a new slot, and returns once the slot is on disk.
+// Seal seals plaintext, at most MaxPlaintext bytes, for object id under
+// the DEK of a slot of its own, already on disk (slotpool.go).
 func (s *Slotted) Seal(id string, plaintext []byte) ([]byte, error) {
 	if len(plaintext) > MaxPlaintext {
 		return nil, fmt.Errorf("hsm: plaintext of %d bytes exceeds %d", len(plaintext), MaxPlaintext)
 	}
-	dek, err := s.Crypto.Random(dekSize)
+	r, err := s.pool.take(s.readyBatch)
 	if err != nil {
 		return nil, err
 	}
-	defer clear(dek)
-	aead, err := newSealAEAD(dek)
+	defer clear(r.dek)
+	aead, err := newSealAEAD(r.dek)
 	if err != nil {
-		return nil, err
-	}
-	slot, gen, err := s.slots.reserve()
-	if err != nil {
-		return nil, err
-	}
-	if err := s.storeDEK(slot, gen, dek); err != nil {
 		return nil, err
 	}
 	header := make([]byte, slotBlobHeader, slotBlobHeader+gcmNonceSize+len(plaintext)+gcmTagSize)
 	header[0] = slotSealVersion
-	binary.BigEndian.PutUint32(header[1:], slot)
-	binary.BigEndian.PutUint64(header[5:], gen)
+	binary.BigEndian.PutUint32(header[1:], r.slot)
+	binary.BigEndian.PutUint64(header[5:], r.gen)
 	return aead.Seal(header, nil, plaintext, slotAssociatedData(header, id)), nil
 }
 
-// storeDEK seals dek for slot and gen and writes it there durably; on
-// error the slot is released.
-func (s *Slotted) storeDEK(slot uint32, gen uint64, dek []byte) error {
+// readyBatch makes n ready slots: a fresh DEK each, sealed by the module
+// and written to its slot, then one sync for all.
+func (s *Slotted) readyBatch(n int) (batch []readySlot, err error) {
+	defer func() {
+		if err != nil {
+			for _, r := range batch {
+				clear(r.dek) // their slots stay used until a restart: keys of nothing
+			}
+		}
+	}()
 	s.rotMu.RLock()
 	defer s.rotMu.RUnlock()
-	sealed, err := s.Crypto.Seal(slotBinding(slot, gen), dek)
-	if err != nil {
-		s.slots.release(slot)
-		return err
+	for range n {
+		r, err := s.readySlot()
+		if err != nil {
+			return batch, err
+		}
+		batch = append(batch, r)
 	}
-	return s.slots.put(slot, gen, sealed)
+	return batch, s.slots.sync.sync()
+}
+
+// readySlot reserves a slot and stores a new sealed DEK in it, unsynced.
+// The caller holds s.rotMu shared.
+func (s *Slotted) readySlot() (readySlot, error) {
+	dek, err := s.Crypto.Random(dekSize)
+	if err != nil {
+		return readySlot{}, err
+	}
+	slot, gen, err := s.slots.reserve()
+	if err == nil {
+		var sealed []byte
+		if sealed, err = s.Crypto.Seal(slotBinding(slot, gen), dek); err != nil {
+			s.slots.release(slot)
+		} else {
+			err = s.slots.store(slot, gen, sealed)
+		}
+	}
+	if err != nil {
+		clear(dek)
+		return readySlot{}, err
+	}
+	return readySlot{slot: slot, gen: gen, dek: dek}, nil
 }
 
 // slotAssociatedData returns header | id.
@@ -242,9 +271,23 @@ func ModuleSealer(c Crypto) Crypto {
 // Slots returns the key slots, for statistics and tests.
 func (s *Slotted) Slots() *KeySlots { return s.slots }
 
-// Close closes the key slots and the module.
+// InUse returns the number of slots holding the DEK of some material (the
+// ready ones left out).
+func (s *Slotted) InUse() int { return s.slots.Used() - len(s.pool.ready) }
+
+// Close wipes the slots still ready, then closes the key slots and the
+// module.
 func (s *Slotted) Close() error {
-	err := s.slots.Close()
+	var err error
+	for _, r := range s.pool.close() {
+		clear(r.dek)
+		if werr := s.slots.Wipe(r.slot, r.gen); err == nil {
+			err = werr
+		}
+	}
+	if cerr := s.slots.Close(); err == nil {
+		err = cerr
+	}
 	if merr := s.Crypto.Close(); err == nil {
 		err = merr
 	}
