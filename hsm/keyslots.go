@@ -33,8 +33,8 @@ import (
 // whose CRC does not match is treated as free.
 //
 // Opening the file reads it once to find the free slots (a sequential read
-// of 128 bytes per slot, 128 MB for a million objects). Freed slots are
-// reused before the file grows.
+// of 128 bytes per slot: 128 MB and about 0.1 s for a million objects).
+// Freed slots are reused before the file grows.
 //
 // Limits of overwriting in place: the program overwrites the file's blocks
 // through the file system, which on ext4 or XFS rewrites them where they

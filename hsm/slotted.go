@@ -45,8 +45,14 @@ type Forgetter interface {
 // leaves its slot used: 128 bytes, holding a DEK of material that is
 // nowhere.
 //
-// A Slotted is safe for concurrent use. Close closes the slots and the
-// module.
+// Errors never contain key material. Unseal of material whose slot was
+// wiped fails with an error matching both ErrUnseal and ErrSlotGone. A
+// failed sync of the slot file is permanent (a later sync cannot vouch for
+// what the kernel dropped): Forget fails from then on, and so does Seal
+// once the ready slots are used up; restart the process.
+//
+// A Slotted is safe for concurrent use. Close wipes the ready slots and
+// closes the slots and the module.
 type Slotted struct {
 	Crypto // the module: operations, Random, and the KEK that seals DEKs
 	slots  *KeySlots
