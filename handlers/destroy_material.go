@@ -30,7 +30,7 @@ import (
 //
 // Destroy answers after step 3. Each step costs the same whatever the
 // number of objects stored. A crash after step 1 leaves a pending record
-// past its deadline, which the next Sweep (one at start) completes:
+// past its deadline, which FinishDestructions completes at the next start:
 // purgePending wipes the slot unless the object still holds that material
 // (the crash came before step 2), so the repair at start costs one step per
 // pending record, never a walk of the store.
@@ -40,6 +40,16 @@ import (
 // the Sweep after undoMargin, which wipes only when the object no longer
 // holds the material.
 const undoMargin = time.Minute
+
+// FinishDestructions ends the pending destructions that are due: those
+// whose grace period is over, and those a crash interrupted between a
+// Destroy's commit and the wipe of its material. kmipd calls it at start,
+// before it serves; Sweep calls it afterwards. It costs one step per
+// pending destruction, never a walk of the store, and returns the first
+// error after trying them all.
+func (s *Service) FinishDestructions(ctx context.Context) error {
+	return s.purgeExpiredDestructions(ctx) // destroy_grace.go
+}
 
 // destroyAtOnce destroys object id and, outside an Undo batch, wipes its
 // material before answering.

@@ -136,7 +136,7 @@ func TestDestroyCrashRepair(t *testing.T) {
 	}
 
 	r.restart(t, nil)
-	if err := r.h.svc.Sweep(ctx); err != nil {
+	if err := r.h.svc.FinishDestructions(ctx); err != nil {
 		t.Fatal(err)
 	}
 	r.wantForgotten(t, destroyed, sealedDestroyed)

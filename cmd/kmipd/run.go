@@ -147,6 +147,11 @@ func run(ctx context.Context, cfg Config) error {
 	if _, _, err := service.SetPolicy(ctx, cfg.Authz); err != nil {
 		return err
 	}
+	// A Destroy cut short by a crash wipes its material before any request;
+	// what fails here, the sweep retries.
+	if err := service.FinishDestructions(ctx); err != nil {
+		log.Warn("pending destructions", zap.Error(err))
+	}
 
 	obs := newMetrics()
 	obs.module = &cachedCheck{check: binding.Check, interval: moduleCheckInterval}
