@@ -142,6 +142,21 @@ func (s *Service) deleteForgetting(ctx context.Context, id string) error {
 	return nil
 }
 
+// forgetReplaced forgets the material replaced, which object id held
+// before an Import put other material in its place, so that it does not
+// survive in the store's superseded versions. In an Undo batch it is kept:
+// the undo puts it back.
+func (s *Service) forgetReplaced(req *kmip.Request, id string, replaced []byte) error {
+	f := s.forgetter()
+	if f == nil || replaced == nil || (req.Batch != nil && req.Batch.Undoable) {
+		return nil
+	}
+	if err := f.Forget(id, replaced); err != nil {
+		return fmt.Errorf("object replaced, but wiping its former material failed: %w", err)
+	}
+	return nil
+}
+
 // forgetter returns the module's Forgetter, or nil.
 func (s *Service) forgetter() hsm.Forgetter {
 	f, _ := s.crypto.(hsm.Forgetter)

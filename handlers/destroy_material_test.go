@@ -264,3 +264,16 @@ func TestDeleteForgets(t *testing.T) {
 	}
 	r.wantForgotten(t, id, sealed)
 }
+
+// TestImportReplacementForgets: the material an Import with Replace
+// Existing replaces does not survive in the store's old versions.
+func TestImportReplacementForgets(t *testing.T) {
+	r := newSlotRig(t, nil, nil)
+	id := r.h.createAES(kmip.V2_1, alice, 256)
+	old := r.sealed(t, id)
+	r.h.must(kmip.V2_1, alice, &kmip.ImportRequest{UniqueIdentifier: id, ObjectType: kmip14.ObjectTypeSymmetricKey,
+		Object: rawKey(bytes.Repeat([]byte{0x5A}, 32)), ReplaceExisting: true,
+		Attributes: kmip.Attributes{{Name: kmip.AttrCryptographicUsageMask, Value: maskEncDec}}})
+	r.wantForgotten(t, id, old)
+	r.h.must(kmip.V2_1, alice, &kmip.GetRequest{UniqueIdentifier: id})
+}

@@ -192,15 +192,18 @@ func (s *Service) replaceImported(ctx context.Context, req *kmip.Request, m *man
 		return err
 	}
 	rec := s.requestRecord(ctx, req, m.id)
+	var replaced []byte
 	_, err = s.update(store.WithAudit(ctx, rec), req, m.id, func(old *managed) error {
 		rec.Reason = "replaced " + describeReplaced(old)
+		replaced = old.sealed
 		old.attrs, old.sealed = attrs, m.sealed
 		return nil
 	})
-	if err == nil {
-		setPlaceholder(req, m.id)
+	if err != nil {
+		return err
 	}
-	return err
+	setPlaceholder(req, m.id)
+	return s.forgetReplaced(req, m.id, replaced) // destroy_material.go
 }
 
 // describeReplaced names what an Import replaced, for the audit record:
