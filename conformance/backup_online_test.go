@@ -129,8 +129,14 @@ func TestOnlineBackup(t *testing.T) {
 }
 
 // certSubject returns the identity kmipd gives the holder of the PEM
-// certificate in file: its subject.
+// certificate in file, one of its tls.ca: its subject.
 func certSubject(t *testing.T, file string) string {
+	t.Helper()
+	return readCertFile(t, file).Subject.String()
+}
+
+// readCertFile returns the first certificate of the PEM file file.
+func readCertFile(t *testing.T, file string) *x509.Certificate {
 	t.Helper()
 	b, err := os.ReadFile(file)
 	if err != nil {
@@ -144,7 +150,7 @@ func certSubject(t *testing.T, file string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return cert.Subject.String()
+	return cert
 }
 
 // copyTree copies the regular files and directories under src into dst,

@@ -3,8 +3,6 @@ package conformance
 import (
 	"bytes"
 	"crypto/tls"
-	"crypto/x509"
-	"encoding/pem"
 	"net/http"
 	"os"
 	"os/exec"
@@ -304,17 +302,5 @@ func metricValue(t *testing.T, body, name string) float64 {
 // in file.
 func notAfter(t *testing.T, file string) float64 {
 	t.Helper()
-	b, err := os.ReadFile(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	block, _ := pem.Decode(b)
-	if block == nil {
-		t.Fatalf("%s: no PEM", file)
-	}
-	cert, err := x509.ParseCertificate(block.Bytes)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return float64(cert.NotAfter.Unix())
+	return float64(readCertFile(t, file).NotAfter.Unix())
 }
