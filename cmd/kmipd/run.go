@@ -300,6 +300,10 @@ func newLogger(level, format string) (*zap.Logger, error) {
 		return nil, fmt.Errorf("log format %q: want json or console", format)
 	}
 	cfg.Level = zap.NewAtomicLevelAt(lvl)
+	// Warnings (the dev PKI, a refused handshake) are for operators, not
+	// programmers: no stack traces, which the development config adds from
+	// Warn up and which buried every warning of `make run`.
+	cfg.DisableStacktrace = true
 	cfg.EncoderConfig.TimeKey = "time"
 	cfg.EncoderConfig.EncodeTime = zapcore.ISO8601TimeEncoder
 	return cfg.Build()
