@@ -189,8 +189,10 @@ func (h *HTTPHandler) reply(w http.ResponseWriter, log *zap.Logger, enc Encoding
 //   - at most MaxConns connections: further ones are closed at once.
 //
 // Only HTTP/1.1 is offered. The Observer of s is told about every accepted
-// connection. Start it with ServeTLS(ln, "", "") and stop it with its
-// Shutdown or Close (the Server's own Shutdown does not stop it).
+// connection. Start it with ServeHTTPS(hs, s, ln), which reports refused
+// handshakes like s's own listener (ServeTLS(ln, "", "") works too, but
+// then net/http only prints them), and stop it with its Shutdown or Close
+// (the Server's own Shutdown does not stop it).
 func NewHTTPServer(s *Server) *http.Server {
 	s.init()
 	l := s.limits

@@ -52,7 +52,7 @@ func startHTTPS(t testing.TB, h HandlerFunc, limits Limits, configure ...func(*S
 		t.Fatal(err)
 	}
 	hs.url = "https://" + ln.Addr().String() + HTTPPath
-	go httpSrv.ServeTLS(ln, "", "")
+	go ServeHTTPS(httpSrv, hs.srv, ln)
 	t.Cleanup(func() { httpSrv.Close() })
 	return hs
 }

@@ -221,7 +221,7 @@ func run(ctx context.Context, cfg Config) error {
 	served := make(chan error, servers)
 	go func() { served <- srv.Serve(ln) }()
 	if httpsSrv != nil {
-		go func() { served <- httpsSrv.ServeTLS(httpsLn, "", "") }()
+		go func() { served <- kmip.ServeHTTPS(httpsSrv, srv, httpsLn) }()
 	}
 
 	select {
