@@ -12,10 +12,26 @@ import (
 // that a response item carries. Handlers return it to choose the reason;
 // any other error becomes General Failure with a generic message.
 //
+// Reason is the KMIP 2.x reason. A 1.x response carries Reason1x(Reason)
+// instead, or Reason1x when set: the override for the few failures where
+// the 1.x specification asks for another reason than the usual mapping.
+//
 // Message is sent to the client: it must never hold key material or secrets.
 type Error struct {
-	Reason  ResultReason
-	Message string
+	Reason   ResultReason
+	Reason1x ResultReason // zero: Reason1x(Reason)
+	Message  string
+}
+
+// ReasonFor returns the reason a response in version v carries for e.
+func (e *Error) ReasonFor(v Version) ResultReason {
+	switch {
+	case v.Is2x():
+		return e.Reason
+	case e.Reason1x != 0:
+		return e.Reason1x
+	}
+	return Reason1x(e.Reason)
 }
 
 func (e *Error) Error() string {
@@ -113,35 +129,47 @@ const (
 	ReasonWrappingObjectNotFound              = ResultReason(kmip20.ResultReasonWrappingObjectNotFound)
 	ReasonWrongKeyLifecycleState              = ResultReason(kmip20.ResultReasonWrongKeyLifecycleState)
 	ReasonProtectionStorageUnavailable        = ResultReason(kmip20.ResultReasonProtectionStorageUnavailable)
+	ReasonPKCS11CodecError                    = ResultReason(kmip20.ResultReasonPKCS_11CodecError)
+	ReasonPKCS11InvalidFunction               = ResultReason(kmip20.ResultReasonPKCS_11InvalidFunction)
+	ReasonPKCS11InvalidInterface              = ResultReason(kmip20.ResultReasonPKCS_11InvalidInterface)
 )
 
 // Reason1x returns the reason to send in a KMIP 1.x response for r: r itself
-// when 1.x defines it, otherwise its nearest 1.x equivalent.
+// when 1.x defines it, otherwise the 1.x reason that 1.x clients and test
+// vectors expect for the same failure. Every 2.x reason has one; an
+// *Error whose failure needs another sets its Reason1x.
 func Reason1x(r ResultReason) ResultReason {
 	if r <= ReasonObjectAlreadyExists || r == ReasonGeneralFailure {
 		return r
 	}
 	switch r {
-	case ReasonObjectNotFound:
+	case ReasonObjectNotFound, ReasonObjectDestroyed,
+		ReasonAttributeNotFound, ReasonAttributeInstanceNotFound,
+		ReasonWrappingObjectNotFound, ReasonWrappingObjectDestroyed,
+		ReasonInvalidAsynchronousCorrelationValue:
 		return ReasonItemNotFound
+	case ReasonWrappingObjectArchived:
+		return ReasonObjectArchived
 	case ReasonWrongKeyLifecycleState, ReasonAttributeReadOnly, ReasonReadOnlyAttribute,
-		ReasonNotAuthorized, ReasonIncompatibleCryptographicUsageMask, ReasonObjectDestroyed:
+		ReasonNotAuthorized, ReasonIncompatibleCryptographicUsageMask, ReasonUsageLimitExceeded:
 		return ReasonPermissionDenied
 	case ReasonInvalidAttribute, ReasonInvalidAttributeValue, ReasonInvalidDataType,
 		ReasonNumericRange, ReasonAttributeSingleValued, ReasonMultiValuedAttribute,
 		ReasonNonUniqueNameAttribute, ReasonInvalidObjectType, ReasonIllegalObjectType,
-		ReasonBadCryptographicParameters, ReasonMissingInitializationVector:
+		ReasonBadCryptographicParameters, ReasonUnsupportedCryptographicParameters,
+		ReasonMissingInitializationVector, ReasonInvalidCSR, ReasonInvalidCorrelationValue,
+		ReasonProtectionStorageUnavailable:
 		return ReasonInvalidField
-	case ReasonUnsupportedAttribute, ReasonUnsupportedCryptographicParameters,
-		ReasonKeyWrapTypeNotSupported, ReasonUnknownEnumeration, ReasonUnknownTag,
-		ReasonUnknownMessageExtension:
+	case ReasonUnsupportedAttribute, ReasonKeyWrapTypeNotSupported, ReasonUnknownEnumeration,
+		ReasonUnknownTag, ReasonUnknownMessageExtension, ReasonPKCS11InvalidInterface:
 		return ReasonFeatureNotSupported
-	case ReasonAttributeNotFound, ReasonAttributeInstanceNotFound:
-		return ReasonItemNotFound
-	case ReasonUnsupportedProtocolVersion, ReasonCodecError:
+	case ReasonPKCS11InvalidFunction:
+		return ReasonOperationNotSupported
+	case ReasonUnsupportedProtocolVersion, ReasonCodecError, ReasonPKCS11CodecError,
+		ReasonServerLimitExceeded:
 		return ReasonInvalidMessage
-	case ReasonBadPassword:
+	case ReasonBadPassword, ReasonInvalidTicket:
 		return ReasonAuthenticationNotSuccessful
 	}
-	return ReasonGeneralFailure
+	return ReasonGeneralFailure // Internal Server Error, and reasons unknown to 2.1
 }

@@ -498,7 +498,7 @@ func (c *conn) serveItem(log *zap.Logger, req *RequestMessage, it *RequestItem, 
 		if ke.Reason == ReasonGeneralFailure && ke.Message == "internal error" {
 			log.Warn("handler failed", zap.Stringer("operation", it.Operation), zap.Error(err))
 		}
-		out.Status, out.Reason, out.Message = kmip14.ResultStatusOperationFailed, ke.Reason, ke.Message
+		out.Status, out.Reason, out.Message = kmip14.ResultStatusOperationFailed, ke.ReasonFor(req.Header.Version), ke.Message
 	} else {
 		out.Status, out.Payload = kmip14.ResultStatusSuccess, payload
 		if id := UniqueIdentifierOf(payload); id != "" {
