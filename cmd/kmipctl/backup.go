@@ -10,16 +10,14 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/kmipd/kmipd/handlers"
-	"github.com/kmipd/kmipd/hsm"
+	"github.com/kmipd/kmipd/cmd/kmipctl/internal/datadir"
 	"github.com/kmipd/kmipd/kmip"
-	"github.com/kmipd/kmipd/store"
 )
 
 // backupCommand writes an encrypted, authenticated backup of the store:
 // online, through the running server named by --server (the x-kmipd-Backup
 // operation; the identity of --pki must be a backup operator), or offline
-// from a stopped server's --data-dir.
+// from a stopped server's --data-dir (package datadir).
 func backupCommand(g *globals) *cobra.Command {
 	var dataDir, out string
 	cmd := &cobra.Command{
@@ -38,7 +36,11 @@ server is read directly. Either file is restored with kmipctl restore.`,
 				return errors.New("--out is required")
 			}
 			if cmd.Flags().Changed("data-dir") {
-				return offlineBackup(cmd, dataDir, out)
+				if err := datadir.Backup(cmd.Context(), dataDir, out); err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "backup written to %s\n", out)
+				return nil
 			}
 			if !cmd.Flags().Changed("timeout") {
 				g.timeout = onlineBackupTimeout
@@ -60,29 +62,6 @@ server is read directly. Either file is restored with kmipctl restore.`,
 	cmd.Flags().StringVar(&dataDir, "data-dir", "./data", "read the store of a stopped server from this data directory instead of --server")
 	cmd.Flags().StringVar(&out, "out", "", "the backup file to create")
 	return cmd
-}
-
-// offlineBackup writes the backup of the stopped server's store in dataDir.
-func offlineBackup(cmd *cobra.Command, dataDir, out string) error {
-	return withOfflineService(dataDir, func(_ *handlers.Service, db *store.Badger, crypto hsm.Crypto) error {
-		f, err := os.OpenFile(out, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-		if err != nil {
-			return err
-		}
-		err = db.BackupWith(cmd.Context(), f, hsm.ModuleSealer(crypto), hsm.BackupAttachment(crypto))
-		if err == nil {
-			err = f.Sync()
-		}
-		if cerr := f.Close(); err == nil {
-			err = cerr
-		}
-		if err != nil {
-			os.Remove(out)
-			return err
-		}
-		fmt.Fprintf(cmd.OutOrStdout(), "backup written to %s\n", out)
-		return nil
-	})
 }
 
 const (
@@ -154,49 +133,4 @@ func downloadBackup(s *session, b *kmip.BackupResponse, w io.Writer) error {
 		return fmt.Errorf("backup: the server sent %d bytes, %d announced", off, b.Size)
 	}
 	return nil
-}
-
-// restoreCommand replaces a stopped server's store with a backup's, opened
-// with the data directory's own key-encryption key.
-func restoreCommand() *cobra.Command {
-	var dataDir string
-	cmd := &cobra.Command{
-		Use:   "restore FILE --data-dir DIR",
-		Short: "Replace the store in DIR with a backup's (server stopped; DIR's KEK must open the backup)",
-		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			// Refuse while the server holds the store: opening it takes Badger's lock.
-			if _, err := os.Stat(filepath.Join(dataDir, "db")); err == nil {
-				if err := withAuditLog(dataDir, func(store.AuditLog) error { return nil }); err != nil {
-					return err
-				}
-			}
-			f, err := os.Open(args[0])
-			if err != nil {
-				return err
-			}
-			defer f.Close()
-			crypto, err := openBoundSoftware(dataDir, nil) // Restore checks that it unseals the backup
-			if err != nil {
-				return err
-			}
-			defer crypto.Close()
-			stageSlots := func(r io.Reader) (func() error, error) {
-				return hsm.StageKeySlots(filepath.Join(dataDir, hsm.KeySlotsFile), r)
-			}
-			if err := store.RestoreWith(filepath.Join(dataDir, "db"), f, crypto, stageSlots); err != nil {
-				return err
-			}
-			return withAuditLog(dataDir, func(log store.AuditLog) error {
-				n, err := log.VerifyAudit(cmd.Context())
-				if err != nil {
-					return fmt.Errorf("restored, but the audit chain does not verify: %w", err)
-				}
-				fmt.Fprintf(cmd.OutOrStdout(), "restored %s into %s; audit chain intact (%d records)\n", args[0], dataDir, n)
-				return nil
-			})
-		},
-	}
-	cmd.Flags().StringVar(&dataDir, "data-dir", "./data", "the server's data directory")
-	return cmd
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/kmipd/kmipd/certs"
+	"github.com/kmipd/kmipd/cmd/kmipctl/internal/datadir"
 	"github.com/kmipd/kmipd/kmip"
 )
 
@@ -50,11 +51,13 @@ func newRootCommand() *cobra.Command {
 		discoverCommand(g), queryCommand(g), createCommand(g), registerCommand(g),
 		getCommand(g), attrsCommand(g), locateCommand(g),
 		activateCommand(g), revokeCommand(g), destroyCommand(g),
-		conformanceCommand(g), auditCommand(),
+		conformanceCommand(g),
 	)
 	root.AddCommand(benchCommand(g))
 	root.AddCommand(pkiCommand(g))
-	root.AddCommand(kekCommand(), undestroyCommand(), backupCommand(g), restoreCommand())
+	root.AddCommand(backupCommand(g))
+	// The commands that open a stopped server's data directory.
+	root.AddCommand(datadir.AuditCommand(), datadir.KEKCommand(), datadir.UndestroyCommand(), datadir.RestoreCommand())
 	return root
 }
 

@@ -1,4 +1,4 @@
-package main
+package datadir
 
 import (
 	"fmt"
@@ -10,7 +10,8 @@ import (
 	"github.com/kmipd/kmipd/store"
 )
 
-func undestroyCommand() *cobra.Command {
+// UndestroyCommand brings back an object destroyed within the grace period.
+func UndestroyCommand() *cobra.Command {
 	var dataDir string
 	cmd := &cobra.Command{
 		Use:   "undestroy ID",

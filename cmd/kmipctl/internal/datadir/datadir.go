@@ -1,53 +1,46 @@
-package main
+// Package datadir holds the kmipctl commands that open a stopped server's
+// data directory instead of talking to a server: audit verify and export,
+// kek rotate, undestroy, restore and the offline half of backup
+// (--data-dir). It alone of kmipctl's packages links the store (Badger),
+// the crypto module (hsm) and handlers, as etcdutl holds etcd's offline
+// commands apart from the network client etcdctl; the network commands in
+// package main reach none of them. Every command here takes Badger's lock,
+// so it fails, saying why, while the server runs.
+package datadir
 
 import (
 	"context"
 	"fmt"
 	"os"
 	"path/filepath"
-
-	"github.com/spf13/cobra"
+	"strings"
 
 	"github.com/kmipd/kmipd/handlers"
 	"github.com/kmipd/kmipd/hsm"
 	"github.com/kmipd/kmipd/store"
 )
 
-// kekCommand groups the commands on the key-encryption key of a data
-// directory, with the server stopped.
-func kekCommand() *cobra.Command {
-	cmd := &cobra.Command{
-		Use:   "kek",
-		Short: "Rotate the key-encryption key of a data directory (server stopped)",
+// withAuditLog opens the store of the server's data directory, calls fn and
+// closes it. Badger admits one process per directory, so this fails while
+// the server runs; the error says so.
+func withAuditLog(dataDir string, fn func(store.AuditLog) error) error {
+	dir := filepath.Join(dataDir, "db")
+	if _, err := os.Stat(dir); err != nil {
+		return fmt.Errorf("no store in %s: %w", dataDir, err)
 	}
-	cmd.AddCommand(kekRotateCommand())
-	return cmd
-}
-
-func kekRotateCommand() *cobra.Command {
-	var dataDir string
-	cmd := &cobra.Command{
-		Use:   "rotate",
-		Short: "Create a new KEK epoch, re-seal every object into it and destroy the older epochs",
-		Long: "Rotate creates a new key-encryption-key epoch, re-seals the material of every object into it\n" +
-			"and destroys the keys of the older epochs, so that material sealed under them (including the\n" +
-			"remains of destroyed keys that the store keeps until compaction) can never be unsealed again.\n" +
-			"Every step is recorded in the audit trail. Software provider only (DATA/kek.key).",
-		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			return withOfflineService(dataDir, func(svc *handlers.Service, _ *store.Badger, _ hsm.Crypto) error {
-				r, err := svc.RotateKEK(cmd.Context())
-				if err != nil {
-					return err
-				}
-				fmt.Fprintf(cmd.OutOrStdout(), "KEK epoch %d current; %d objects re-sealed; epochs retired: %v\n",
-					r.NewKeyID, r.Resealed, r.Retired)
-				return nil
-			})
-		},
+	db, err := store.OpenBadger(dir, store.Options{})
+	if err != nil {
+		// Badger's lock error, the same on every platform.
+		if strings.Contains(err.Error(), "Another process is using this Badger database") {
+			return fmt.Errorf("the store in %s is in use: stop the server first", dataDir)
+		}
+		return err
 	}
-	cmd.Flags().StringVar(&dataDir, "data-dir", "./data", "the server's data directory")
-	return cmd
+	err = fn(db)
+	if cerr := db.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }
 
 // withOfflineService opens the store, the software provider's KEK (bound to

@@ -1,13 +1,10 @@
-package main
+package datadir
 
 import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -15,9 +12,9 @@ import (
 	"github.com/kmipd/kmipd/store"
 )
 
-// auditCommand groups the commands that read the server's audit trail
+// AuditCommand groups the commands that read the server's audit trail
 // directly from its data directory, with the server stopped.
-func auditCommand() *cobra.Command {
+func AuditCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "audit",
 		Short: "Verify or export the server's audit trail (server stopped)",
@@ -93,27 +90,4 @@ func auditExportCommand() *cobra.Command {
 	cmd.Flags().StringVar(&dataDir, "data-dir", "./data", "the server's data directory")
 	cmd.Flags().Uint64Var(&from, "from", 0, "first sequence number to export")
 	return cmd
-}
-
-// withAuditLog opens the store of the server's data directory, calls fn and
-// closes it. Badger admits one process per directory, so this fails while
-// the server runs; the error says so.
-func withAuditLog(dataDir string, fn func(store.AuditLog) error) error {
-	dir := filepath.Join(dataDir, "db")
-	if _, err := os.Stat(dir); err != nil {
-		return fmt.Errorf("no store in %s: %w", dataDir, err)
-	}
-	db, err := store.OpenBadger(dir, store.Options{})
-	if err != nil {
-		// Badger's lock error, the same on every platform.
-		if strings.Contains(err.Error(), "Another process is using this Badger database") {
-			return fmt.Errorf("the store in %s is in use: stop the server first", dataDir)
-		}
-		return err
-	}
-	err = fn(db)
-	if cerr := db.Close(); err == nil {
-		err = cerr
-	}
-	return err
 }
