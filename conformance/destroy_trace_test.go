@@ -13,6 +13,7 @@ import (
 
 	"github.com/kmipd/kmipd/hsm"
 	"github.com/kmipd/kmipd/hsm/hsmtest"
+	_ "github.com/kmipd/kmipd/hsm/pkcs11" // registers the PKCS#11 provider with hsm.Open
 	"github.com/kmipd/kmipd/kmip"
 	"github.com/kmipd/kmipd/store"
 )

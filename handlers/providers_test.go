@@ -8,6 +8,7 @@ import (
 
 	"github.com/kmipd/kmipd/hsm"
 	"github.com/kmipd/kmipd/hsm/hsmtest"
+	_ "github.com/kmipd/kmipd/hsm/pkcs11" // registers the PKCS#11 provider with hsm.Open
 )
 
 // The cryptographic tests run over both providers: the software one and a

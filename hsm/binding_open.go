@@ -24,21 +24,25 @@ import (
 // A Binding is safe for concurrent use.
 type Binding struct {
 	path   string
-	crypto boundModule
+	crypto Bindable
 
 	mu  sync.Mutex // serializes re-sealing and writing the record
 	rec bindingRecord
 }
 
-// boundModule is a provider a Binding can follow: Software and PKCS11.
-type boundModule interface {
+// Bindable is a provider that OpenBound can bind to a data directory:
+// Software, and the PKCS#11 provider of package hsm/pkcs11. Open must
+// return one for OpenBound to accept the module.
+type Bindable interface {
 	Crypto
 	Rotator
-	// identity names the open module and its KEK.
-	identity() ModuleIdentity
-	// followRotation makes Rotate call f with each new epoch before it
-	// returns. It is called once, before the provider is shared.
-	followRotation(f func(newID uint32) error)
+	// Identity names the open module and its KEK, as the binding record
+	// keeps them.
+	Identity() ModuleIdentity
+	// FollowRotation makes Rotate call f with each new epoch before it
+	// returns (through AfterRotation). It is called once, before the
+	// provider is shared, and need not be safe for concurrent use.
+	FollowRotation(f func(newID uint32) error)
 }
 
 // The check value: checkPlaintext sealed for the object id checkID, which no
@@ -112,8 +116,8 @@ func OpenBound(cfg Config, opts BindOptions, log *zap.Logger) (Crypto, *Binding,
 	if err != nil {
 		return nil, nil, err
 	}
-	c, ok := opened.(boundModule)
-	if !ok { // not one of this package's providers
+	c, ok := opened.(Bindable)
+	if !ok {
 		opened.Close()
 		return nil, nil, fmt.Errorf("hsm: %T cannot be bound to a data directory", opened)
 	}
@@ -122,14 +126,14 @@ func OpenBound(cfg Config, opts BindOptions, log *zap.Logger) (Crypto, *Binding,
 		c.Close()
 		return nil, nil, err
 	}
-	c.followRotation(b.reseal)
+	c.FollowRotation(b.reseal)
 	return c, b, nil
 }
 
 // bind checks the module against rec, or adopts the directory when rec is
 // nil, and leaves b's record current and on disk.
 func (b *Binding) bind(rec *bindingRecord, opts BindOptions, log *zap.Logger) error {
-	now := b.crypto.identity()
+	now := b.crypto.Identity()
 	if rec == nil {
 		if opts.Sealed && opts.Adopt != nil {
 			if err := opts.Adopt(b.crypto); err != nil {
@@ -193,7 +197,7 @@ func (b *Binding) checkLocked() error {
 }
 
 // reseal seals the check value under the current epoch and writes the
-// record; the providers' Rotate calls it (followRotation).
+// record; the providers' Rotate calls it (FollowRotation).
 func (b *Binding) reseal(uint32) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -226,10 +230,11 @@ func currentEpoch(c Rotator) uint32 {
 	return ids[len(ids)-1]
 }
 
-// afterRotation runs a provider's followRotation function, if any, for
-// the new epoch id. Its failure leaves the new epoch current and is
-// returned by Rotate, so that the caller retires nothing older.
-func afterRotation(f func(newID uint32) error, id uint32) error {
+// AfterRotation is what a Bindable's Rotate returns once it has made epoch
+// id current: it runs f, the function given to FollowRotation (nil when
+// none), and wraps its failure. The failure leaves the new epoch current
+// and is returned by Rotate, so that the caller retires nothing older.
+func AfterRotation(f func(newID uint32) error, id uint32) error {
 	if f == nil {
 		return nil
 	}

@@ -1,11 +1,11 @@
 package hsm
 
-var _ boundModule = (*Software)(nil)
+var _ Bindable = (*Software)(nil)
 
-// identity names the software module by its key file.
-func (s *Software) identity() ModuleIdentity {
+// Identity names the software module by its key file.
+func (s *Software) Identity() ModuleIdentity {
 	return ModuleIdentity{Provider: ProviderSoftware, KeyFile: s.path}
 }
 
-// followRotation makes Rotate call f with each new epoch; see boundModule.
-func (s *Software) followRotation(f func(newID uint32) error) { s.afterRotate = f }
+// FollowRotation makes Rotate call f with each new epoch; see Bindable.
+func (s *Software) FollowRotation(f func(newID uint32) error) { s.afterRotate = f }

@@ -1,11 +1,10 @@
 package hsm
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
-	"io"
-	"os"
+	"strconv"
+	"sync"
 	"time"
 
 	"go.uber.org/zap"
@@ -52,7 +51,7 @@ type Config struct {
 // no key-encryption key yet.
 var ErrNoKEK = errors.New("hsm: no key-encryption key")
 
-// PKCS11Config configures the PKCS#11 provider.
+// PKCS11Config configures the PKCS#11 provider (package hsm/pkcs11).
 type PKCS11Config struct {
 	// Module is the path of the PKCS#11 library, for example
 	// /usr/lib/softhsm/libsofthsm2.so. Required.
@@ -85,13 +84,56 @@ type PKCS11Config struct {
 	SessionWait time.Duration `yaml:"session_wait"`
 }
 
-// errNoPKCS11 is returned by openPKCS11 in a build without cgo.
-var errNoPKCS11 = errors.New("hsm: PKCS#11 support requires a build with cgo (CGO_ENABLED=1)")
+// Opener opens a provider from cfg; it is how a provider outside this
+// package plugs into Open (RegisterProvider). With cfg.KEKMustExist, a
+// module without key-encryption key is an error wrapping ErrNoKEK, not a
+// KEK created. log is never nil. A provider that OpenBound is to bind must
+// return a Bindable.
+type Opener func(cfg Config, log *zap.Logger) (Crypto, error)
+
+// providers holds the Openers registered, by provider name.
+var providers struct {
+	sync.RWMutex
+	m map[string]Opener
+}
+
+// RegisterProvider makes Open open the provider name with open. A provider
+// package calls it from an init function, as package hsm/pkcs11 does for
+// ProviderPKCS11, so that a program opens the providers whose packages it
+// imports (blank imports, as with database/sql drivers). It panics if open
+// is nil, if name is empty or ProviderSoftware, or if name is registered
+// twice. It is safe for concurrent use.
+func RegisterProvider(name string, open Opener) {
+	if open == nil {
+		panic("hsm: RegisterProvider " + name + ": nil Opener")
+	}
+	if name == "" || name == ProviderSoftware {
+		panic("hsm: RegisterProvider: the name " + strconv.Quote(name) + " is the software provider's")
+	}
+	providers.Lock()
+	defer providers.Unlock()
+	if _, dup := providers.m[name]; dup {
+		panic("hsm: RegisterProvider called twice for provider " + strconv.Quote(name))
+	}
+	if providers.m == nil {
+		providers.m = make(map[string]Opener)
+	}
+	providers.m[name] = open
+}
+
+// registered returns the Opener registered for name.
+func registered(name string) (Opener, bool) {
+	providers.RLock()
+	defer providers.RUnlock()
+	open, ok := providers.m[name]
+	return open, ok
+}
 
 // Open returns the cryptographic module cfg selects: the software provider
-// on cfg.KeyFile, or the PKCS#11 provider on cfg.PKCS11. log receives one
-// line describing the module opened; it may be nil. The caller must Close
-// the module.
+// on cfg.KeyFile, or a provider registered with RegisterProvider, such as
+// the PKCS#11 provider on cfg.PKCS11 when the program imports package
+// hsm/pkcs11. log receives one line describing the module opened; it may be
+// nil. The caller must Close the module.
 func Open(cfg Config, log *zap.Logger) (Crypto, error) {
 	if log == nil {
 		log = zap.NewNop()
@@ -107,52 +149,12 @@ func Open(cfg Config, log *zap.Logger) (Crypto, error) {
 		}
 		log.Info("hsm: software provider", zap.String("key_file", cfg.KeyFile), zap.Uint32("kek_key_id", s.KeyID()))
 		return s, nil
-	case ProviderPKCS11:
-		return openPKCS11(cfg.PKCS11, !cfg.KEKMustExist, log)
-	default:
-		return nil, fmt.Errorf("hsm: unknown provider %q: want %q or %q", cfg.Provider, ProviderSoftware, ProviderPKCS11)
 	}
-}
-
-// maxPINFile bounds the PIN file; PKCS#11 PINs are short.
-const maxPINFile = 256
-
-// readPINFile returns the PIN kept in path: the file's content without a
-// trailing newline. The file must be a regular file not accessible to group
-// or others. Errors never contain the PIN.
-func readPINFile(path string) (string, error) {
-	if path == "" {
-		return "", errors.New("hsm: pkcs11: PIN file not configured")
+	if open, ok := registered(cfg.Provider); ok {
+		return open(cfg, log)
 	}
-	f, err := os.Open(path)
-	if err != nil {
-		return "", fmt.Errorf("hsm: pkcs11: PIN file: %w", err)
+	if cfg.Provider == ProviderPKCS11 {
+		return nil, fmt.Errorf("hsm: provider %q is not linked into this program: import github.com/kmipd/kmipd/hsm/pkcs11", cfg.Provider)
 	}
-	defer f.Close()
-	info, err := f.Stat()
-	if err != nil {
-		return "", fmt.Errorf("hsm: pkcs11: PIN file: %w", err)
-	}
-	if !info.Mode().IsRegular() {
-		return "", fmt.Errorf("hsm: pkcs11: PIN file %s: not a regular file", path)
-	}
-	if perm := info.Mode().Perm(); perm&0o077 != 0 {
-		return "", fmt.Errorf("hsm: pkcs11: PIN file %s: mode %04o is accessible to group or others; want 0600 or 0400", path, perm)
-	}
-	buf, err := io.ReadAll(io.LimitReader(f, maxPINFile+1))
-	defer clear(buf)
-	if err != nil {
-		return "", fmt.Errorf("hsm: pkcs11: PIN file %s: %w", path, err)
-	}
-	if len(buf) > maxPINFile {
-		return "", fmt.Errorf("hsm: pkcs11: PIN file %s: longer than %d bytes", path, maxPINFile)
-	}
-	pin := bytes.TrimSuffix(bytes.TrimSuffix(buf, []byte("\n")), []byte("\r"))
-	if len(pin) == 0 {
-		return "", fmt.Errorf("hsm: pkcs11: PIN file %s: empty", path)
-	}
-	if bytes.ContainsAny(pin, "\r\n") {
-		return "", fmt.Errorf("hsm: pkcs11: PIN file %s: more than one line", path)
-	}
-	return string(pin), nil
+	return nil, fmt.Errorf("hsm: unknown provider %q: want %q or %q", cfg.Provider, ProviderSoftware, ProviderPKCS11)
 }

@@ -1,7 +1,11 @@
 // Package hsm is the cryptographic module: key generation from the module's
 // random bit generator and the sealing of all key material kept at rest.
-// The software provider (software.go) uses Go's crypto; a PKCS#11 provider
-// follows behind the same interface.
+// The software provider (software.go) uses Go's crypto; the PKCS#11
+// provider, package hsm/pkcs11, follows behind the same interface and is
+// the only part using cgo. Open and OpenBound choose the provider from a
+// Config; a provider outside this package registers itself with
+// RegisterProvider when its package is imported, so that hsm never imports
+// it (programs that open tokens import hsm/pkcs11 for that effect).
 package hsm
 
 import "errors"

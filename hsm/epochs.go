@@ -38,11 +38,14 @@ type Rotator interface {
 
 var _ Rotator = (*Software)(nil)
 
+// MaxEpochs is the most KEK epochs a provider keeps present: Rotate fails
+// beyond it until old epochs are retired. It bounds the software key file.
+const MaxEpochs = 64
+
 // epochFileVersion is the key file format holding several epochs
-// (keyfile.go); maxEpochs bounds them, and so the file.
+// (keyfile.go).
 const (
 	epochFileVersion = 2
-	maxEpochs        = 64
 	epochEntrySize   = 4 + kekSize
 )
 
@@ -62,7 +65,7 @@ func decodeEpochs(path string, b []byte) ([]kek, error) {
 	}
 	n := int(binary.BigEndian.Uint16(b))
 	b = b[2:]
-	if n < 1 || n > maxEpochs || len(b) != n*epochEntrySize {
+	if n < 1 || n > MaxEpochs || len(b) != n*epochEntrySize {
 		return nil, fmt.Errorf("hsm: key file %s: %d epochs in %d bytes", path, n, len(b))
 	}
 	ks := make([]kek, n)
@@ -157,7 +160,7 @@ func (s *Software) install(ks []kek) error {
 	last := ks[len(ks)-1]
 	s.epochs, s.older = ks, older
 	s.kekID, s.kek, s.aead = last.id, last.key, current
-	s.header[0] = sealVersion
+	s.header[0] = SealFormatSoftware
 	binary.BigEndian.PutUint32(s.header[1:], last.id)
 	return nil
 }
@@ -166,10 +169,10 @@ func (s *Software) install(ks []kek) error {
 // too short, of another format or of an epoch not present. The caller
 // holds s.mu.
 func (s *Software) epochFor(sealed []byte) cipher.AEAD {
-	if len(sealed) < sealOverhead || sealed[0] != sealVersion {
+	if len(sealed) < SealOverhead || sealed[0] != SealFormatSoftware {
 		return nil
 	}
-	if [sealHeaderSize]byte(sealed[:sealHeaderSize]) == s.header {
+	if [SealHeaderSize]byte(sealed[:SealHeaderSize]) == s.header {
 		return s.aead
 	}
 	return s.older[binary.BigEndian.Uint32(sealed[1:])]
@@ -179,13 +182,13 @@ func (s *Software) epochFor(sealed []byte) cipher.AEAD {
 // It fails with ErrClosed after Close, and when the file already holds
 // the maximum of 64 epochs (retire some first). A Binding following the
 // provider has its check value sealed under the new epoch before Rotate
-// returns (see afterRotation).
+// returns (see AfterRotation).
 func (s *Software) Rotate() (uint32, error) {
 	id, err := s.rotate()
 	if err != nil {
 		return 0, err
 	}
-	return id, afterRotation(s.afterRotate, id)
+	return id, AfterRotation(s.afterRotate, id)
 }
 
 // rotate is Rotate without the Binding's part.
@@ -195,7 +198,7 @@ func (s *Software) rotate() (uint32, error) {
 	if s.aead == nil {
 		return 0, ErrClosed
 	}
-	if len(s.epochs) >= maxEpochs {
+	if len(s.epochs) >= MaxEpochs {
 		return 0, fmt.Errorf("hsm: %d KEK epochs present: retire old ones first", len(s.epochs))
 	}
 	fresh := kek{key: make([]byte, kekSize)}
@@ -259,10 +262,10 @@ func (s *Software) KeyIDs() []uint32 {
 
 // SealedKeyID returns the id of the KEK epoch that sealed material names in
 // its header, and false when sealed is too short or of an unknown format.
-// Both providers write a format version byte (1 software, 2 PKCS#11) and
-// then the key id.
+// Both providers write a format byte (SealFormatSoftware,
+// SealFormatPKCS11) and then the key id.
 func SealedKeyID(sealed []byte) (uint32, bool) {
-	if len(sealed) < sealHeaderSize || (sealed[0] != sealVersion && sealed[0] != 2) {
+	if len(sealed) < SealHeaderSize || (sealed[0] != SealFormatSoftware && sealed[0] != SealFormatPKCS11) {
 		return 0, false
 	}
 	return binary.BigEndian.Uint32(sealed[1:]), true

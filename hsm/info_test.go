@@ -3,7 +3,6 @@ package hsm
 import (
 	"errors"
 	"path/filepath"
-	"strings"
 	"testing"
 )
 
@@ -39,29 +38,5 @@ func TestParseModuleVersion(t *testing.T) {
 		if got := parseModuleVersion(v); got != want {
 			t.Errorf("parseModuleVersion(%q) = %v, want %v", v, got, want)
 		}
-	}
-}
-
-// TestPKCS11ModuleInfo checks that the PKCS#11 provider reports the
-// library's own C_GetInfo: SoftHSM2's manufacturer, a description.
-func TestPKCS11ModuleInfo(t *testing.T) {
-	c := openTest(t, Config{Provider: ProviderPKCS11, PKCS11: newSoftHSMToken(t)})
-	mi, ok := c.(ModuleInformer)
-	if !ok {
-		t.Fatalf("%T does not implement ModuleInformer", c)
-	}
-	info, err := mi.ModuleInfo()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !strings.HasPrefix(info.ManufacturerID, "SoftHSM") || info.LibraryDescription == "" {
-		t.Errorf("ModuleInfo = %+v, want SoftHSM's", info)
-	}
-	if info.CryptokiVersion.Major < 2 {
-		t.Errorf("Cryptoki version %v", info.CryptokiVersion)
-	}
-	c.Close()
-	if _, err := mi.ModuleInfo(); !errors.Is(err, ErrClosed) {
-		t.Errorf("ModuleInfo after Close: %v, want ErrClosed", err)
 	}
 }

@@ -78,7 +78,7 @@ func readKEK(path string) ([]kek, error) {
 	if perm := info.Mode().Perm(); perm&0o077 != 0 {
 		return nil, fmt.Errorf("hsm: key file %s: mode %04o is accessible to group or others; want 0600", path, perm)
 	}
-	if info.Size() < int64(keyFileSize) || info.Size() > int64(epochFileSize(maxEpochs)) {
+	if info.Size() < int64(keyFileSize) || info.Size() > int64(epochFileSize(MaxEpochs)) {
 		return nil, fmt.Errorf("hsm: key file %s: size %d, want %d", path, info.Size(), keyFileSize)
 	}
 	buf := make([]byte, info.Size())

@@ -26,8 +26,8 @@ func curveByName(name string) (elliptic.Curve, bool) {
 	return nil, false
 }
 
-// checkKeyPairSpec refuses a spec GenerateKeyPair does not support.
-func checkKeyPairSpec(spec KeyPairSpec) error {
+// CheckKeyPairSpec refuses a spec GenerateKeyPair does not support.
+func CheckKeyPairSpec(spec KeyPairSpec) error {
 	switch spec.Algorithm {
 	case RSA:
 		if keyPairRSABits[spec.Bits] {
@@ -47,7 +47,7 @@ func checkKeyPairSpec(spec KeyPairSpec) error {
 // returns the private key in PKCS#8 DER, which the caller seals and zeroes,
 // and the public key in PKIX DER.
 func generateKeyPairSoftware(spec KeyPairSpec) (privateDER, publicDER []byte, err error) {
-	if err := checkKeyPairSpec(spec); err != nil {
+	if err := CheckKeyPairSpec(spec); err != nil {
 		return nil, nil, err
 	}
 	var priv crypto.Signer
@@ -63,11 +63,11 @@ func generateKeyPairSoftware(spec KeyPairSpec) (privateDER, publicDER []byte, er
 	if err != nil {
 		return nil, nil, err
 	}
-	return marshalKeyPair(priv)
+	return MarshalKeyPair(priv)
 }
 
-// marshalKeyPair returns priv in PKCS#8 DER and its public key in PKIX DER.
-func marshalKeyPair(priv crypto.Signer) (privateDER, publicDER []byte, err error) {
+// MarshalKeyPair returns priv in PKCS#8 DER and its public key in PKIX DER.
+func MarshalKeyPair(priv crypto.Signer) (privateDER, publicDER []byte, err error) {
 	if publicDER, err = x509.MarshalPKIXPublicKey(priv.Public()); err != nil {
 		return nil, nil, err
 	}

@@ -17,15 +17,21 @@ const MaxOperationData = 16 << 20
 
 // Lengths of the symmetric schemes.
 const (
+	gcmIVSize     = 12  // the IV Encrypt chooses for GCM
 	gcmMaxIVSize  = 128 // GCM accepts any IV from 1 byte; NIST vectors use up to 60
-	aeadMinTag    = 12
-	aeadMaxTag    = 16
 	chachaKeySize = chacha20.KeySize
 	// ChaCha20 IVs: 8 bytes (the original 64-bit nonce, counter 0, as the
 	// KMIP 2.1 CS-BC-M-CHACHA20 vectors use), 12 bytes (RFC 8439 nonce,
 	// counter 0) or 16 bytes (32-bit little-endian counter | 12-byte nonce).
 	chachaShortIV   = 8
 	chachaCounterIV = 16
+)
+
+// The AEAD tag lengths Encrypt produces and Decrypt checks: from AEADMinTag
+// to AEADMaxTag bytes, AEADMaxTag when CipherParams.TagLength is 0.
+const (
+	AEADMinTag = 12
+	AEADMaxTag = 16
 )
 
 // randomFunc draws n bytes from a module's random bit generator.
@@ -39,7 +45,7 @@ func encryptSymmetric(key []byte, p CipherParams, data []byte, random randomFunc
 	}
 	var chosen []byte
 	if len(p.IV) == 0 {
-		n, err := chosenIVLength(p)
+		n, err := ChosenIVLength(p)
 		if err != nil {
 			return CipherResult{}, err
 		}
@@ -78,7 +84,7 @@ func decryptSymmetric(key []byte, p CipherParams, data []byte) (CipherResult, er
 	if len(data) > MaxOperationData {
 		return CipherResult{}, ErrBadParameters
 	}
-	n, err := chosenIVLength(p)
+	n, err := ChosenIVLength(p)
 	if err != nil {
 		return CipherResult{}, err
 	}
@@ -105,10 +111,10 @@ func decryptSymmetric(key []byte, p CipherParams, data []byte) (CipherResult, er
 	return CipherResult{Data: out}, nil
 }
 
-// chosenIVLength returns the length of the IV Encrypt chooses for p (0 when
+// ChosenIVLength returns the length of the IV Encrypt chooses for p (0 when
 // the scheme takes none), or ErrBadParameters for an unknown scheme or an
 // IVLength the scheme does not accept.
-func chosenIVLength(p CipherParams) (int, error) {
+func ChosenIVLength(p CipherParams) (int, error) {
 	usual, ok := 0, false
 	switch p.Algorithm {
 	case AES, TripleDES:
@@ -122,7 +128,7 @@ func chosenIVLength(p CipherParams) (int, error) {
 		case ModeCBC, ModeCTR:
 			usual, ok = bs, p.IVLength == 0 || p.IVLength == bs
 		case ModeGCM:
-			usual = gcmNonceSize
+			usual = gcmIVSize
 			ok = p.Algorithm == AES && p.IVLength >= 0 && p.IVLength <= gcmMaxIVSize
 		}
 	case ChaCha20:
@@ -173,7 +179,7 @@ func blockEncrypt(key []byte, p CipherParams, data []byte) (CipherResult, error)
 	}
 	switch p.Mode {
 	case ModeECB, ModeCBC:
-		in, err := pad(p.Padding, data, b.BlockSize())
+		in, err := Pad(p.Padding, data, b.BlockSize())
 		if err != nil {
 			return CipherResult{}, err
 		}
@@ -227,7 +233,7 @@ func blockDecrypt(key []byte, p CipherParams, data []byte) ([]byte, error) {
 		if p.Padding != PaddingPKCS5 {
 			return out, nil
 		}
-		return unpad(out, b.BlockSize())
+		return Unpad(out, b.BlockSize())
 	case ModeCTR:
 		return ctr(b, p, data)
 	case ModeGCM:
@@ -255,9 +261,11 @@ func ecb(b cipher.Block, encrypt bool, in []byte) []byte {
 	return out
 }
 
-// pad returns data padded with PKCS#7 (KMIP's PKCS5) to a multiple of bs,
-// or data itself with no padding, which must then be a multiple of bs.
-func pad(padding Padding, data []byte, bs int) ([]byte, error) {
+// Pad returns data padded with PKCS#7 (KMIP's PKCS5) to a multiple of the
+// block size bs, or data itself with no padding (PaddingNone or ""), which
+// must then be a multiple of bs; ErrBadParameters otherwise. A provider that
+// runs a block mode without padding in its module pads with it.
+func Pad(padding Padding, data []byte, bs int) ([]byte, error) {
 	switch padding {
 	case "", PaddingNone:
 		if len(data)%bs != 0 {
@@ -276,10 +284,10 @@ func pad(padding Padding, data []byte, bs int) ([]byte, error) {
 	return nil, ErrBadParameters
 }
 
-// unpad removes PKCS#7 padding from out, a non-empty multiple of bs, or
+// Unpad removes PKCS#7 padding from out, a non-empty multiple of bs, or
 // returns ErrAuthentication (and zeroes out). The check takes the same time
 // whatever the padding bytes are.
-func unpad(out []byte, bs int) ([]byte, error) {
+func Unpad(out []byte, bs int) ([]byte, error) {
 	if len(out) == 0 {
 		return nil, ErrAuthentication
 	}
@@ -314,7 +322,7 @@ func newGCM(b cipher.Block, p CipherParams) (cipher.AEAD, error) {
 	if p.Algorithm != AES || (p.Padding != "" && p.Padding != PaddingNone) || len(p.IV) == 0 || len(p.IV) > gcmMaxIVSize {
 		return nil, ErrBadParameters
 	}
-	if len(p.IV) == gcmNonceSize {
+	if len(p.IV) == gcmIVSize {
 		return cipher.NewGCM(b)
 	}
 	aead, err := cipher.NewGCMWithNonceSize(b, len(p.IV))
@@ -337,12 +345,13 @@ func newChaChaPoly(key []byte, p CipherParams) (cipher.AEAD, error) {
 	return aead, nil
 }
 
-// aeadTagLength returns the tag length Encrypt produces for p.
-func aeadTagLength(p CipherParams) (int, error) {
+// AEADTagLength returns the tag length Encrypt produces for p, or
+// ErrBadParameters for a TagLength outside AEADMinTag to AEADMaxTag.
+func AEADTagLength(p CipherParams) (int, error) {
 	switch {
 	case p.TagLength == 0:
-		return aeadMaxTag, nil
-	case p.TagLength < aeadMinTag || p.TagLength > aeadMaxTag:
+		return AEADMaxTag, nil
+	case p.TagLength < AEADMinTag || p.TagLength > AEADMaxTag:
 		return 0, ErrBadParameters
 	}
 	return p.TagLength, nil
@@ -351,7 +360,7 @@ func aeadTagLength(p CipherParams) (int, error) {
 // aeadSeal encrypts data with nonce p.IV and additional data p.AAD, and
 // returns the ciphertext and the tag truncated to p's tag length.
 func aeadSeal(aead cipher.AEAD, p CipherParams, data []byte) (ciphertext, tag []byte, err error) {
-	n, err := aeadTagLength(p)
+	n, err := AEADTagLength(p)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -367,10 +376,10 @@ func aeadSeal(aead cipher.AEAD, p CipherParams, data []byte) (ciphertext, tag []
 // stream, so sealing the ciphertext yields the plaintext, and sealing the
 // plaintext yields the full tag.
 func aeadOpen(aead cipher.AEAD, p CipherParams, ciphertext []byte) ([]byte, error) {
-	if len(p.Tag) < aeadMinTag || len(p.Tag) > aeadMaxTag || (p.TagLength != 0 && p.TagLength != len(p.Tag)) {
+	if len(p.Tag) < AEADMinTag || len(p.Tag) > AEADMaxTag || (p.TagLength != 0 && p.TagLength != len(p.Tag)) {
 		return nil, ErrBadParameters
 	}
-	if len(p.Tag) == aeadMaxTag {
+	if len(p.Tag) == AEADMaxTag {
 		in := make([]byte, 0, len(ciphertext)+len(p.Tag))
 		in = append(append(in, ciphertext...), p.Tag...)
 		out, err := aead.Open(nil, p.IV, in, p.AAD)

@@ -245,10 +245,10 @@ func TestOperationsBadPadding(t *testing.T) {
 
 func TestUnpad(t *testing.T) {
 	for n := 1; n <= 16; n++ {
-		padded, _ := pad(PaddingPKCS5, bytes.Repeat([]byte{0xAB}, 32-n), 16)
-		got, err := unpad(padded, 16)
+		padded, _ := Pad(PaddingPKCS5, bytes.Repeat([]byte{0xAB}, 32-n), 16)
+		got, err := Unpad(padded, 16)
 		if err != nil || len(got) != 32-n {
-			t.Errorf("unpad(pad(%d bytes)) = %d bytes, %v", 32-n, len(got), err)
+			t.Errorf("Unpad(Pad(%d bytes)) = %d bytes, %v", 32-n, len(got), err)
 		}
 	}
 }

@@ -11,7 +11,7 @@ import (
 // Key wrapping: AES Key Wrap (NIST SP 800-38F KW, RFC 3394) and AES Key Wrap
 // with Padding (KWP, RFC 5649). Go's standard library has neither; they are
 // implemented here on crypto/aes and are what the Software provider runs.
-// The PKCS#11 provider runs them in the token (pkcs11_wrap.go).
+// The PKCS#11 provider runs them in the token (hsm/pkcs11/wrap.go).
 
 // ErrUnwrap is returned by UnwrapKey when the wrapped bytes fail the
 // integrity check of the scheme (wrong wrapping key, altered or truncated
@@ -43,9 +43,9 @@ var (
 	kwpPrefix = [4]byte{0xA6, 0x59, 0x59, 0xA6}
 )
 
-// checkWrapInput refuses wrapping keys that are not AES keys and inputs the
+// CheckWrapInput refuses wrapping keys that are not AES keys and inputs the
 // scheme of p cannot take.
-func checkWrapInput(wrappingKey []byte, p WrapParams, keyBytes []byte) error {
+func CheckWrapInput(wrappingKey []byte, p WrapParams, keyBytes []byte) error {
 	switch len(wrappingKey) {
 	case 16, 24, 32:
 	default:
@@ -58,9 +58,9 @@ func checkWrapInput(wrappingKey []byte, p WrapParams, keyBytes []byte) error {
 	return nil
 }
 
-// checkUnwrapInput refuses wrapping keys that are not AES keys and wrapped
+// CheckUnwrapInput refuses wrapping keys that are not AES keys and wrapped
 // inputs of a length the scheme never produces.
-func checkUnwrapInput(wrappingKey []byte, p WrapParams, wrapped []byte) error {
+func CheckUnwrapInput(wrappingKey []byte, p WrapParams, wrapped []byte) error {
 	switch len(wrappingKey) {
 	case 16, 24, 32:
 	default:
@@ -79,7 +79,7 @@ func checkUnwrapInput(wrappingKey []byte, p WrapParams, wrapped []byte) error {
 
 // wrapSoftware wraps keyBytes under wrappingKey in Go; see WrapKey.
 func wrapSoftware(wrappingKey []byte, p WrapParams, keyBytes []byte) ([]byte, error) {
-	if err := checkWrapInput(wrappingKey, p, keyBytes); err != nil {
+	if err := CheckWrapInput(wrappingKey, p, keyBytes); err != nil {
 		return nil, err
 	}
 	b, err := aes.NewCipher(wrappingKey)
@@ -107,7 +107,7 @@ func wrapSoftware(wrappingKey []byte, p WrapParams, keyBytes []byte) ([]byte, er
 
 // unwrapSoftware unwraps in Go; see UnwrapKey.
 func unwrapSoftware(wrappingKey []byte, p WrapParams, wrapped []byte) ([]byte, error) {
-	if err := checkUnwrapInput(wrappingKey, p, wrapped); err != nil {
+	if err := CheckUnwrapInput(wrappingKey, p, wrapped); err != nil {
 		return nil, err
 	}
 	b, err := aes.NewCipher(wrappingKey)

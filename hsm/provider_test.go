@@ -38,7 +38,7 @@ func TestProviderRoundTrip(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Seal(%d bytes): %v", n, err)
 			}
-			if got, want := len(sealed), n+sealOverhead; got != want {
+			if got, want := len(sealed), n+SealOverhead; got != want {
 				t.Errorf("sealed length = %d, want %d", got, want)
 			}
 			if n >= 16 && bytes.Contains(sealed, plain) { // shorter runs occur by chance
@@ -54,7 +54,7 @@ func TestProviderRoundTrip(t *testing.T) {
 		}
 		a, _ := c.Seal("id", []byte("same plaintext"))
 		b, _ := c.Seal("id", []byte("same plaintext"))
-		if bytes.Equal(a[sealHeaderSize:sealHeaderSize+gcmNonceSize], b[sealHeaderSize:sealHeaderSize+gcmNonceSize]) {
+		if bytes.Equal(a[SealHeaderSize:SealHeaderSize+SealNonceSize], b[SealHeaderSize:SealHeaderSize+SealNonceSize]) {
 			t.Error("two seals used the same nonce")
 		}
 		if _, err := c.Seal("id", make([]byte, MaxPlaintext+1)); err == nil {

@@ -156,7 +156,7 @@ func (s *Slotted) Seal(id string, plaintext []byte) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	header := make([]byte, slotBlobHeader, slotBlobHeader+gcmNonceSize+len(plaintext)+gcmTagSize)
+	header := make([]byte, slotBlobHeader, slotBlobHeader+SealNonceSize+len(plaintext)+SealTagSize)
 	header[0] = slotSealVersion
 	binary.BigEndian.PutUint32(header[1:], r.slot)
 	binary.BigEndian.PutUint64(header[5:], r.gen)

@@ -20,19 +20,33 @@ const (
 	MaxPlaintext = 1 << 20
 )
 
-// Sealed material from the software provider is
+// The sealed-material format, shared by every provider: a blob sealed by a
+// provider is
 //
-//	format version (1 byte) | KEK id (4 bytes, big endian) | nonce (12 bytes) | ciphertext | GCM tag (16 bytes)
+//	format (1 byte) | KEK key id (4 bytes, big endian) | nonce (12 bytes) | ciphertext | GCM tag (16 bytes)
 //
-// AES-256-GCM with a random 96-bit nonce; the associated data is the version
-// byte, the KEK id and the object's Unique Identifier, so neither the header
-// nor the binding to the object can be changed.
+// The format byte names the provider (SealFormatSoftware, SealFormatPKCS11),
+// so that blobs of two providers are never mistaken for each other, and the
+// key id names the KEK epoch that sealed (SealedKeyID). The software
+// provider seals with AES-256-GCM and a random 96-bit nonce; the associated
+// data is the format byte, the key id and the object's Unique Identifier, so
+// neither the header nor the binding to the object can be changed. These
+// constants are part of the on-disk format: they never change.
 const (
-	sealVersion    = 1
-	sealHeaderSize = 1 + 4
-	gcmNonceSize   = 12
-	gcmTagSize     = 16
-	sealOverhead   = sealHeaderSize + gcmNonceSize + gcmTagSize
+	// SealFormatSoftware is the format byte of the software provider.
+	SealFormatSoftware = 1
+	// SealFormatPKCS11 is the format byte of the PKCS#11 provider
+	// (package hsm/pkcs11).
+	SealFormatPKCS11 = 2
+
+	// SealHeaderSize is the size of the header: format byte and key id.
+	SealHeaderSize = 1 + 4
+	// SealNonceSize is the size of the GCM nonce following the header.
+	SealNonceSize = 12
+	// SealTagSize is the size of the GCM tag ending a blob.
+	SealTagSize = 16
+	// SealOverhead is the size of a blob minus that of its plaintext.
+	SealOverhead = SealHeaderSize + SealNonceSize + SealTagSize
 )
 
 // ErrClosed is returned by a provider's methods after Close.
@@ -49,7 +63,7 @@ type Software struct {
 	kekID  uint32
 	kek    []byte      // zeroed by Close
 	aead   cipher.AEAD // nil after Close
-	header [sealHeaderSize]byte
+	header [SealHeaderSize]byte
 
 	// The KEK epochs (epochs.go): the current one above seals; every epoch
 	// in epochs, oldest first and the current one last, unseals.
@@ -57,7 +71,7 @@ type Software struct {
 	epochs []kek
 	older  map[uint32]cipher.AEAD
 
-	// afterRotate, if set, is called by Rotate (Binding.followRotation).
+	// afterRotate, if set, is called by Rotate (FollowRotation).
 	afterRotate func(newID uint32) error
 }
 
@@ -145,7 +159,7 @@ func (s *Software) Seal(id string, plaintext []byte) ([]byte, error) {
 		return nil, ErrClosed
 	}
 	ad := s.associatedData(id)
-	out := make([]byte, sealHeaderSize, sealOverhead+len(plaintext))
+	out := make([]byte, SealHeaderSize, SealOverhead+len(plaintext))
 	copy(out, s.header[:])
 	return s.aead.Seal(out, nil, plaintext, ad), nil
 }
@@ -163,8 +177,8 @@ func (s *Software) Unseal(id string, sealed []byte) ([]byte, error) {
 	if aead == nil {
 		return nil, ErrUnseal
 	}
-	header := [sealHeaderSize]byte(sealed[:sealHeaderSize])
-	plaintext, err := aead.Open(nil, nil, sealed[sealHeaderSize:], sealAssociatedData(header, id))
+	header := [SealHeaderSize]byte(sealed[:SealHeaderSize])
+	plaintext, err := aead.Open(nil, nil, sealed[SealHeaderSize:], sealAssociatedData(header, id))
 	if err != nil {
 		return nil, ErrUnseal
 	}
@@ -177,8 +191,8 @@ func (s *Software) associatedData(id string) []byte {
 }
 
 // sealAssociatedData returns header | id.
-func sealAssociatedData(header [sealHeaderSize]byte, id string) []byte {
-	ad := make([]byte, 0, sealHeaderSize+len(id))
+func sealAssociatedData(header [SealHeaderSize]byte, id string) []byte {
+	ad := make([]byte, 0, SealHeaderSize+len(id))
 	ad = append(ad, header[:]...)
 	return append(ad, id...)
 }

@@ -32,7 +32,7 @@ func TestSealRoundTrip(t *testing.T) {
 		if err != nil {
 			t.Fatalf("Seal(%d bytes): %v", n, err)
 		}
-		if got, want := len(sealed), n+sealOverhead; got != want {
+		if got, want := len(sealed), n+SealOverhead; got != want {
 			t.Errorf("sealed length = %d, want %d", got, want)
 		}
 		// Short plaintexts occur in random ciphertext by chance; 16 bytes

@@ -11,6 +11,7 @@ import (
 
 	"github.com/kmipd/kmipd/handlers"
 	"github.com/kmipd/kmipd/hsm"
+	_ "github.com/kmipd/kmipd/hsm/pkcs11" // registers the PKCS#11 provider (--hsm-provider pkcs11)
 	"github.com/kmipd/kmipd/store"
 )
 

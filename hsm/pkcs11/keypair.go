@@ -1,18 +1,21 @@
 //go:build cgo
 
-package hsm
+package pkcs11
 
 import (
 	"bytes"
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/ed25519"
+	"crypto/elliptic"
 	"crypto/rsa"
 	"encoding/asn1"
 	"fmt"
 	"math/big"
 
 	"github.com/miekg/pkcs11"
+
+	"github.com/kmipd/kmipd/hsm"
 )
 
 // PKCS#11 constants absent from github.com/miekg/pkcs11 v1.1.2.
@@ -29,6 +32,13 @@ var curveParams = map[string][]byte{
 	"P-521": {0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x23},
 }
 
+// curves are the curves of curveParams, by the same names.
+var curves = map[string]elliptic.Curve{
+	"P-256": elliptic.P256(),
+	"P-384": elliptic.P384(),
+	"P-521": elliptic.P521(),
+}
+
 // ed25519Params is CKA_EC_PARAMS of Ed25519: the OID id-Ed25519 (RFC 8410).
 var ed25519Params = []byte{0x06, 0x03, 0x2b, 0x65, 0x70}
 
@@ -36,7 +46,7 @@ var ed25519Params = []byte{0x06, 0x03, 0x2b, 0x65, 0x70}
 // session objects, reads its components with C_GetAttributeValue (the
 // private key is made non-sensitive and extractable for that alone),
 // destroys both objects, and returns the pair as a Go key.
-func (p *PKCS11) generateKeyPairInToken(spec KeyPairSpec) (crypto.Signer, error) {
+func (p *Provider) generateKeyPairInToken(spec hsm.KeyPairSpec) (crypto.Signer, error) {
 	var mech uint
 	pub := []*pkcs11.Attribute{
 		pkcs11.NewAttribute(pkcs11.CKA_TOKEN, false),
@@ -50,15 +60,15 @@ func (p *PKCS11) generateKeyPairInToken(spec KeyPairSpec) (crypto.Signer, error)
 		pkcs11.NewAttribute(pkcs11.CKA_SIGN, true),
 	}
 	switch spec.Algorithm {
-	case RSA:
+	case hsm.RSA:
 		mech = pkcs11.CKM_RSA_PKCS_KEY_PAIR_GEN
 		pub = append(pub,
 			pkcs11.NewAttribute(pkcs11.CKA_MODULUS_BITS, spec.Bits),
 			pkcs11.NewAttribute(pkcs11.CKA_PUBLIC_EXPONENT, []byte{1, 0, 1}))
-	case ECDSA:
+	case hsm.ECDSA:
 		mech = pkcs11.CKM_EC_KEY_PAIR_GEN
 		pub = append(pub, pkcs11.NewAttribute(pkcs11.CKA_EC_PARAMS, curveParams[spec.Curve]))
-	case Ed25519:
+	case hsm.Ed25519:
 		mech = ckmECEdwardsKeyPairGen
 		pub = append(pub, pkcs11.NewAttribute(pkcs11.CKA_EC_PARAMS, ed25519Params))
 	}
@@ -71,11 +81,11 @@ func (p *PKCS11) generateKeyPairInToken(spec KeyPairSpec) (crypto.Signer, error)
 		defer p.mod.ctx.DestroyObject(s, pubH)
 		defer p.mod.ctx.DestroyObject(s, privH)
 		switch spec.Algorithm {
-		case RSA:
+		case hsm.RSA:
 			key, err = p.readRSAKey(s, privH)
-		case ECDSA:
+		case hsm.ECDSA:
 			key, err = p.readECKey(s, pubH, privH, spec.Curve)
-		case Ed25519:
+		case hsm.Ed25519:
 			key, err = p.readEd25519Key(s, pubH, privH)
 		}
 		return err
@@ -84,7 +94,7 @@ func (p *PKCS11) generateKeyPairInToken(spec KeyPairSpec) (crypto.Signer, error)
 }
 
 // readRSAKey reads the components of an RSA private key object.
-func (p *PKCS11) readRSAKey(s pkcs11.SessionHandle, h pkcs11.ObjectHandle) (*rsa.PrivateKey, error) {
+func (p *Provider) readRSAKey(s pkcs11.SessionHandle, h pkcs11.ObjectHandle) (*rsa.PrivateKey, error) {
 	attrs, err := p.mod.ctx.GetAttributeValue(s, h, []*pkcs11.Attribute{
 		pkcs11.NewAttribute(pkcs11.CKA_MODULUS, nil),
 		pkcs11.NewAttribute(pkcs11.CKA_PUBLIC_EXPONENT, nil),
@@ -117,13 +127,13 @@ func (p *PKCS11) readRSAKey(s pkcs11.SessionHandle, h pkcs11.ObjectHandle) (*rsa
 
 // readECKey reads an EC key pair's private scalar and public point, and
 // checks that they match.
-func (p *PKCS11) readECKey(s pkcs11.SessionHandle, pubH, privH pkcs11.ObjectHandle, curve string) (*ecdsa.PrivateKey, error) {
+func (p *Provider) readECKey(s pkcs11.SessionHandle, pubH, privH pkcs11.ObjectHandle, curve string) (*ecdsa.PrivateKey, error) {
 	scalar, point, err := p.readECValues(s, pubH, privH)
 	if err != nil {
 		return nil, err
 	}
 	defer clear(scalar)
-	c, _ := curveByName(curve)
+	c := curves[curve]
 	// The token may drop the scalar's leading zero bytes; Go wants the
 	// curve's full length.
 	size := (c.Params().BitSize + 7) / 8
@@ -146,7 +156,7 @@ func (p *PKCS11) readECKey(s pkcs11.SessionHandle, pubH, privH pkcs11.ObjectHand
 
 // readEd25519Key reads an Ed25519 key pair's seed and public key, and checks
 // that they match.
-func (p *PKCS11) readEd25519Key(s pkcs11.SessionHandle, pubH, privH pkcs11.ObjectHandle) (ed25519.PrivateKey, error) {
+func (p *Provider) readEd25519Key(s pkcs11.SessionHandle, pubH, privH pkcs11.ObjectHandle) (ed25519.PrivateKey, error) {
 	seed, point, err := p.readECValues(s, pubH, privH)
 	if err != nil {
 		return nil, err
@@ -165,7 +175,7 @@ func (p *PKCS11) readEd25519Key(s pkcs11.SessionHandle, pubH, privH pkcs11.Objec
 
 // readECValues reads CKA_VALUE of a private key and CKA_EC_POINT of its
 // public key, unwrapping the point's DER OCTET STRING when it has one.
-func (p *PKCS11) readECValues(s pkcs11.SessionHandle, pubH, privH pkcs11.ObjectHandle) (value, point []byte, err error) {
+func (p *Provider) readECValues(s pkcs11.SessionHandle, pubH, privH pkcs11.ObjectHandle) (value, point []byte, err error) {
 	pa, err := p.mod.ctx.GetAttributeValue(s, pubH, []*pkcs11.Attribute{pkcs11.NewAttribute(pkcs11.CKA_EC_POINT, nil)})
 	if err != nil {
 		return nil, nil, fmt.Errorf("hsm: pkcs11: read generated public key: %w", err)

@@ -1,9 +1,11 @@
-package hsm
+package pkcs11
 
 import (
 	"errors"
 	"path/filepath"
 	"testing"
+
+	"github.com/kmipd/kmipd/hsm"
 )
 
 // TestOpenBoundPKCS11 binds a data directory to a SoftHSM2 token: the
@@ -12,20 +14,20 @@ import (
 // refused and gets no KEK generated.
 func TestOpenBoundPKCS11(t *testing.T) {
 	h := newSoftHSM(t)
-	cfg := Config{Provider: ProviderPKCS11, PKCS11: h.initToken(t, "T", "1234")}
-	record := filepath.Join(t.TempDir(), BindingFile)
-	open := func(cfg Config) (Crypto, *Binding, error) {
-		return OpenBound(cfg, BindOptions{Path: record, Sealed: true}, nil)
+	cfg := hsm.Config{Provider: hsm.ProviderPKCS11, PKCS11: h.initToken(t, "T", "1234")}
+	record := filepath.Join(t.TempDir(), hsm.BindingFile)
+	open := func(cfg hsm.Config) (hsm.Crypto, *hsm.Binding, error) {
+		return hsm.OpenBound(cfg, hsm.BindOptions{Path: record, Sealed: true}, nil)
 	}
 
-	c, b, err := OpenBound(cfg, BindOptions{Path: record}, nil)
+	c, b, err := hsm.OpenBound(cfg, hsm.BindOptions{Path: record}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if m := b.Module(); m.Provider != ProviderPKCS11 || m.TokenLabel != "T" || m.TokenSerial == "" || m.KEKID != DefaultKEKID {
+	if m := b.Module(); m.Provider != hsm.ProviderPKCS11 || m.TokenLabel != "T" || m.TokenSerial == "" || m.KEKID != hsm.DefaultKEKID {
 		t.Errorf("record names %+v", m)
 	}
-	rot := c.(Rotator)
+	rot := c.(hsm.Rotator)
 	old := rot.KeyIDs()
 	if _, err := rot.Rotate(); err != nil {
 		t.Fatal(err)
@@ -41,16 +43,16 @@ func TestOpenBoundPKCS11(t *testing.T) {
 	}
 	c.Close()
 
-	other := Config{Provider: ProviderPKCS11, PKCS11: h.initToken(t, "U", "1234")}
+	other := hsm.Config{Provider: hsm.ProviderPKCS11, PKCS11: h.initToken(t, "U", "1234")}
 	c, _, err = open(other)
-	var be *BindingError
+	var be *hsm.BindingError
 	if !errors.As(err, &be) {
 		if err == nil {
 			c.Close()
 		}
 		t.Fatalf("a token without the KEK: %v, want a *BindingError", err)
 	}
-	if probe, err := Open(Config{Provider: ProviderPKCS11, PKCS11: other.PKCS11, KEKMustExist: true}, nil); !errors.Is(err, ErrNoKEK) {
+	if probe, err := hsm.Open(hsm.Config{Provider: hsm.ProviderPKCS11, PKCS11: other.PKCS11, KEKMustExist: true}, nil); !errors.Is(err, hsm.ErrNoKEK) {
 		if err == nil {
 			probe.Close()
 		}

@@ -1,25 +1,27 @@
 //go:build cgo
 
-package hsm
+package pkcs11
 
 import (
 	"errors"
 	"slices"
 	"sync"
 	"testing"
+
+	"github.com/kmipd/kmipd/hsm"
 )
 
 // TestPKCS11EpochLifecycle seals under epoch 1, rotates, retires epoch 1
 // and reopens the provider, checking the token at each step.
 func TestPKCS11EpochLifecycle(t *testing.T) {
 	cfg := newSoftHSMToken(t)
-	p, err := NewPKCS11(cfg, nil)
+	p, err := New(cfg, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	first := p.KeyID()
-	if first != pkcs11KeyID(DefaultKEKID) {
-		t.Fatalf("epoch 1 key id %d, want that of %q", first, DefaultKEKID)
+	if first != pkcs11KeyID(hsm.DefaultKEKID) {
+		t.Fatalf("epoch 1 key id %d, want that of %q", first, hsm.DefaultKEKID)
 	}
 	old, err := p.Seal("obj-1", []byte("sealed under epoch 1"))
 	if err != nil {
@@ -40,7 +42,7 @@ func TestPKCS11EpochLifecycle(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if id, _ := SealedKeyID(fresh); id != second {
+	if id, _ := hsm.SealedKeyID(fresh); id != second {
 		t.Errorf("new blob names epoch %d, want %d", id, second)
 	}
 	if got, err := p.Unseal("obj-1", old); err != nil || string(got) != "sealed under epoch 1" {
@@ -51,19 +53,19 @@ func TestPKCS11EpochLifecycle(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	if err := p.Retire(second); !errors.Is(err, ErrCurrentEpoch) {
+	if err := p.Retire(second); !errors.Is(err, hsm.ErrCurrentEpoch) {
 		t.Errorf("Retire(current) = %v, want ErrCurrentEpoch", err)
 	}
-	if err := p.Retire(12345); !errors.Is(err, ErrNoEpoch) {
+	if err := p.Retire(12345); !errors.Is(err, hsm.ErrNoEpoch) {
 		t.Errorf("Retire(unknown) = %v, want ErrNoEpoch", err)
 	}
 	if err := p.Retire(first); err != nil {
 		t.Fatalf("Retire(epoch 1): %v", err)
 	}
-	if _, err := p.Unseal("obj-1", old); !errors.Is(err, ErrUnseal) {
+	if _, err := p.Unseal("obj-1", old); !errors.Is(err, hsm.ErrUnseal) {
 		t.Errorf("Unseal of an epoch 1 blob after Retire: %v, want ErrUnseal", err)
 	}
-	if err := p.Retire(first); !errors.Is(err, ErrNoEpoch) {
+	if err := p.Retire(first); !errors.Is(err, hsm.ErrNoEpoch) {
 		t.Errorf("Retire of a retired epoch = %v, want ErrNoEpoch", err)
 	}
 	if got := p.KeyIDs(); !slices.Equal(got, []uint32{second}) {
@@ -73,7 +75,7 @@ func TestPKCS11EpochLifecycle(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	gone, err := p.mod.findKEKs(s, DefaultKEKID)
+	gone, err := p.mod.findKEKs(s, hsm.DefaultKEKID)
 	kept, err2 := p.mod.findKEKs(s, "kmipd-kek-2")
 	p.sessions.put(s)
 	if err != nil || err2 != nil || len(gone) != 0 || len(kept) != 1 {
@@ -82,13 +84,13 @@ func TestPKCS11EpochLifecycle(t *testing.T) {
 	if err := p.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := p.Rotate(); !errors.Is(err, ErrClosed) {
+	if _, err := p.Rotate(); !errors.Is(err, hsm.ErrClosed) {
 		t.Errorf("Rotate after Close: %v, want ErrClosed", err)
 	}
 
 	// Reopened with the same configuration, naming kmipd-kek-1: the newest
 	// epoch present is current, and epoch 1 is not created again.
-	p2 := newTestPKCS11(t, cfg)
+	p2 := newTestProvider(t, cfg)
 	if p2.KeyID() != second || !slices.Equal(p2.KeyIDs(), []uint32{second}) {
 		t.Fatalf("after reopen KeyID %d, KeyIDs %v; want epoch 2 (%d) alone", p2.KeyID(), p2.KeyIDs(), second)
 	}
@@ -98,7 +100,7 @@ func TestPKCS11EpochLifecycle(t *testing.T) {
 	if got, err := p2.Unseal("obj-1", resealed); err != nil || string(got) != "sealed under epoch 1" {
 		t.Errorf("Unseal of a re-sealed blob after reopen = %q, %v", got, err)
 	}
-	if _, err := p2.Unseal("obj-1", old); !errors.Is(err, ErrUnseal) {
+	if _, err := p2.Unseal("obj-1", old); !errors.Is(err, hsm.ErrUnseal) {
 		t.Errorf("Unseal of an epoch 1 blob after reopen: %v, want ErrUnseal", err)
 	}
 	third, err := p2.Rotate()
@@ -137,7 +139,7 @@ func TestKEKNaming(t *testing.T) {
 func TestPKCS11RotateUnderLoad(t *testing.T) {
 	cfg := newSoftHSMToken(t)
 	cfg.Sessions = 4
-	p := newTestPKCS11(t, cfg)
+	p := newTestProvider(t, cfg)
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
 	for range 4 {

@@ -1,6 +1,6 @@
 //go:build cgo
 
-package hsm
+package pkcs11
 
 import (
 	"crypto/sha256"
@@ -11,6 +11,8 @@ import (
 	"strings"
 
 	"github.com/miekg/pkcs11"
+
+	"github.com/kmipd/kmipd/hsm"
 )
 
 // The PKCS#11 provider's KEK epochs are AES-256 token objects named by
@@ -22,7 +24,7 @@ import (
 // that a restart after a rotation keeps the newest epoch although the
 // configuration still names the first.
 
-var _ Rotator = (*PKCS11)(nil)
+var _ hsm.Rotator = (*Provider)(nil)
 
 // maxEpochNumber bounds the number in an epoch's CKA_ID.
 const maxEpochNumber = 1 << 30
@@ -103,7 +105,7 @@ const epochBatch = 64
 
 // findEpochs lists the epochs of naming in the token, oldest first. Every
 // one is checked to be a sealed-in 256-bit AES key; two objects with one
-// CKA_ID, two epochs with one key id and more than maxEpochs epochs are
+// CKA_ID, two epochs with one key id and more than MaxEpochs epochs are
 // errors.
 func (m *module) findEpochs(s pkcs11.SessionHandle, naming kekNaming) ([]pkcs11Epoch, error) {
 	template := []*pkcs11.Attribute{
@@ -137,8 +139,8 @@ func (m *module) findEpochs(s pkcs11.SessionHandle, naming kekNaming) ([]pkcs11E
 				if slices.ContainsFunc(epochs, func(e pkcs11Epoch) bool { return e.number == n }) {
 					return fmt.Errorf("more than one secret key with CKA_ID %q: want one", id)
 				}
-				if len(epochs) == maxEpochs {
-					return fmt.Errorf("more than %d KEK epochs", maxEpochs)
+				if len(epochs) == hsm.MaxEpochs {
+					return fmt.Errorf("more than %d KEK epochs", hsm.MaxEpochs)
 				}
 				epochs = append(epochs, pkcs11Epoch{number: n, ckaID: id, keyID: pkcs11KeyID(id), handle: h})
 			}
@@ -173,7 +175,7 @@ func (m *module) openEpochs(s pkcs11.SessionHandle, naming kekNaming, label stri
 		return epochs, false, err
 	}
 	if !create {
-		return nil, false, fmt.Errorf("%w: no secret key with CKA_ID %q in the token", ErrNoKEK, naming.first)
+		return nil, false, fmt.Errorf("%w: no secret key with CKA_ID %q in the token", hsm.ErrNoKEK, naming.first)
 	}
 	h, created, err := m.findOrCreateKEK(s, naming.first, label)
 	if err != nil {
@@ -184,19 +186,19 @@ func (m *module) openEpochs(s pkcs11.SessionHandle, naming kekNaming, label stri
 
 // install makes epochs the provider's, the last one current. The caller
 // holds p.mu or owns p alone.
-func (p *PKCS11) install(epochs []pkcs11Epoch) {
+func (p *Provider) install(epochs []pkcs11Epoch) {
 	current := epochs[len(epochs)-1]
 	p.epochs = epochs
 	p.kek, p.kekID = current.handle, current.keyID
-	p.header[0] = pkcs11SealVersion
+	p.header[0] = hsm.SealFormatPKCS11
 	binary.BigEndian.PutUint32(p.header[1:], current.keyID)
 }
 
 // epochFor returns the KEK handle of the epoch sealed names, and false when
 // sealed is malformed, of another format or of an epoch not present. The
 // caller holds p.mu.
-func (p *PKCS11) epochFor(sealed []byte) (pkcs11.ObjectHandle, bool) {
-	if len(sealed) < sealOverhead || len(sealed) > sealOverhead+MaxPlaintext || sealed[0] != pkcs11SealVersion {
+func (p *Provider) epochFor(sealed []byte) (pkcs11.ObjectHandle, bool) {
+	if len(sealed) < hsm.SealOverhead || len(sealed) > hsm.SealOverhead+hsm.MaxPlaintext || sealed[0] != hsm.SealFormatPKCS11 {
 		return 0, false
 	}
 	keyID := binary.BigEndian.Uint32(sealed[1:])
@@ -210,27 +212,27 @@ func (p *PKCS11) epochFor(sealed []byte) (pkcs11.ObjectHandle, bool) {
 
 // Rotate generates the next epoch's KEK in the token (C_GenerateKey), which
 // seals from now on, and returns its key id. It fails with ErrClosed after
-// Close, when maxEpochs epochs are present (retire some first), and when
+// Close, when MaxEpochs epochs are present (retire some first), and when
 // an object with the new epoch's CKA_ID exists already (another process
 // rotating: only one may). A Binding following the provider has its check
 // value sealed under the new epoch before Rotate returns (see
-// afterRotation).
-func (p *PKCS11) Rotate() (uint32, error) {
+// AfterRotation).
+func (p *Provider) Rotate() (uint32, error) {
 	id, err := p.rotate()
 	if err != nil {
 		return 0, err
 	}
-	return id, afterRotation(p.afterRotate, id)
+	return id, hsm.AfterRotation(p.afterRotate, id)
 }
 
 // rotate is Rotate without the Binding's part.
-func (p *PKCS11) rotate() (uint32, error) {
+func (p *Provider) rotate() (uint32, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if err := p.checkOpen(); err != nil {
 		return 0, err
 	}
-	if len(p.epochs) >= maxEpochs {
+	if len(p.epochs) >= hsm.MaxEpochs {
 		return 0, fmt.Errorf("hsm: %d KEK epochs present: retire old ones first", len(p.epochs))
 	}
 	last := p.epochs[len(p.epochs)-1]
@@ -274,18 +276,18 @@ func (p *PKCS11) rotate() (uint32, error) {
 // It refuses the current epoch with ErrCurrentEpoch and an id not present
 // with ErrNoEpoch; material sealed under a retired epoch then fails to
 // unseal with ErrUnseal.
-func (p *PKCS11) Retire(id uint32) error {
+func (p *Provider) Retire(id uint32) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if err := p.checkOpen(); err != nil {
 		return err
 	}
 	if id == p.kekID {
-		return ErrCurrentEpoch
+		return hsm.ErrCurrentEpoch
 	}
 	i := slices.IndexFunc(p.epochs, func(e pkcs11Epoch) bool { return e.keyID == id })
 	if i < 0 {
-		return fmt.Errorf("%w: %d", ErrNoEpoch, id)
+		return fmt.Errorf("%w: %d", hsm.ErrNoEpoch, id)
 	}
 	retired := p.epochs[i]
 	err := p.withSession(func(s pkcs11.SessionHandle) error {
@@ -302,7 +304,7 @@ func (p *PKCS11) Retire(id uint32) error {
 }
 
 // KeyIDs returns the key ids of the present epochs, oldest first.
-func (p *PKCS11) KeyIDs() []uint32 {
+func (p *Provider) KeyIDs() []uint32 {
 	p.mu.RLock()
 	defer p.mu.RUnlock()
 	ids := make([]uint32, len(p.epochs))

@@ -1,6 +1,8 @@
 //go:build cgo
 
-package hsm
+package pkcs11
+
+import "github.com/kmipd/kmipd/hsm"
 
 // Where the PKCS#11 provider computes each operation:
 //
@@ -23,99 +25,102 @@ package hsm
 // right after. Which of token and Go runs an operation depends only on its
 // parameters: a token error is returned as an error, never retried in Go.
 
+// inGo computes operations in Go, IVs it chooses drawn from the token.
+func (p *Provider) inGo() hsm.GoOperations { return hsm.GoOperations{Random: p.Random} }
+
 // Encrypt encrypts data with key as cp describes; see Operations.
-func (p *PKCS11) Encrypt(key []byte, cp CipherParams, data []byte) (CipherResult, error) {
+func (p *Provider) Encrypt(key []byte, cp hsm.CipherParams, data []byte) (hsm.CipherResult, error) {
 	if err := p.checkOpen(); err != nil {
-		return CipherResult{}, err
+		return hsm.CipherResult{}, err
 	}
 	if !tokenCipher(cp) {
-		return encryptSoftware(key, cp, data, p.Random)
+		return p.inGo().Encrypt(key, cp, data)
 	}
-	if len(data) > MaxOperationData {
-		return CipherResult{}, ErrBadParameters
+	if len(data) > hsm.MaxOperationData {
+		return hsm.CipherResult{}, hsm.ErrBadParameters
 	}
 	var chosen []byte
-	if len(cp.IV) == 0 && cp.Mode != ModeECB {
-		n, err := chosenIVLength(cp)
+	if len(cp.IV) == 0 && cp.Mode != hsm.ModeECB {
+		n, err := hsm.ChosenIVLength(cp)
 		if err != nil {
-			return CipherResult{}, err
+			return hsm.CipherResult{}, err
 		}
 		if chosen, err = p.Random(n); err != nil {
-			return CipherResult{}, err
+			return hsm.CipherResult{}, err
 		}
 		cp.IV = chosen
 	}
 	res, err := p.encryptInToken(key, cp, data)
 	if err != nil {
-		return CipherResult{}, err
+		return hsm.CipherResult{}, err
 	}
 	res.IV = chosen
 	return res, nil
 }
 
 // Decrypt decrypts data with key as cp describes; see Operations.
-func (p *PKCS11) Decrypt(key []byte, cp CipherParams, data []byte) (CipherResult, error) {
+func (p *Provider) Decrypt(key []byte, cp hsm.CipherParams, data []byte) (hsm.CipherResult, error) {
 	if err := p.checkOpen(); err != nil {
-		return CipherResult{}, err
+		return hsm.CipherResult{}, err
 	}
 	if !tokenCipher(cp) {
-		return decryptSoftware(key, cp, data)
+		return p.inGo().Decrypt(key, cp, data)
 	}
-	if len(data) > MaxOperationData {
-		return CipherResult{}, ErrBadParameters
+	if len(data) > hsm.MaxOperationData {
+		return hsm.CipherResult{}, hsm.ErrBadParameters
 	}
-	if len(cp.IV) == 0 && cp.Mode != ModeECB {
-		return CipherResult{}, ErrMissingIV
+	if len(cp.IV) == 0 && cp.Mode != hsm.ModeECB {
+		return hsm.CipherResult{}, hsm.ErrMissingIV
 	}
 	out, err := p.decryptInToken(key, cp, data)
 	if err != nil {
-		return CipherResult{}, err
+		return hsm.CipherResult{}, err
 	}
-	return CipherResult{Data: out}, nil
+	return hsm.CipherResult{Data: out}, nil
 }
 
 // Sign signs data with a private key (PKCS#8 DER) as sp describes.
-func (p *PKCS11) Sign(privateKey []byte, sp SignParams, data []byte) ([]byte, error) {
+func (p *Provider) Sign(privateKey []byte, sp hsm.SignParams, data []byte) ([]byte, error) {
 	if err := p.checkOpen(); err != nil {
 		return nil, err
 	}
-	return signSoftware(privateKey, sp, data)
+	return p.inGo().Sign(privateKey, sp, data)
 }
 
 // Verify reports whether sig is a valid signature of data under a public
 // key (PKIX DER).
-func (p *PKCS11) Verify(publicKey []byte, sp SignParams, data, sig []byte) (bool, error) {
+func (p *Provider) Verify(publicKey []byte, sp hsm.SignParams, data, sig []byte) (bool, error) {
 	if err := p.checkOpen(); err != nil {
 		return false, err
 	}
-	return verifySoftware(publicKey, sp, data, sig)
+	return p.inGo().Verify(publicKey, sp, data, sig)
 }
 
 // MAC returns the HMAC or CMAC of data under key.
-func (p *PKCS11) MAC(key []byte, mp MACParams, data []byte) ([]byte, error) {
+func (p *Provider) MAC(key []byte, mp hsm.MACParams, data []byte) ([]byte, error) {
 	if err := p.checkOpen(); err != nil {
 		return nil, err
 	}
 	if tokenMAC(mp, key) {
 		return p.hmacInToken(key, data)
 	}
-	return macSoftware(key, mp, data)
+	return p.inGo().MAC(key, mp, data)
 }
 
 // GenerateKeyPair generates a key pair and returns the private key (PKCS#8
 // DER) sealed in the token for privateID and the public key (PKIX DER).
-func (p *PKCS11) GenerateKeyPair(privateID string, spec KeyPairSpec) ([]byte, []byte, error) {
+func (p *Provider) GenerateKeyPair(privateID string, spec hsm.KeyPairSpec) ([]byte, []byte, error) {
 	if err := p.checkOpen(); err != nil {
 		return nil, nil, err
 	}
-	if err := checkKeyPairSpec(spec); err != nil {
+	if err := hsm.CheckKeyPairSpec(spec); err != nil {
 		return nil, nil, err
 	}
 	key, err := p.generateKeyPairInToken(spec)
 	if err != nil {
 		return nil, nil, err
 	}
-	priv, pub, err := marshalKeyPair(key)
+	priv, pub, err := hsm.MarshalKeyPair(key)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -1,6 +1,6 @@
 //go:build cgo
 
-package hsm
+package pkcs11
 
 import (
 	"context"
@@ -11,32 +11,33 @@ import (
 
 	"github.com/miekg/pkcs11"
 	"go.uber.org/zap"
+
+	"github.com/kmipd/kmipd/hsm"
 )
 
-// Sealed material from the PKCS#11 provider has the software provider's
-// shape under another version byte, so that blobs of the two providers are
-// never mistaken for each other:
+// Sealed material from the PKCS#11 provider has the shape of hsm's sealed
+// format under the format byte SealFormatPKCS11, so that blobs of the two
+// providers are never mistaken for each other:
 //
-//	format version 2 (1 byte) | KEK key id (4 bytes, big endian) | IV (12 bytes) | ciphertext | GCM tag (16 bytes)
+//	format 2 (1 byte) | KEK key id (4 bytes, big endian) | IV (12 bytes) | ciphertext | GCM tag (16 bytes)
 //
 // CKM_AES_GCM runs inside the token under the KEK, with an IV drawn from the
 // token's generator and the version byte, key id and object's Unique
 // Identifier as associated data. The key id is the first four bytes of
-// SHA-256 of the KEK's CKA_ID. The KEK comes in epochs (pkcs11_epochs.go):
-// the newest seals, every one present unseals.
-const pkcs11SealVersion = 2
+// SHA-256 of the KEK's CKA_ID. The KEK comes in epochs (epochs.go): the
+// newest seals, every one present unseals.
 
-// pkcs11Supported reports whether this build has the PKCS#11 provider.
-const pkcs11Supported = true
+// supported reports whether this build has the PKCS#11 provider.
+const supported = true
 
-// PKCS11 is a Crypto provider on a PKCS#11 module: sealing is AES-256-GCM
+// Provider is a Crypto provider on a PKCS#11 module: sealing is AES-256-GCM
 // inside the token under a non-extractable key-encryption key (KEK), and
 // random bits come from the token's generator (C_GenerateRandom).
 //
 // It keeps a pool of sessions, each used by one goroutine at a time, and is
 // safe for concurrent use. A call waits for a free session for at most
 // PKCS11Config.SessionWait.
-type PKCS11 struct {
+type Provider struct {
 	mod      *module
 	naming   kekNaming
 	label    string // CKA_LABEL of the KEKs it generates
@@ -45,23 +46,23 @@ type PKCS11 struct {
 
 	// mu guards the epochs; it is taken before a session, never after.
 	// token names the token and its KEK for a Binding (binding.go).
-	token ModuleIdentity
-	// afterRotate, if set, is called by Rotate (Binding.followRotation).
+	token hsm.ModuleIdentity
+	// afterRotate, if set, is called by Rotate (FollowRotation).
 	afterRotate func(newID uint32) error
 
 	mu     sync.RWMutex
 	epochs []pkcs11Epoch // oldest first; the last is current
 	kek    pkcs11.ObjectHandle
 	kekID  uint32
-	header [sealHeaderSize]byte
+	header [hsm.SealHeaderSize]byte
 
 	closeOnce sync.Once
 	closeErr  error
 }
 
-var _ Crypto = (*PKCS11)(nil)
+var _ hsm.Crypto = (*Provider)(nil)
 
-// NewPKCS11 opens the token cfg.TokenLabel in the module cfg.Module, logs in
+// New opens the token cfg.TokenLabel in the module cfg.Module, logs in
 // with the PIN read from cfg.PinFile, opens the session pool and finds the
 // KEK by CKA_ID, generating it in the token when absent. log receives one
 // line describing the provider (never the PIN); it may be nil.
@@ -69,30 +70,30 @@ var _ Crypto = (*PKCS11)(nil)
 // The module is initialised once per process and shared by every provider
 // opened on it; the last Close finalises it. When the token holds several
 // KEK epochs of cfg.KEKID's naming, the newest seals.
-func NewPKCS11(cfg PKCS11Config, log *zap.Logger) (*PKCS11, error) {
-	return newPKCS11(cfg, true, log)
+func New(cfg hsm.PKCS11Config, log *zap.Logger) (*Provider, error) {
+	return newProvider(cfg, true, log)
 }
 
-// newPKCS11 is NewPKCS11; with create false, a token without KEK is an
+// newProvider is New; with create false, a token without KEK is an
 // error wrapping ErrNoKEK.
-func newPKCS11(cfg PKCS11Config, create bool, log *zap.Logger) (*PKCS11, error) {
+func newProvider(cfg hsm.PKCS11Config, create bool, log *zap.Logger) (*Provider, error) {
 	if log == nil {
 		log = zap.NewNop()
 	}
 	if cfg.Sessions == 0 {
-		cfg.Sessions = DefaultSessions
+		cfg.Sessions = hsm.DefaultSessions
 	}
 	if cfg.Sessions < 1 {
 		return nil, fmt.Errorf("hsm: pkcs11: %d sessions: want at least 1", cfg.Sessions)
 	}
 	if cfg.SessionWait == 0 {
-		cfg.SessionWait = DefaultSessionWait
+		cfg.SessionWait = hsm.DefaultSessionWait
 	}
 	if cfg.KEKID == "" {
-		cfg.KEKID = DefaultKEKID
+		cfg.KEKID = hsm.DefaultKEKID
 	}
 	if cfg.KEKLabel == "" {
-		cfg.KEKLabel = DefaultKEKLabel
+		cfg.KEKLabel = hsm.DefaultKEKLabel
 	}
 	pin, err := readPINFile(cfg.PinFile)
 	if err != nil {
@@ -123,14 +124,14 @@ func newPKCS11(cfg PKCS11Config, create bool, log *zap.Logger) (*PKCS11, error) 
 		return nil, err
 	}
 
-	p := &PKCS11{
+	p := &Provider{
 		mod:      mod,
 		naming:   naming,
 		label:    cfg.KEKLabel,
 		sessions: newPool(sessions),
 		wait:     cfg.SessionWait,
-		token: ModuleIdentity{
-			Provider:    ProviderPKCS11,
+		token: hsm.ModuleIdentity{
+			Provider:    hsm.ProviderPKCS11,
 			Module:      mod.path,
 			TokenLabel:  cfg.TokenLabel,
 			TokenSerial: mod.tokenSerial(slot),
@@ -151,9 +152,10 @@ func newPKCS11(cfg PKCS11Config, create bool, log *zap.Logger) (*PKCS11, error) 
 	return p, nil
 }
 
-// openPKCS11 is Open's PKCS#11 branch.
-func openPKCS11(cfg PKCS11Config, create bool, log *zap.Logger) (Crypto, error) {
-	p, err := newPKCS11(cfg, create, log)
+// open is the Opener registered for ProviderPKCS11: the provider on
+// cfg.PKCS11, the KEK created when absent unless cfg.KEKMustExist.
+func open(cfg hsm.Config, log *zap.Logger) (hsm.Crypto, error) {
+	p, err := newProvider(cfg.PKCS11, !cfg.KEKMustExist, log)
 	if err != nil {
 		return nil, err
 	}
@@ -162,7 +164,7 @@ func openPKCS11(cfg PKCS11Config, create bool, log *zap.Logger) (Crypto, error) 
 
 // KeyID returns the key id of the current KEK epoch, written into every
 // blob sealed from now on.
-func (p *PKCS11) KeyID() uint32 {
+func (p *Provider) KeyID() uint32 {
 	p.mu.RLock()
 	defer p.mu.RUnlock()
 	return p.kekID
@@ -171,9 +173,9 @@ func (p *PKCS11) KeyID() uint32 {
 // GenerateKey draws a bits-bit key from the token's generator and returns it
 // sealed for object id. bits must be a positive multiple of 8 up to
 // MaxKeyBits. The plaintext key is zeroed before return.
-func (p *PKCS11) GenerateKey(id string, bits int) ([]byte, error) {
-	if bits <= 0 || bits%8 != 0 || bits > MaxKeyBits {
-		return nil, fmt.Errorf("hsm: key length %d bits: want a positive multiple of 8 up to %d", bits, MaxKeyBits)
+func (p *Provider) GenerateKey(id string, bits int) ([]byte, error) {
+	if bits <= 0 || bits%8 != 0 || bits > hsm.MaxKeyBits {
+		return nil, fmt.Errorf("hsm: key length %d bits: want a positive multiple of 8 up to %d", bits, hsm.MaxKeyBits)
 	}
 	p.mu.RLock()
 	defer p.mu.RUnlock()
@@ -191,9 +193,9 @@ func (p *PKCS11) GenerateKey(id string, bits int) ([]byte, error) {
 }
 
 // Seal seals plaintext, at most MaxPlaintext bytes, for object id.
-func (p *PKCS11) Seal(id string, plaintext []byte) ([]byte, error) {
-	if len(plaintext) > MaxPlaintext {
-		return nil, fmt.Errorf("hsm: plaintext of %d bytes exceeds %d", len(plaintext), MaxPlaintext)
+func (p *Provider) Seal(id string, plaintext []byte) ([]byte, error) {
+	if len(plaintext) > hsm.MaxPlaintext {
+		return nil, fmt.Errorf("hsm: plaintext of %d bytes exceeds %d", len(plaintext), hsm.MaxPlaintext)
 	}
 	p.mu.RLock()
 	defer p.mu.RUnlock()
@@ -207,12 +209,12 @@ func (p *PKCS11) Seal(id string, plaintext []byte) ([]byte, error) {
 
 // seal encrypts plaintext on session s under the current epoch. The caller
 // holds p.mu.
-func (p *PKCS11) seal(s pkcs11.SessionHandle, id string, plaintext []byte) ([]byte, error) {
-	iv, err := p.mod.ctx.GenerateRandom(s, gcmNonceSize)
+func (p *Provider) seal(s pkcs11.SessionHandle, id string, plaintext []byte) ([]byte, error) {
+	iv, err := p.mod.ctx.GenerateRandom(s, hsm.SealNonceSize)
 	if err != nil {
 		return nil, fmt.Errorf("hsm: pkcs11: random: %w", err)
 	}
-	params := pkcs11.NewGCMParams(iv, associatedData(p.header[:], id), gcmTagSize*8)
+	params := pkcs11.NewGCMParams(iv, associatedData(p.header[:], id), hsm.SealTagSize*8)
 	defer params.Free()
 	if err := p.mod.ctx.EncryptInit(s, []*pkcs11.Mechanism{pkcs11.NewMechanism(pkcs11.CKM_AES_GCM, params)}, p.kek); err != nil {
 		return nil, fmt.Errorf("hsm: pkcs11: seal: %w", err)
@@ -223,10 +225,10 @@ func (p *PKCS11) seal(s pkcs11.SessionHandle, id string, plaintext []byte) ([]by
 	}
 	// Some modules replace the IV given with their own; record the one used.
 	used := params.IV()
-	if len(used) != gcmNonceSize || len(ciphertext) != len(plaintext)+gcmTagSize {
+	if len(used) != hsm.SealNonceSize || len(ciphertext) != len(plaintext)+hsm.SealTagSize {
 		return nil, fmt.Errorf("hsm: pkcs11: seal: module returned a %d-byte IV and %d bytes for %d bytes of plaintext", len(used), len(ciphertext), len(plaintext))
 	}
-	out := make([]byte, 0, sealOverhead+len(plaintext))
+	out := make([]byte, 0, hsm.SealOverhead+len(plaintext))
 	out = append(out, p.header[:]...)
 	out = append(out, used...)
 	return append(out, ciphertext...), nil
@@ -236,7 +238,7 @@ func (p *PKCS11) seal(s pkcs11.SessionHandle, id string, plaintext []byte) ([]by
 // epoch of this provider's KEK present in the token, or ErrUnseal if it is
 // malformed, altered, sealed for another object, under another KEK, under
 // a retired epoch or by another provider.
-func (p *PKCS11) Unseal(id string, sealed []byte) ([]byte, error) {
+func (p *Provider) Unseal(id string, sealed []byte) ([]byte, error) {
 	p.mu.RLock()
 	defer p.mu.RUnlock()
 	kek, ok := p.epochFor(sealed)
@@ -244,13 +246,13 @@ func (p *PKCS11) Unseal(id string, sealed []byte) ([]byte, error) {
 		if err := p.checkOpen(); err != nil {
 			return nil, err
 		}
-		return nil, ErrUnseal
+		return nil, hsm.ErrUnseal
 	}
-	iv := sealed[sealHeaderSize : sealHeaderSize+gcmNonceSize]
-	ciphertext := sealed[sealHeaderSize+gcmNonceSize:]
+	iv := sealed[hsm.SealHeaderSize : hsm.SealHeaderSize+hsm.SealNonceSize]
+	ciphertext := sealed[hsm.SealHeaderSize+hsm.SealNonceSize:]
 	var plaintext []byte
 	err := p.withSession(func(s pkcs11.SessionHandle) error {
-		params := pkcs11.NewGCMParams(iv, associatedData(sealed[:sealHeaderSize], id), gcmTagSize*8)
+		params := pkcs11.NewGCMParams(iv, associatedData(sealed[:hsm.SealHeaderSize], id), hsm.SealTagSize*8)
 		defer params.Free()
 		if err := p.mod.ctx.DecryptInit(s, []*pkcs11.Mechanism{pkcs11.NewMechanism(pkcs11.CKM_AES_GCM, params)}, kek); err != nil {
 			return fmt.Errorf("hsm: pkcs11: unseal: %w", err)
@@ -260,12 +262,12 @@ func (p *PKCS11) Unseal(id string, sealed []byte) ([]byte, error) {
 		case isCKR(err, pkcs11.CKR_GENERAL_ERROR), // SoftHSM2's answer to a tag mismatch
 			isCKR(err, pkcs11.CKR_ENCRYPTED_DATA_INVALID),
 			isCKR(err, pkcs11.CKR_ENCRYPTED_DATA_LEN_RANGE):
-			return ErrUnseal
+			return hsm.ErrUnseal
 		case err != nil:
 			return fmt.Errorf("hsm: pkcs11: unseal: %w", err)
-		case len(out) != len(ciphertext)-gcmTagSize:
+		case len(out) != len(ciphertext)-hsm.SealTagSize:
 			clear(out)
-			return ErrUnseal
+			return hsm.ErrUnseal
 		}
 		plaintext = out
 		return nil
@@ -275,15 +277,15 @@ func (p *PKCS11) Unseal(id string, sealed []byte) ([]byte, error) {
 
 // associatedData returns header | id.
 func associatedData(header []byte, id string) []byte {
-	ad := make([]byte, 0, sealHeaderSize+len(id))
+	ad := make([]byte, 0, hsm.SealHeaderSize+len(id))
 	ad = append(ad, header...)
 	return append(ad, id...)
 }
 
 // Random returns n bytes, 1 <= n <= MaxRandom, from the token's generator.
-func (p *PKCS11) Random(n int) ([]byte, error) {
-	if n <= 0 || n > MaxRandom {
-		return nil, fmt.Errorf("hsm: random length %d: want 1 to %d bytes", n, MaxRandom)
+func (p *Provider) Random(n int) ([]byte, error) {
+	if n <= 0 || n > hsm.MaxRandom {
+		return nil, fmt.Errorf("hsm: random length %d: want 1 to %d bytes", n, hsm.MaxRandom)
 	}
 	var b []byte
 	err := p.withSession(func(s pkcs11.SessionHandle) error {
@@ -303,7 +305,7 @@ func (p *PKCS11) Random(n int) ([]byte, error) {
 // Close waits for calls in progress, closes the sessions and releases the
 // module, finalising it if no other provider uses it. Other methods return
 // ErrClosed afterwards. Close is idempotent.
-func (p *PKCS11) Close() error {
+func (p *Provider) Close() error {
 	p.closeOnce.Do(func() {
 		var errs []error
 		for _, s := range p.sessions.drain() {
@@ -318,7 +320,7 @@ func (p *PKCS11) Close() error {
 }
 
 // withSession runs f on a session of the pool, which f has to itself.
-func (p *PKCS11) withSession(f func(pkcs11.SessionHandle) error) error {
+func (p *Provider) withSession(f func(pkcs11.SessionHandle) error) error {
 	ctx, cancel := context.WithTimeout(context.Background(), p.wait)
 	defer cancel()
 	s, err := p.sessions.get(ctx)
@@ -333,9 +335,9 @@ func (p *PKCS11) withSession(f func(pkcs11.SessionHandle) error) error {
 }
 
 // checkOpen returns ErrClosed after Close.
-func (p *PKCS11) checkOpen() error {
+func (p *Provider) checkOpen() error {
 	if p.sessions.drained() {
-		return ErrClosed
+		return hsm.ErrClosed
 	}
 	return nil
 }

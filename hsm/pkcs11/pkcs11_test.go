@@ -1,6 +1,6 @@
 //go:build cgo
 
-package hsm
+package pkcs11
 
 import (
 	"context"
@@ -16,21 +16,23 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 	"go.uber.org/zap/zaptest/observer"
+
+	"github.com/kmipd/kmipd/hsm"
 )
 
-// newTestPKCS11 opens a provider on cfg and closes it when the test ends.
-func newTestPKCS11(t testing.TB, cfg PKCS11Config) *PKCS11 {
+// newTestProvider opens a provider on cfg and closes it when the test ends.
+func newTestProvider(t testing.TB, cfg hsm.PKCS11Config) *Provider {
 	t.Helper()
-	p, err := NewPKCS11(cfg, nil)
+	p, err := New(cfg, nil)
 	if err != nil {
-		t.Fatalf("NewPKCS11: %v", err)
+		t.Fatalf("New: %v", err)
 	}
 	t.Cleanup(func() { p.Close() })
 	return p
 }
 
 // session borrows a session of p for the test's own PKCS#11 calls.
-func session(t *testing.T, p *PKCS11) pkcs11.SessionHandle {
+func session(t *testing.T, p *Provider) pkcs11.SessionHandle {
 	t.Helper()
 	s, err := p.sessions.get(context.Background())
 	if err != nil {
@@ -41,7 +43,7 @@ func session(t *testing.T, p *PKCS11) pkcs11.SessionHandle {
 }
 
 func TestPKCS11KEKStaysInTheToken(t *testing.T) {
-	p := newTestPKCS11(t, newSoftHSMToken(t))
+	p := newTestProvider(t, newSoftHSMToken(t))
 	ctx, s := p.mod.ctx, session(t, p)
 
 	attrs, err := ctx.GetAttributeValue(s, p.kek, []*pkcs11.Attribute{
@@ -65,8 +67,8 @@ func TestPKCS11KEKStaysInTheToken(t *testing.T) {
 	}
 	for _, a := range attrs {
 		if a.Type == pkcs11.CKA_ID {
-			if string(a.Value) != DefaultKEKID {
-				t.Errorf("CKA_ID = %q, want %q", a.Value, DefaultKEKID)
+			if string(a.Value) != hsm.DefaultKEKID {
+				t.Errorf("CKA_ID = %q, want %q", a.Value, hsm.DefaultKEKID)
 			}
 			continue
 		}
@@ -107,7 +109,7 @@ func TestPKCS11KEKStaysInTheToken(t *testing.T) {
 
 func TestPKCS11KEKPersists(t *testing.T) {
 	cfg := newSoftHSMToken(t)
-	p1, err := NewPKCS11(cfg, nil)
+	p1, err := New(cfg, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -120,7 +122,7 @@ func TestPKCS11KEKPersists(t *testing.T) {
 	}
 
 	core, logs := observer.New(zapcore.InfoLevel)
-	p2, err := NewPKCS11(cfg, zap.New(core))
+	p2, err := New(cfg, zap.New(core))
 	if err != nil {
 		t.Fatalf("reopen: %v", err)
 	}
@@ -136,15 +138,15 @@ func TestPKCS11KEKPersists(t *testing.T) {
 		t.Errorf("reopen did not log kek_created=false: %v", logs.All())
 	}
 	s := session(t, p2)
-	if found, err := p2.mod.findKEKs(s, DefaultKEKID); err != nil || len(found) != 1 {
+	if found, err := p2.mod.findKEKs(s, hsm.DefaultKEKID); err != nil || len(found) != 1 {
 		t.Errorf("KEKs in the token after reopen: %d, %v; want 1", len(found), err)
 	}
 }
 
 func TestPKCS11SharesTheModule(t *testing.T) {
 	cfg := newSoftHSMToken(t)
-	p1 := newTestPKCS11(t, cfg)
-	p2 := newTestPKCS11(t, cfg)
+	p1 := newTestProvider(t, cfg)
+	p2 := newTestProvider(t, cfg)
 	if p1.mod != p2.mod {
 		t.Fatal("two providers on one module initialised it twice")
 	}
@@ -171,11 +173,11 @@ func TestPKCS11SharesTheModule(t *testing.T) {
 // they must settle on one KEK.
 func TestPKCS11ConcurrentFirstOpen(t *testing.T) {
 	cfg := newSoftHSMToken(t)
-	providers := make([]*PKCS11, 6)
+	providers := make([]*Provider, 6)
 	var wg sync.WaitGroup
 	for i := range providers {
 		wg.Go(func() {
-			p, err := NewPKCS11(cfg, nil)
+			p, err := New(cfg, nil)
 			if err != nil {
 				t.Error(err)
 				return
@@ -201,23 +203,27 @@ func TestPKCS11ConcurrentFirstOpen(t *testing.T) {
 			t.Errorf("provider %d cannot unseal provider 0's blob: %v", i+1, err)
 		}
 	}
-	if found, err := providers[0].mod.findKEKs(session(t, providers[0]), DefaultKEKID); err != nil || len(found) != 1 {
+	if found, err := providers[0].mod.findKEKs(session(t, providers[0]), hsm.DefaultKEKID); err != nil || len(found) != 1 {
 		t.Errorf("KEKs in the token: %d, %v; want 1", len(found), err)
 	}
 }
 
 func TestPKCS11BlobsOfTheOtherProviderRefused(t *testing.T) {
-	p := newTestPKCS11(t, newSoftHSMToken(t))
-	s, _ := newTestSoftware(t)
+	p := newTestProvider(t, newSoftHSMToken(t))
+	s, err := hsm.NewSoftware(filepath.Join(t.TempDir(), "kek"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
 	fromSoftware, _ := s.Seal("obj", []byte("secret"))
 	fromPKCS11, _ := p.Seal("obj", []byte("secret"))
 	if fromPKCS11[0] == fromSoftware[0] {
 		t.Fatalf("both providers write format version %d", fromPKCS11[0])
 	}
-	if _, err := p.Unseal("obj", fromSoftware); !errors.Is(err, ErrUnseal) {
+	if _, err := p.Unseal("obj", fromSoftware); !errors.Is(err, hsm.ErrUnseal) {
 		t.Errorf("PKCS#11 Unseal of a software blob: %v", err)
 	}
-	if _, err := s.Unseal("obj", fromPKCS11); !errors.Is(err, ErrUnseal) {
+	if _, err := s.Unseal("obj", fromPKCS11); !errors.Is(err, hsm.ErrUnseal) {
 		t.Errorf("software Unseal of a PKCS#11 blob: %v", err)
 	}
 }
@@ -248,7 +254,7 @@ func TestPKCS11OpenRefuses(t *testing.T) {
 	noSessions.Sessions = -1
 
 	cases := map[string]struct {
-		cfg  PKCS11Config
+		cfg  hsm.PKCS11Config
 		want string
 	}{
 		"wrong PIN":         {wrongPIN, "CKR_PIN_INCORRECT"},
@@ -261,10 +267,10 @@ func TestPKCS11OpenRefuses(t *testing.T) {
 	}
 	for name, tc := range cases {
 		core, logs := observer.New(zapcore.DebugLevel)
-		p, err := NewPKCS11(tc.cfg, zap.New(core))
+		p, err := New(tc.cfg, zap.New(core))
 		if err == nil {
 			p.Close()
-			t.Errorf("%s: NewPKCS11 succeeded", name)
+			t.Errorf("%s: New succeeded", name)
 			continue
 		}
 		if !strings.Contains(err.Error(), tc.want) {
@@ -280,7 +286,7 @@ func TestPKCS11OpenRefuses(t *testing.T) {
 
 	// The good configuration still opens, and its log line holds no PIN.
 	core, logs := observer.New(zapcore.DebugLevel)
-	p, err := NewPKCS11(good, zap.New(core))
+	p, err := New(good, zap.New(core))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -303,7 +309,7 @@ func toString(v any) string {
 // CKA_ID: the provider must refuse it rather than seal under it.
 func TestPKCS11RefusesAWeakKEK(t *testing.T) {
 	cfg := newSoftHSMToken(t)
-	p := newTestPKCS11(t, cfg)
+	p := newTestProvider(t, cfg)
 	s := session(t, p)
 	_, err := p.mod.ctx.GenerateKey(s, []*pkcs11.Mechanism{pkcs11.NewMechanism(pkcs11.CKM_AES_KEY_GEN, nil)},
 		[]*pkcs11.Attribute{
@@ -322,9 +328,9 @@ func TestPKCS11RefusesAWeakKEK(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfg.KEKID = "planted"
-	if p2, err := NewPKCS11(cfg, nil); err == nil {
+	if p2, err := New(cfg, nil); err == nil {
 		p2.Close()
-		t.Fatal("NewPKCS11 accepted an extractable, non-sensitive KEK")
+		t.Fatal("New accepted an extractable, non-sensitive KEK")
 	} else if !strings.Contains(err.Error(), "extractable") {
 		t.Errorf("error = %v, want it to say the KEK is extractable", err)
 	}
@@ -334,7 +340,7 @@ func TestPKCS11SessionWait(t *testing.T) {
 	cfg := newSoftHSMToken(t)
 	cfg.Sessions = 1
 	cfg.SessionWait = 50 * time.Millisecond
-	p := newTestPKCS11(t, cfg)
+	p := newTestProvider(t, cfg)
 	s, err := p.sessions.get(context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -355,7 +361,7 @@ func TestPKCS11SessionWait(t *testing.T) {
 // TestPKCS11CloseWaitsForCalls closes the provider while a session is in
 // use: Close must not close it under the user.
 func TestPKCS11CloseWaitsForCalls(t *testing.T) {
-	p := newTestPKCS11(t, newSoftHSMToken(t))
+	p := newTestProvider(t, newSoftHSMToken(t))
 	s, err := p.sessions.get(context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -374,7 +380,7 @@ func TestPKCS11CloseWaitsForCalls(t *testing.T) {
 	if err := <-closed; err != nil {
 		t.Fatal(err)
 	}
-	if _, err := p.Random(8); !errors.Is(err, ErrClosed) {
+	if _, err := p.Random(8); !errors.Is(err, hsm.ErrClosed) {
 		t.Errorf("Random after Close: %v", err)
 	}
 }

@@ -1,6 +1,6 @@
 //go:build cgo
 
-package hsm
+package pkcs11
 
 import (
 	"encoding/binary"
@@ -12,6 +12,9 @@ import (
 
 	"github.com/miekg/pkcs11"
 )
+
+// kekSize is the size in bytes of a KEK: AES-256.
+const kekSize = 32
 
 // kekCreateAttempts bounds the retries when several processes create the
 // KEK at the same moment.

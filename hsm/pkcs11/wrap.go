@@ -1,11 +1,13 @@
 //go:build cgo
 
-package hsm
+package pkcs11
 
 import (
 	"fmt"
 
 	"github.com/miekg/pkcs11"
+
+	"github.com/kmipd/kmipd/hsm"
 )
 
 // The PKCS#11 provider runs AES Key Wrap (RFC 3394) in the token with
@@ -19,21 +21,21 @@ import (
 // return. Inputs are checked first, so the token sees only what the scheme
 // takes.
 //
-// AES Key Wrap with Padding (RFC 5649) is computed in Go (ops_wrap.go):
+// AES Key Wrap with Padding (RFC 5649) is computed in Go (hsm.GoOperations):
 // SoftHSM2's CKM_AES_KEY_WRAP_PAD is the PKCS#11 2.40 reading of the
 // mechanism (RFC 3394 over PKCS#7-padded input), whose output differs from
 // RFC 5649's test vectors, and it lacks CKM_AES_KEY_WRAP_KWP (0x210B,
 // CKR_MECHANISM_INVALID).
 
 // WrapKey wraps keyBytes under wrappingKey in the token; see Operations.
-func (p *PKCS11) WrapKey(wrappingKey []byte, wp WrapParams, keyBytes []byte) ([]byte, error) {
+func (p *Provider) WrapKey(wrappingKey []byte, wp hsm.WrapParams, keyBytes []byte) ([]byte, error) {
 	if err := p.checkOpen(); err != nil {
 		return nil, err
 	}
 	if wp.Padding {
-		return wrapSoftware(wrappingKey, wp, keyBytes)
+		return p.inGo().WrapKey(wrappingKey, wp, keyBytes)
 	}
-	if err := checkWrapInput(wrappingKey, wp, keyBytes); err != nil {
+	if err := hsm.CheckWrapInput(wrappingKey, wp, keyBytes); err != nil {
 		return nil, err
 	}
 	var out []byte
@@ -65,14 +67,14 @@ func (p *PKCS11) WrapKey(wrappingKey []byte, wp WrapParams, keyBytes []byte) ([]
 // codes, and CKR_GENERAL_ERROR, which SoftHSM2 returns when the RFC 3394
 // check fails) is ErrUnwrap, any other failure of the token an error of
 // its own.
-func (p *PKCS11) UnwrapKey(wrappingKey []byte, wp WrapParams, wrapped []byte) ([]byte, error) {
+func (p *Provider) UnwrapKey(wrappingKey []byte, wp hsm.WrapParams, wrapped []byte) ([]byte, error) {
 	if err := p.checkOpen(); err != nil {
 		return nil, err
 	}
 	if wp.Padding {
-		return unwrapSoftware(wrappingKey, wp, wrapped)
+		return p.inGo().UnwrapKey(wrappingKey, wp, wrapped)
 	}
-	if err := checkUnwrapInput(wrappingKey, wp, wrapped); err != nil {
+	if err := hsm.CheckUnwrapInput(wrappingKey, wp, wrapped); err != nil {
 		return nil, err
 	}
 	var plain []byte
@@ -95,7 +97,7 @@ func (p *PKCS11) UnwrapKey(wrappingKey []byte, wp WrapParams, wrapped []byte) ([
 		case isCKR(err, pkcs11.CKR_WRAPPED_KEY_INVALID), isCKR(err, pkcs11.CKR_WRAPPED_KEY_LEN_RANGE),
 			isCKR(err, pkcs11.CKR_ENCRYPTED_DATA_INVALID), isCKR(err, pkcs11.CKR_ENCRYPTED_DATA_LEN_RANGE),
 			isCKR(err, pkcs11.CKR_GENERAL_ERROR): // SoftHSM2's code for a failed check
-			return ErrUnwrap
+			return hsm.ErrUnwrap
 		case err != nil:
 			return fmt.Errorf("hsm: pkcs11: unwrap key: %w", err)
 		}
@@ -116,7 +118,7 @@ func (p *PKCS11) UnwrapKey(wrappingKey []byte, wp WrapParams, wrapped []byte) ([
 // importSessionKey creates a session secret key of keyType holding value.
 // With usage (CKA_WRAP, CKA_UNWRAP) it is sensitive and allowed that use
 // only; with usage 0 it is an extractable key that a wrapping key may wrap.
-func (p *PKCS11) importSessionKey(s pkcs11.SessionHandle, keyType uint, value []byte, usage uint) (pkcs11.ObjectHandle, error) {
+func (p *Provider) importSessionKey(s pkcs11.SessionHandle, keyType uint, value []byte, usage uint) (pkcs11.ObjectHandle, error) {
 	attrs := []*pkcs11.Attribute{
 		pkcs11.NewAttribute(pkcs11.CKA_CLASS, pkcs11.CKO_SECRET_KEY),
 		pkcs11.NewAttribute(pkcs11.CKA_KEY_TYPE, keyType),
@@ -143,6 +145,6 @@ func (p *PKCS11) importSessionKey(s pkcs11.SessionHandle, keyType uint, value []
 
 // destroyQuietly destroys the session object k; a session object that
 // cannot be destroyed goes with the session.
-func (p *PKCS11) destroyQuietly(s pkcs11.SessionHandle, k pkcs11.ObjectHandle) {
+func (p *Provider) destroyQuietly(s pkcs11.SessionHandle, k pkcs11.ObjectHandle) {
 	_ = p.mod.ctx.DestroyObject(s, k)
 }

@@ -1,8 +1,12 @@
-package hsm
+//go:build cgo
+
+package pkcs11
 
 import (
 	"context"
 	"sync"
+
+	"github.com/kmipd/kmipd/hsm"
 )
 
 // pool hands out a fixed set of items, each to one user at a time. The
@@ -36,12 +40,12 @@ func (p *pool[T]) get(ctx context.Context) (T, error) {
 		select {
 		case <-p.done: // drained meanwhile: drain is waiting for this item
 			p.items <- it
-			return zero, ErrClosed
+			return zero, hsm.ErrClosed
 		default:
 			return it, nil
 		}
 	case <-p.done:
-		return zero, ErrClosed
+		return zero, hsm.ErrClosed
 	case <-ctx.Done():
 		return zero, ctx.Err()
 	}
