@@ -35,7 +35,7 @@ func (s *Service) adjustAttribute(ctx context.Context, req *kmip.Request, p *kmi
 		instances := m.attrs.All(name)
 		switch len(instances) {
 		case 0:
-			return attributeNotFound(v, name)
+			return attributeNotFound(name)
 		case 1:
 		default:
 			return kmip.Errorf(kmip.ReasonMultiValuedAttribute, "%s has several instances", name)

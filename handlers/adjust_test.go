@@ -117,5 +117,5 @@ func TestAdjustAttributeRefusals(t *testing.T) {
 
 	// KMIP 1.x has no Adjust Attribute.
 	_, err := h.do(kmip.V1_4, alice, &kmip.AdjustAttributeRequest{UniqueIdentifier: id, AttributeName: "x-Count", AdjustmentType: kmip.AdjustNegate})
-	wantReason(t, err, kmip.ReasonOperationNotSupported)
+	wantSentIn(t, kmip.V1_4, err, kmip.ReasonOperationNotSupported)
 }

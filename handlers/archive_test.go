@@ -134,13 +134,13 @@ func TestArchiveOtherOwner(t *testing.T) {
 	}{{kmip.V1_4, kmip.ReasonItemNotFound}, {kmip.V2_1, kmip.ReasonObjectNotFound}} {
 		id := h.createAES(c.v, alice, 128)
 		_, err := h.do(c.v, bob, &kmip.ArchiveRequest{UniqueIdentifier: id})
-		wantReason(t, err, c.reason)
+		wantSentIn(t, c.v, err, c.reason)
 		h.material(c.v, id) // still on-line
 		h.must(c.v, alice, &kmip.ArchiveRequest{UniqueIdentifier: id})
 		_, err = h.do(c.v, bob, &kmip.RecoverRequest{UniqueIdentifier: id})
-		wantReason(t, err, c.reason)
+		wantSentIn(t, c.v, err, c.reason)
 		_, err = h.do(c.v, alice, &kmip.GetRequest{UniqueIdentifier: id})
-		wantReason(t, err, kmip.ReasonObjectArchived) // still archived
+		wantSentIn(t, c.v, err, kmip.ReasonObjectArchived) // still archived
 		if got := h.locate(c.v, bob, &kmip.LocateRequest{StorageStatusMask: kmip14.StorageStatusMaskArchivalStorage}).UniqueIdentifiers; len(got) != 0 {
 			t.Errorf("bob's Archival Locate found %v", got)
 		}

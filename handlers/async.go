@@ -28,7 +28,7 @@ import (
 // poll answers a Poll.
 func (s *Service) poll(req *kmip.Request, _ *kmip.PollRequest) (any, error) {
 	return nil, &kmip.Error{
-		Reason:  byVersion(req.Version, kmip.ReasonItemNotFound, kmip.ReasonInvalidAsynchronousCorrelationValue),
+		Reason:  kmip.ReasonInvalidAsynchronousCorrelationValue,
 		Message: "no outstanding asynchronous operation has this Asynchronous Correlation Value (the server answers every request synchronously)",
 	}
 }

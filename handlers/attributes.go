@@ -93,7 +93,7 @@ func (s *Service) addAttribute(ctx context.Context, req *kmip.Request, p *kmip.A
 			return err
 		}
 		if def != nil && !def.Multi && m.attrs.Has(a.Name) {
-			return singleValued(v, a.Name)
+			return singleValued(a.Name)
 		}
 		added = a
 		added.Index = nextIndex(m.attrs, a.Name)
@@ -181,7 +181,7 @@ func (s *Service) deleteAttribute(ctx context.Context, req *kmip.Request, p *kmi
 		}
 		if v.Is2x() && p.Current == nil {
 			if !m.attrs.Has(name) {
-				return attributeNotFound(v, name)
+				return attributeNotFound(name)
 			}
 			deleted = m.attrs.All(name)[0]
 			m.attrs = removeAll(m.attrs, name)
@@ -226,13 +226,13 @@ func findInstance(v kmip.Version, attrs kmip.Attributes, name string, index int,
 		}
 	}
 	if current != nil {
-		return 0, &kmip.Error{Reason: byVersion(v, kmip.ReasonItemNotFound, kmip.ReasonAttributeInstanceNotFound), Message: "no such instance of " + name}
+		return 0, &kmip.Error{Reason: kmip.ReasonAttributeInstanceNotFound, Message: "no such instance of " + name}
 	}
-	return 0, attributeNotFound(v, name)
+	return 0, attributeNotFound(name)
 }
 
-func attributeNotFound(v kmip.Version, name string) error {
-	return &kmip.Error{Reason: byVersion(v, kmip.ReasonItemNotFound, kmip.ReasonAttributeNotFound), Message: "object has no " + name}
+func attributeNotFound(name string) error {
+	return &kmip.Error{Reason: kmip.ReasonAttributeNotFound, Message: "object has no " + name}
 }
 
 // normalize returns a with Date-Time values in UTC to the second, as stored.
@@ -263,7 +263,7 @@ func (s *Service) checkNameUnique(ctx context.Context, req *kmip.Request, id str
 	}
 	for _, other := range ids {
 		if other != id || !self {
-			return &kmip.Error{Reason: byVersion(req.Version, kmip.ReasonInvalidField, kmip.ReasonNonUniqueNameAttribute), Message: "name already in use"}
+			return &kmip.Error{Reason: kmip.ReasonNonUniqueNameAttribute, Message: "name already in use"}
 		}
 	}
 	return nil

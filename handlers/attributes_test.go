@@ -45,7 +45,7 @@ func TestAttributeChanges(t *testing.T) {
 		_, err = h.do(kmip.V2_1, alice, &kmip.ModifyAttributeRequest{UniqueIdentifier: id, Attribute: a})
 		wantReason(t, err, kmip.ReasonAttributeReadOnly)
 		_, err = h.do(kmip.V1_4, alice, &kmip.AddAttributeRequest{UniqueIdentifier: id, Attribute: a})
-		wantReason(t, err, kmip.ReasonPermissionDenied)
+		wantSentIn(t, kmip.V1_4, err, kmip.ReasonPermissionDenied)
 	}
 	_, err = h.do(kmip.V2_1, alice, &kmip.SetAttributeRequest{UniqueIdentifier: id, Attribute: kmip.Attribute{Name: kmip.AttrCryptographicLength, Value: int32(128)}})
 	wantReason(t, err, kmip.ReasonAttributeReadOnly)
@@ -60,7 +60,7 @@ func TestAttributeChanges(t *testing.T) {
 		t.Fatalf("after modify: %v, last change %v", attrs.Get(kmip.AttrDescription), attrs.Time(kmip.AttrLastChangeDate))
 	}
 	_, err = h.do(kmip.V1_4, alice, &kmip.ModifyAttributeRequest{UniqueIdentifier: id, Attribute: kmip.Attribute{Name: kmip.AttrContactInformation, Value: "x"}})
-	wantReason(t, err, kmip.ReasonItemNotFound)
+	wantSentIn(t, kmip.V1_4, err, kmip.ReasonItemNotFound)
 	_, err = h.do(kmip.V2_1, alice, &kmip.ModifyAttributeRequest{UniqueIdentifier: id, Attribute: kmip.Attribute{Name: kmip.AttrContactInformation, Value: "x"}})
 	wantReason(t, err, kmip.ReasonAttributeNotFound)
 	h.must(kmip.V1_4, alice, &kmip.DeleteAttributeRequest{UniqueIdentifier: id, Name: kmip.AttrDescription, Index: -1})
@@ -68,7 +68,7 @@ func TestAttributeChanges(t *testing.T) {
 		t.Fatal("Description not deleted")
 	}
 	_, err = h.do(kmip.V1_4, alice, &kmip.DeleteAttributeRequest{UniqueIdentifier: id, Name: kmip.AttrState, Index: -1})
-	wantReason(t, err, kmip.ReasonPermissionDenied)
+	wantSentIn(t, kmip.V1_4, err, kmip.ReasonPermissionDenied)
 	// Custom attributes: several instances, addressed by index.
 	for _, v := range []string{"a", "b"} {
 		h.must(kmip.V1_1, alice, &kmip.AddAttributeRequest{UniqueIdentifier: id, Attribute: kmip.Attribute{Name: "x-Tag", Value: v}})
@@ -81,7 +81,7 @@ func TestAttributeChanges(t *testing.T) {
 	}
 	// SetAttribute is a 2.x operation.
 	_, err = h.do(kmip.V1_4, alice, &kmip.SetAttributeRequest{UniqueIdentifier: id, Attribute: kmip.Attribute{Name: kmip.AttrComment, Value: "c"}})
-	wantReason(t, err, kmip.ReasonOperationNotSupported)
+	wantSentIn(t, kmip.V1_4, err, kmip.ReasonOperationNotSupported)
 	h.must(kmip.V2_1, alice, &kmip.SetAttributeRequest{UniqueIdentifier: id, Attribute: kmip.Attribute{Name: kmip.AttrComment, Value: "c"}})
 }
 

@@ -57,7 +57,7 @@ func (a *auditor) ServeKMIP(ctx context.Context, req *kmip.Request) (payload any
 
 	if rec.Seq != 0 { // written with the item's change, as a success
 		if err != nil {
-			if aerr := a.recordFailure(ctx, rec, kmip.AsError(err).Reason); aerr != nil {
+			if aerr := a.recordFailure(ctx, rec, kmip.AsError(err).ReasonFor(req.Version)); aerr != nil {
 				return nil, aerr
 			}
 		}
@@ -67,7 +67,7 @@ func (a *auditor) ServeKMIP(ctx context.Context, req *kmip.Request) (payload any
 		rec.ObjectID = kmip.UniqueIdentifierOf(payload)
 	}
 	if err != nil {
-		setFailure(rec, kmip.AsError(err).Reason)
+		setFailure(rec, kmip.AsError(err).ReasonFor(req.Version))
 	}
 	write := a.log.AppendAuditUnsynced
 	if err == nil && usesKey[req.Operation] {

@@ -118,7 +118,7 @@ func (p *principal) mayUse(req *kmip.Request, m *managed) error {
 			}
 			if a.Value != nil {
 				if _, _, ok := parseGrant(a.Value); !ok {
-					return invalidValue(req.Version, GrantAttr)
+					return invalidValue(GrantAttr)
 				}
 			}
 		}
@@ -214,10 +214,10 @@ func writtenAttrs(payload any) []kmip.Attribute {
 // stampCreator checks the grants of a new object's attrs and replaces any
 // creator attribute in them with p's identity when a Policy is in force;
 // with none, it only removes a client-given one.
-func (p *principal) stampCreator(v kmip.Version, attrs kmip.Attributes) (kmip.Attributes, error) {
+func (p *principal) stampCreator(attrs kmip.Attributes) (kmip.Attributes, error) {
 	for _, a := range attrs.All(GrantAttr) {
 		if _, _, ok := parseGrant(a.Value); !ok {
-			return nil, invalidValue(v, GrantAttr)
+			return nil, invalidValue(GrantAttr)
 		}
 	}
 	attrs = slices.DeleteFunc(attrs, func(a kmip.Attribute) bool { return a.Name == CreatorAttr })

@@ -309,7 +309,7 @@ func TestNoPolicy(t *testing.T) {
 	if _, err := serve(alice, kmip14.OperationAddAttribute, &kmip.AddAttributeRequest{UniqueIdentifier: id, Attribute: kmip.Attribute{Name: "x-note", Value: "n"}}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := serve(bob, kmip14.OperationGet, &kmip.GetRequest{UniqueIdentifier: id}); kmip.AsError(err).Reason != kmip.ReasonItemNotFound {
+	if _, err := serve(bob, kmip14.OperationGet, &kmip.GetRequest{UniqueIdentifier: id}); kmip.AsError(err).ReasonFor(kmip.V1_4) != kmip.ReasonItemNotFound {
 		t.Errorf("bob gets alice's key: %v, want Item Not Found", err)
 	}
 	if h.attrs(kmip.V1_4, alice, id).Has(CreatorAttr) {

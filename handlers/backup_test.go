@@ -51,7 +51,7 @@ func fetchBackup(t *testing.T, h *harness, who string, chunk int32) []byte {
 	}
 	h.must(kmip.V1_4, who, &kmip.BackupRequest{Function: kmip.BackupEnd, CorrelationValue: begin.CorrelationValue})
 	_, err := h.do(kmip.V1_4, who, &kmip.BackupRequest{Function: kmip.BackupRead, CorrelationValue: begin.CorrelationValue})
-	wantReason(t, err, kmip.ReasonInvalidField)
+	wantSentIn(t, kmip.V1_4, err, kmip.ReasonInvalidField)
 	return out.Bytes()
 }
 
@@ -127,7 +127,7 @@ func TestOnlineBackupSessions(t *testing.T) {
 	// Another session open, then the limit.
 	h.must(kmip.V1_4, alice, &kmip.BackupRequest{Function: kmip.BackupBegin})
 	_, err = h.do(kmip.V1_4, alice, &kmip.BackupRequest{Function: kmip.BackupBegin})
-	wantReason(t, err, kmip.ReasonPermissionDenied)
+	wantSentIn(t, kmip.V1_4, err, kmip.ReasonPermissionDenied)
 
 	// Expiry deletes an idle session and its file.
 	h.now = h.now.Add(backupIdle + 1)
@@ -136,21 +136,21 @@ func TestOnlineBackupSessions(t *testing.T) {
 		t.Errorf("expired backups left %v", files)
 	}
 	_, err = h.do(kmip.V1_4, alice, &kmip.BackupRequest{Function: kmip.BackupRead, CorrelationValue: begin.CorrelationValue})
-	wantReason(t, err, kmip.ReasonInvalidField)
+	wantSentIn(t, kmip.V1_4, err, kmip.ReasonInvalidField)
 }
 
 func TestOnlineBackupPermission(t *testing.T) {
 	// No policy: only the configured operators.
 	h, _ := newBackupHarness(t, t.TempDir())
 	_, err := h.do(kmip.V1_4, bob, &kmip.BackupRequest{Function: kmip.BackupBegin})
-	wantReason(t, err, kmip.ReasonPermissionDenied)
+	wantSentIn(t, kmip.V1_4, err, kmip.ReasonPermissionDenied)
 	begin := h.must(kmip.V1_4, alice, &kmip.BackupRequest{Function: kmip.BackupBegin}).(*kmip.BackupResponse)
 	// Nor may another identity read or end alice's session.
 	h.svc.backupOperators = append(h.svc.backupOperators, bob)
 	_, err = h.do(kmip.V1_4, bob, &kmip.BackupRequest{Function: kmip.BackupRead, CorrelationValue: begin.CorrelationValue})
-	wantReason(t, err, kmip.ReasonInvalidField)
+	wantSentIn(t, kmip.V1_4, err, kmip.ReasonInvalidField)
 	_, err = h.do(kmip.V1_4, bob, &kmip.BackupRequest{Function: kmip.BackupEnd, CorrelationValue: begin.CorrelationValue})
-	wantReason(t, err, kmip.ReasonInvalidField)
+	wantSentIn(t, kmip.V1_4, err, kmip.ReasonInvalidField)
 
 	// Under a policy: a role with every operation, and no other, through
 	// Audited, which records the refusal.

@@ -5,7 +5,6 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
-	"errors"
 
 	"github.com/gemalto/kmip-go/kmip14"
 
@@ -66,7 +65,7 @@ func (s *Service) certify(ctx context.Context, req *kmip.Request, p *kmip.Certif
 	if err != nil {
 		return nil, err
 	}
-	if err := certifiable(v, key); err != nil {
+	if err := certifiable(key); err != nil {
 		return nil, err
 	}
 	csr, err := s.certificateRequest(ctx, req, p.CertificateRequestUniqueIdentifier, p.CertificateRequestType, p.CertificateRequest)
@@ -102,7 +101,7 @@ func (s *Service) reCertify(ctx context.Context, req *kmip.Request, p *kmip.ReCe
 	if err != nil {
 		return nil, err
 	}
-	if err := replaceable(v, old, kmip14.ObjectTypeCertificate); err != nil {
+	if err := replaceable(old, kmip14.ObjectTypeCertificate); err != nil {
 		return nil, err
 	}
 	keyID := linked(old.attrs, kmip14.LinkTypePublicKeyLink)
@@ -113,7 +112,7 @@ func (s *Service) reCertify(ctx context.Context, req *kmip.Request, p *kmip.ReCe
 	if err != nil {
 		return nil, err
 	}
-	if err := certifiable(v, key); err != nil {
+	if err := certifiable(key); err != nil {
 		return nil, err
 	}
 	csr, err := s.certificateRequest(ctx, req, p.CertificateRequestUniqueIdentifier, p.CertificateRequestType, p.CertificateRequest)
@@ -150,12 +149,12 @@ func (s *Service) reCertify(ctx context.Context, req *kmip.Request, p *kmip.ReCe
 
 // certifiable checks that m is a Public Key that may be certified: live
 // (replaceable) and not Compromised.
-func certifiable(v kmip.Version, m *managed) error {
-	if err := replaceable(v, m, kmip14.ObjectTypePublicKey); err != nil {
+func certifiable(m *managed) error {
+	if err := replaceable(m, kmip14.ObjectTypePublicKey); err != nil {
 		return err
 	}
 	if st := stateOf(m.attrs); st == kmip14.StateCompromised {
-		return wrongState(v, st)
+		return wrongState(st)
 	}
 	return nil
 }
@@ -181,7 +180,7 @@ func (s *Service) issueCertificate(ctx context.Context, req *kmip.Request, key *
 		PublicKey: pub, CSR: csr, Caller: callerIdentity(ctx, req), KeyName: keyName(key), Subject: subject,
 	})
 	if err != nil {
-		return nil, certifierError(v, err)
+		return nil, err
 	}
 	obj := kmip.Object{Type: kmip14.ObjectTypeCertificate, CertificateType: kmip14.CertificateTypeX_509, CertificateValue: der}
 	attrs = append(attrs, kmip.Attribute{Name: kmip.AttrLink, Value: kmip.Link{Type: kmip14.LinkTypePublicKeyLink, ID: key.id}})
@@ -223,7 +222,6 @@ func (s *Service) linkCertificate(ctx context.Context, req *kmip.Request, keyID,
 // object storedID (2.x). Giving both is Invalid Field; CRMF and PGP requests
 // are Feature Not Supported.
 func (s *Service) certificateRequest(ctx context.Context, req *kmip.Request, storedID string, t kmip.CertificateRequestType, value []byte) ([]byte, error) {
-	v := req.Version
 	if storedID != "" {
 		if value != nil {
 			return nil, kmip.Errorf(kmip.ReasonInvalidField, "give either a Certificate Request or its Unique Identifier")
@@ -233,7 +231,7 @@ func (s *Service) certificateRequest(ctx context.Context, req *kmip.Request, sto
 			return nil, err
 		}
 		if objectTypeOf(m.attrs) != kmip.ObjectTypeCertificateRequest || m.sealed == nil {
-			return nil, &kmip.Error{Reason: byVersion(v, kmip.ReasonInvalidField, kmip.ReasonIllegalObjectType), Message: "not a Certificate Request"}
+			return nil, &kmip.Error{Reason: kmip.ReasonIllegalObjectType, Message: "not a Certificate Request"}
 		}
 		obj, err := s.unseal(m)
 		if err != nil {
@@ -249,27 +247,11 @@ func (s *Service) certificateRequest(ctx context.Context, req *kmip.Request, sto
 	case t == kmip14.CertificateRequestTypePEM:
 		block, _ := pem.Decode(value)
 		if block == nil || (block.Type != "CERTIFICATE REQUEST" && block.Type != "NEW CERTIFICATE REQUEST") {
-			return nil, invalidCSR(v, "the PEM certificate request holds no CERTIFICATE REQUEST block")
+			return nil, kmip.Errorf(kmip.ReasonInvalidCSR, "the PEM certificate request holds no CERTIFICATE REQUEST block")
 		}
 		return block.Bytes, nil
 	}
 	return nil, kmip.Errorf(kmip.ReasonFeatureNotSupported, "certificate requests of type %v are not supported (PKCS#10 and PEM are)", t)
-}
-
-// invalidCSR is the error for a certificate request the server cannot use:
-// Invalid CSR in 2.x, Invalid Field in 1.x, which lacks that reason.
-func invalidCSR(v kmip.Version, msg string) error {
-	return &kmip.Error{Reason: byVersion(v, kmip.ReasonInvalidField, kmip.ReasonInvalidCSR), Message: msg}
-}
-
-// certifierError translates a Certifier's error for a request of version
-// v: Invalid CSR becomes Invalid Field in 1.x; other errors pass.
-func certifierError(v kmip.Version, err error) error {
-	var kerr *kmip.Error
-	if errors.As(err, &kerr) && kerr.Reason == kmip.ReasonInvalidCSR {
-		return invalidCSR(v, kerr.Message)
-	}
-	return err
 }
 
 // callerIdentity is the identity of req's client itself, not of its tenant

@@ -26,23 +26,22 @@ import (
 // Check asks about the object's description, not about the current moment.
 // Check changes nothing.
 func (s *Service) check(ctx context.Context, req *kmip.Request, p *kmip.CheckRequest) (any, error) {
-	v := req.Version
 	m, err := s.view(ctx, req, p.UniqueIdentifier)
 	if err != nil {
 		return nil, err
 	}
 	if st := stateOf(m.attrs); isDestroyed(st) {
-		return nil, wrongState(v, st)
+		return nil, wrongState(st)
 	}
 	if want := p.CryptographicUsageMask; want != 0 {
 		have, _ := intValue(m.attrs.Get(kmip.AttrCryptographicUsageMask))
 		if int64(want)&^have != 0 {
-			return nil, &kmip.Error{Reason: byVersion(v, kmip.ReasonPermissionDenied, kmip.ReasonIncompatibleCryptographicUsageMask), Message: "Check failed: usage not allowed by the Cryptographic Usage Mask"}
+			return nil, &kmip.Error{Reason: kmip.ReasonIncompatibleCryptographicUsageMask, Message: "Check failed: usage not allowed by the Cryptographic Usage Mask"}
 		}
 	}
 	if want := p.UsageLimitsCount; want != 0 {
 		if limits, ok := m.attrs.Get(kmip.AttrUsageLimits).(kmip.UsageLimits); ok && limits.Count != nil && want > *limits.Count {
-			return nil, &kmip.Error{Reason: byVersion(v, kmip.ReasonPermissionDenied, kmip.ReasonUsageLimitExceeded), Message: "Check failed: Usage Limits Count exceeds what remains"}
+			return nil, &kmip.Error{Reason: kmip.ReasonUsageLimitExceeded, Message: "Check failed: Usage Limits Count exceeds what remains"}
 		}
 	}
 	if want := p.LeaseTime; want != 0 {

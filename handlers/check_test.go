@@ -28,16 +28,16 @@ func TestCheckUsageMask(t *testing.T) {
 		}
 		h.must(v, alice, &kmip.CheckRequest{UniqueIdentifier: id, CryptographicUsageMask: maskEncrypt | maskDecrypt})
 		_, err := h.do(v, alice, &kmip.CheckRequest{UniqueIdentifier: id, CryptographicUsageMask: maskEncrypt | maskSign})
-		wantReason(t, err, byVersion(v, kmip.ReasonPermissionDenied, kmip.ReasonIncompatibleCryptographicUsageMask))
+		wantSent(t, v, err, kmip.ReasonPermissionDenied, kmip.ReasonIncompatibleCryptographicUsageMask)
 
 		// Another owner's object does not exist for bob.
 		_, err = h.do(v, bob, &kmip.CheckRequest{UniqueIdentifier: id})
-		wantReason(t, err, byVersion(v, kmip.ReasonItemNotFound, kmip.ReasonObjectNotFound))
+		wantSent(t, v, err, kmip.ReasonItemNotFound, kmip.ReasonObjectNotFound)
 
 		// A destroyed key cannot be used.
 		h.must(v, alice, &kmip.DestroyRequest{UniqueIdentifier: id})
 		_, err = h.do(v, alice, &kmip.CheckRequest{UniqueIdentifier: id})
-		wantReason(t, err, byVersion(v, kmip.ReasonPermissionDenied, kmip.ReasonWrongKeyLifecycleState))
+		wantSent(t, v, err, kmip.ReasonPermissionDenied, kmip.ReasonWrongKeyLifecycleState)
 	}
 }
 
@@ -65,7 +65,7 @@ func TestLogAndInterop(t *testing.T) {
 			t.Fatalf("%T: response %v, want empty", p, resp)
 		}
 		_, err := h.do(kmip.V1_4, alice, p)
-		wantReason(t, err, kmip.ReasonOperationNotSupported)
+		wantSentIn(t, kmip.V1_4, err, kmip.ReasonOperationNotSupported)
 	}
 	_, err := h.do(kmip.V2_1, alice, &kmip.InteropRequest{Function: 9})
 	wantReason(t, err, kmip.ReasonInvalidField)
@@ -79,7 +79,7 @@ func TestLeasePolicy(t *testing.T) {
 	}
 	h.must(kmip.V1_4, alice, &kmip.CheckRequest{UniqueIdentifier: id, LeaseTime: time.Hour})
 	_, err := h.do(kmip.V1_4, alice, &kmip.CheckRequest{UniqueIdentifier: id, LeaseTime: 2 * time.Hour})
-	wantReason(t, err, kmip.ReasonPermissionDenied)
+	wantSentIn(t, kmip.V1_4, err, kmip.ReasonPermissionDenied)
 
 	// Without a lease policy there is no Lease Time.
 	h = newHarness(t)

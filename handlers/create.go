@@ -15,7 +15,7 @@ import (
 func (s *Service) create(ctx context.Context, req *kmip.Request, p *kmip.CreateRequest) (any, error) {
 	v := req.Version
 	if p.ObjectType != kmip14.ObjectTypeSymmetricKey {
-		return nil, &kmip.Error{Reason: byVersion(v, kmip.ReasonInvalidField, kmip.ReasonInvalidObjectType), Message: "Create makes Symmetric Keys only"}
+		return nil, &kmip.Error{Reason: kmip.ReasonInvalidObjectType, Message: "Create makes Symmetric Keys only"}
 	}
 	attrs, err := s.withTemplates(ctx, req, p.TemplateNames, p.Attributes)
 	if err != nil {
@@ -196,7 +196,7 @@ func (s *Service) newManaged(req *kmip.Request, t kmip.ObjectType, clientAttrs k
 		m.attrs = append(m.attrs, kmip.Attribute{Name: kmip.AttrLeaseTime, Value: s.lease})
 	}
 	setProtectionDefaults(&m.attrs)
-	if err := s.setProtectionStorage(req.Version, &m.attrs); err != nil {
+	if err := s.setProtectionStorage(&m.attrs); err != nil {
 		return nil, err
 	}
 	applyDue(&m.attrs, now)

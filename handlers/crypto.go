@@ -21,10 +21,10 @@ import (
 
 // symmetricKey returns the raw bytes of a Symmetric Key's content (shared
 // with k; wipe zeroes them).
-func symmetricKey(v kmip.Version, k *usableKey) ([]byte, error) {
+func symmetricKey(k *usableKey) ([]byte, error) {
 	kb := k.obj.KeyBlock
 	if kb == nil || (kb.FormatType != kmip14.KeyFormatTypeRaw && kb.FormatType != kmip14.KeyFormatTypeTransparentSymmetricKey) {
-		return nil, unsupported(v, "the key is not in a usable format")
+		return nil, unsupported("the key is not in a usable format")
 	}
 	return kb.Material, nil
 }
@@ -32,17 +32,17 @@ func symmetricKey(v kmip.Version, k *usableKey) ([]byte, error) {
 // moduleKey returns k's key in the encoding the module takes: raw bytes
 // for a Symmetric Key, PKCS#8 for a Private Key, PKIX for a Public Key.
 // The caller zeroes it.
-func moduleKey(v kmip.Version, k *usableKey) ([]byte, error) {
+func moduleKey(k *usableKey) ([]byte, error) {
 	switch k.obj.Type {
 	case kmip14.ObjectTypeSymmetricKey:
-		raw, err := symmetricKey(v, k)
+		raw, err := symmetricKey(k)
 		return append([]byte(nil), raw...), err
 	case kmip14.ObjectTypePrivateKey:
 		return privateKeyPKCS8(k.obj)
 	case kmip14.ObjectTypePublicKey:
 		return publicKeyPKIX(k.obj)
 	}
-	return nil, unsupported(v, "the object holds no usable key")
+	return nil, unsupported("the object holds no usable key")
 }
 
 // withKey runs fn with key id checked for use u (charging size bytes) and
@@ -53,7 +53,7 @@ func (s *Service) withKey(ctx context.Context, req *kmip.Request, id string, u k
 		return "", err
 	}
 	defer k.wipe()
-	key, err := moduleKey(req.Version, k)
+	key, err := moduleKey(k)
 	if err != nil {
 		return "", err
 	}
@@ -71,14 +71,13 @@ func streamKeyID(p *part, id string) string {
 }
 
 func (s *Service) encrypt(ctx context.Context, req *kmip.Request, p *kmip.EncryptRequest) (any, error) {
-	v := req.Version
 	pt, err := s.streamPart(req, kmip14.OperationEncrypt, p.UniqueIdentifier, p.Streaming, p.Data, nil)
 	if err != nil {
 		return nil, err
 	}
 	resp := &kmip.EncryptResponse{}
 	resp.UniqueIdentifier, err = s.withKey(ctx, req, streamKeyID(pt, p.UniqueIdentifier), useEncrypt, len(p.Data), func(k *usableKey, key []byte) error {
-		cp, err := s.partCipherParams(v, k, pt, p.Parameters, p.IVCounterNonce, p.AdditionalData, nil)
+		cp, err := s.partCipherParams(k, pt, p.Parameters, p.IVCounterNonce, p.AdditionalData, nil)
 		if err != nil {
 			return err
 		}
@@ -92,7 +91,7 @@ func (s *Service) encrypt(ctx context.Context, req *kmip.Request, p *kmip.Encryp
 		}
 		r, err := s.crypto.Encrypt(key, cp, input)
 		if err != nil {
-			return moduleError(v, err)
+			return moduleError(err)
 		}
 		if pt.st != nil {
 			if r.IV != nil {
@@ -115,20 +114,19 @@ func (s *Service) encrypt(ctx context.Context, req *kmip.Request, p *kmip.Encryp
 }
 
 func (s *Service) decrypt(ctx context.Context, req *kmip.Request, p *kmip.DecryptRequest) (any, error) {
-	v := req.Version
 	pt, err := s.streamPart(req, kmip14.OperationDecrypt, p.UniqueIdentifier, p.Streaming, p.Data, nil)
 	if err != nil {
 		return nil, err
 	}
 	resp := &kmip.DecryptResponse{}
 	resp.UniqueIdentifier, err = s.withKey(ctx, req, streamKeyID(pt, p.UniqueIdentifier), useDecrypt, len(p.Data), func(k *usableKey, key []byte) error {
-		cp, err := s.partCipherParams(v, k, pt, p.Parameters, p.IVCounterNonce, p.AdditionalData, p.Tag)
+		cp, err := s.partCipherParams(k, pt, p.Parameters, p.IVCounterNonce, p.AdditionalData, p.Tag)
 		if err != nil || !pt.final {
 			return err
 		}
 		r, err := s.crypto.Decrypt(key, cp, pt.input)
 		if err != nil {
-			return moduleError(v, err)
+			return moduleError(err)
 		}
 		resp.Data = nonNil(r.Data)
 		return nil
@@ -143,7 +141,7 @@ func (s *Service) decrypt(ctx context.Context, req *kmip.Request, p *kmip.Decryp
 // partCipherParams returns the module parameters of a part: those the
 // stream fixed with its first part, or the request's merged over the key's.
 // The final part of a Decrypt stream brings the tag.
-func (s *Service) partCipherParams(v kmip.Version, k *usableKey, pt *part, req *kmip.CryptographicParameters, iv, aad, tag []byte) (hsm.CipherParams, error) {
+func (s *Service) partCipherParams(k *usableKey, pt *part, req *kmip.CryptographicParameters, iv, aad, tag []byte) (hsm.CipherParams, error) {
 	if pt.st != nil && pt.st.params != nil {
 		cp := pt.st.params.(hsm.CipherParams)
 		if tag != nil {
@@ -151,7 +149,7 @@ func (s *Service) partCipherParams(v kmip.Version, k *usableKey, pt *part, req *
 		}
 		return cp, nil
 	}
-	cp, err := cipherParams(v, k.algorithm(), mergeParams(k.params(), req), iv, aad, tag)
+	cp, err := cipherParams(k.algorithm(), mergeParams(k.params(), req), iv, aad, tag)
 	if err != nil {
 		return cp, err
 	}
@@ -187,7 +185,6 @@ func blockSize(cp hsm.CipherParams) int {
 }
 
 func (s *Service) sign(ctx context.Context, req *kmip.Request, p *kmip.SignRequest) (any, error) {
-	v := req.Version
 	data, prehashed := p.Data, p.DigestedData != nil
 	if prehashed {
 		data = p.DigestedData
@@ -198,12 +195,12 @@ func (s *Service) sign(ctx context.Context, req *kmip.Request, p *kmip.SignReque
 	}
 	resp := &kmip.SignResponse{}
 	resp.UniqueIdentifier, err = s.withKey(ctx, req, streamKeyID(pt, p.UniqueIdentifier), useSign, len(data), func(k *usableKey, key []byte) error {
-		sp, err := signParams(v, k.algorithm(), mergeParams(k.params(), p.Parameters), prehashed)
+		sp, err := signParams(k.algorithm(), mergeParams(k.params(), p.Parameters), prehashed)
 		if err != nil || !pt.final {
 			return err
 		}
 		resp.SignatureData, err = s.crypto.Sign(key, sp, pt.input)
-		return moduleError(v, err)
+		return moduleError(err)
 	})
 	resp.CorrelationValue = s.endPart(pt, err)
 	if err != nil {
@@ -213,7 +210,6 @@ func (s *Service) sign(ctx context.Context, req *kmip.Request, p *kmip.SignReque
 }
 
 func (s *Service) signatureVerify(ctx context.Context, req *kmip.Request, p *kmip.SignatureVerifyRequest) (any, error) {
-	v := req.Version
 	data, prehashed := p.Data, p.DigestedData != nil
 	if prehashed {
 		data = p.DigestedData
@@ -224,7 +220,7 @@ func (s *Service) signatureVerify(ctx context.Context, req *kmip.Request, p *kmi
 	}
 	resp := &kmip.SignatureVerifyResponse{}
 	resp.UniqueIdentifier, err = s.withKey(ctx, req, streamKeyID(pt, p.UniqueIdentifier), useVerify, len(data), func(k *usableKey, key []byte) error {
-		sp, err := signParams(v, k.algorithm(), mergeParams(k.params(), p.Parameters), prehashed)
+		sp, err := signParams(k.algorithm(), mergeParams(k.params(), p.Parameters), prehashed)
 		if err != nil || !pt.final {
 			return err
 		}
@@ -238,7 +234,7 @@ func (s *Service) signatureVerify(ctx context.Context, req *kmip.Request, p *kmi
 			}
 		}
 		if err != nil {
-			return moduleError(v, err)
+			return moduleError(err)
 		}
 		resp.ValidityIndicator = validity(ok)
 		return nil
@@ -268,19 +264,18 @@ func validity(ok bool) kmip.ValidityIndicator {
 }
 
 func (s *Service) mac(ctx context.Context, req *kmip.Request, p *kmip.MACRequest) (any, error) {
-	v := req.Version
 	pt, err := s.streamPart(req, kmip14.OperationMAC, p.UniqueIdentifier, p.Streaming, p.Data, nil)
 	if err != nil {
 		return nil, err
 	}
 	resp := &kmip.MACResponse{}
 	resp.UniqueIdentifier, err = s.withKey(ctx, req, streamKeyID(pt, p.UniqueIdentifier), useMAC, len(p.Data), func(k *usableKey, key []byte) error {
-		mp, err := macParams(v, k.algorithm(), mergeParams(k.params(), p.Parameters))
+		mp, err := macParams(k.algorithm(), mergeParams(k.params(), p.Parameters))
 		if err != nil || !pt.final {
 			return err
 		}
 		resp.MACData, err = s.crypto.MAC(key, mp, pt.input)
-		return moduleError(v, err)
+		return moduleError(err)
 	})
 	resp.CorrelationValue = s.endPart(pt, err)
 	if err != nil {
@@ -290,20 +285,19 @@ func (s *Service) mac(ctx context.Context, req *kmip.Request, p *kmip.MACRequest
 }
 
 func (s *Service) macVerify(ctx context.Context, req *kmip.Request, p *kmip.MACVerifyRequest) (any, error) {
-	v := req.Version
 	pt, err := s.streamPart(req, kmip14.OperationMACVerify, p.UniqueIdentifier, p.Streaming, p.Data, nil)
 	if err != nil {
 		return nil, err
 	}
 	resp := &kmip.MACVerifyResponse{}
 	resp.UniqueIdentifier, err = s.withKey(ctx, req, streamKeyID(pt, p.UniqueIdentifier), useMACVerify, len(p.Data), func(k *usableKey, key []byte) error {
-		mp, err := macParams(v, k.algorithm(), mergeParams(k.params(), p.Parameters))
+		mp, err := macParams(k.algorithm(), mergeParams(k.params(), p.Parameters))
 		if err != nil || !pt.final {
 			return err
 		}
 		mac, err := s.crypto.MAC(key, mp, pt.input)
 		if err != nil {
-			return moduleError(v, err)
+			return moduleError(err)
 		}
 		resp.ValidityIndicator = validity(len(p.MACData) > 0 && subtle.ConstantTimeCompare(mac, p.MACData) == 1)
 		return nil
@@ -317,13 +311,12 @@ func (s *Service) macVerify(ctx context.Context, req *kmip.Request, p *kmip.MACV
 
 // hash digests data with the request's Hashing Algorithm (KMIP 1.4+).
 func (s *Service) hash(req *kmip.Request, p *kmip.HashRequest) (any, error) {
-	v := req.Version
 	if p.Parameters == nil || p.Parameters.HashingAlgorithm == 0 {
 		return nil, kmip.Errorf(kmip.ReasonInvalidField, "Hash needs a Hashing Algorithm")
 	}
 	h, ok := hashOf(p.Parameters.HashingAlgorithm)
 	if !ok {
-		return nil, unsupported(v, "unsupported Hashing Algorithm")
+		return nil, unsupported("unsupported Hashing Algorithm")
 	}
 	pt, err := s.streamPart(req, kmip14.OperationHash, "", p.Streaming, p.Data, nil)
 	if err != nil {
@@ -332,7 +325,7 @@ func (s *Service) hash(req *kmip.Request, p *kmip.HashRequest) (any, error) {
 	resp := &kmip.HashResponse{}
 	if pt.final {
 		resp.Data, err = hsm.Hash(h, pt.input)
-		err = moduleError(v, err)
+		err = moduleError(err)
 	}
 	resp.CorrelationValue = s.endPart(pt, err)
 	if err != nil {

@@ -76,7 +76,7 @@ func TestEncryptDecrypt(t *testing.T) {
 		_, err = h.do(v, alice, &kmip.EncryptRequest{UniqueIdentifier: id, Data: plain})
 		wantReason(t, err, kmip.ReasonUnsupportedCryptographicParameters)
 		_, err = h.do(kmip.V1_4, alice, &kmip.EncryptRequest{UniqueIdentifier: id, Parameters: &kmip.CryptographicParameters{BlockCipherMode: kmip14.BlockCipherModeXTS}, Data: plain})
-		wantReason(t, err, kmip.ReasonInvalidField)
+		wantSentIn(t, kmip.V1_4, err, kmip.ReasonInvalidField)
 	})
 }
 
@@ -88,22 +88,22 @@ func TestKeyUseChecks(t *testing.T) {
 			// Pre-Active: no use at all.
 			pre := h.createAES(v, alice, 128)
 			_, err := h.do(v, alice, &kmip.EncryptRequest{UniqueIdentifier: pre, Parameters: ecb, Data: block})
-			wantReason(t, err, byVersion(v, kmip.ReasonPermissionDenied, kmip.ReasonWrongKeyLifecycleState))
+			wantSent(t, v, err, kmip.ReasonPermissionDenied, kmip.ReasonWrongKeyLifecycleState)
 			_, err = h.do(v, alice, &kmip.DecryptRequest{UniqueIdentifier: pre, Parameters: ecb, Data: block})
-			wantReason(t, err, byVersion(v, kmip.ReasonPermissionDenied, kmip.ReasonWrongKeyLifecycleState))
+			wantSent(t, v, err, kmip.ReasonPermissionDenied, kmip.ReasonWrongKeyLifecycleState)
 
 			// Mask without Decrypt.
 			encOnly := h.activeKey(v, kmip14.CryptographicAlgorithmAES, 128, int32(kmip14.CryptographicUsageMaskEncrypt))
 			h.must(v, alice, &kmip.EncryptRequest{UniqueIdentifier: encOnly, Parameters: ecb, Data: block})
 			_, err = h.do(v, alice, &kmip.DecryptRequest{UniqueIdentifier: encOnly, Parameters: ecb, Data: block})
-			wantReason(t, err, byVersion(v, kmip.ReasonPermissionDenied, kmip.ReasonIncompatibleCryptographicUsageMask))
+			wantSent(t, v, err, kmip.ReasonPermissionDenied, kmip.ReasonIncompatibleCryptographicUsageMask)
 
 			// Deactivated: decrypts, no longer encrypts.
 			old := h.activeKey(v, kmip14.CryptographicAlgorithmAES, 128, maskEncDec)
 			enc := h.must(v, alice, &kmip.EncryptRequest{UniqueIdentifier: old, Parameters: ecb, Data: block}).(*kmip.EncryptResponse)
 			h.must(v, alice, &kmip.RevokeRequest{UniqueIdentifier: old, Reason: kmip.RevocationReason{Code: kmip14.RevocationReasonCodeCessationOfOperation}})
 			_, err = h.do(v, alice, &kmip.EncryptRequest{UniqueIdentifier: old, Parameters: ecb, Data: block})
-			wantReason(t, err, byVersion(v, kmip.ReasonPermissionDenied, kmip.ReasonWrongKeyLifecycleState))
+			wantSent(t, v, err, kmip.ReasonPermissionDenied, kmip.ReasonWrongKeyLifecycleState)
 			dec := h.must(v, alice, &kmip.DecryptRequest{UniqueIdentifier: old, Parameters: ecb, Data: enc.Data}).(*kmip.DecryptResponse)
 			if !bytes.Equal(dec.Data, block) {
 				t.Fatal("decrypt with a Deactivated key differs")
@@ -114,9 +114,9 @@ func TestKeyUseChecks(t *testing.T) {
 				kmip.Attribute{Name: kmip.AttrProtectStopDate, Value: h.now.Add(-time.Hour)},
 				kmip.Attribute{Name: kmip.AttrProcessStartDate, Value: h.now.Add(time.Hour)})
 			_, err = h.do(v, alice, &kmip.EncryptRequest{UniqueIdentifier: dated, Parameters: ecb, Data: block})
-			wantReason(t, err, byVersion(v, kmip.ReasonPermissionDenied, kmip.ReasonWrongKeyLifecycleState))
+			wantSent(t, v, err, kmip.ReasonPermissionDenied, kmip.ReasonWrongKeyLifecycleState)
 			_, err = h.do(v, alice, &kmip.DecryptRequest{UniqueIdentifier: dated, Parameters: ecb, Data: block})
-			wantReason(t, err, byVersion(v, kmip.ReasonPermissionDenied, kmip.ReasonWrongKeyLifecycleState))
+			wantSent(t, v, err, kmip.ReasonPermissionDenied, kmip.ReasonWrongKeyLifecycleState)
 
 			// Usage Limits of 16 bytes: one block, then Permission Denied.
 			limited := h.activeKey(v, kmip14.CryptographicAlgorithmAES, 128, maskEncDec,
@@ -127,10 +127,10 @@ func TestKeyUseChecks(t *testing.T) {
 
 			// Another owner's key does not exist for bob; a MAC key cannot encrypt.
 			_, err = h.do(v, bob, &kmip.EncryptRequest{UniqueIdentifier: old, Parameters: ecb, Data: block})
-			wantReason(t, err, byVersion(v, kmip.ReasonItemNotFound, kmip.ReasonObjectNotFound))
+			wantSent(t, v, err, kmip.ReasonItemNotFound, kmip.ReasonObjectNotFound)
 			hmacKey := h.activeKey(v, kmip14.CryptographicAlgorithmHMAC_SHA256, 256, maskMAC)
 			_, err = h.do(v, alice, &kmip.EncryptRequest{UniqueIdentifier: hmacKey, Parameters: ecb, Data: block})
-			wantReason(t, err, byVersion(v, kmip.ReasonPermissionDenied, kmip.ReasonIncompatibleCryptographicUsageMask))
+			wantSent(t, v, err, kmip.ReasonPermissionDenied, kmip.ReasonIncompatibleCryptographicUsageMask)
 		}
 	})
 }
@@ -157,7 +157,7 @@ func TestMACAndHash(t *testing.T) {
 			t.Fatal("Hash differs from SHA-256")
 		}
 		_, err := h.do(kmip.V1_3, alice, &kmip.HashRequest{Parameters: sha, Data: data})
-		wantReason(t, err, kmip.ReasonOperationNotSupported)
+		wantSentIn(t, kmip.V1_3, err, kmip.ReasonOperationNotSupported)
 		_, err = h.do(v, alice, &kmip.HashRequest{Data: data})
 		wantReason(t, err, kmip.ReasonInvalidField)
 
@@ -204,7 +204,7 @@ func TestRNG(t *testing.T) {
 	}
 	for _, n := range []int32{0, -1, maxRNGRetrieve + 1} {
 		_, err := h.do(kmip.V1_4, alice, &kmip.RNGRetrieveRequest{DataLength: n})
-		wantReason(t, err, kmip.ReasonInvalidField)
+		wantSentIn(t, kmip.V1_4, err, kmip.ReasonInvalidField)
 	}
 	seed := h.must(kmip.V1_4, alice, &kmip.RNGSeedRequest{Data: make([]byte, 32)}).(*kmip.RNGSeedResponse)
 	if seed.DataLength != 0 {

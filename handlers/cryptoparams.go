@@ -84,8 +84,8 @@ func mergeParams(own kmip.CryptographicParameters, req *kmip.CryptographicParame
 }
 
 // unsupported is the error for parameters the server does not support.
-func unsupported(v kmip.Version, msg string) error {
-	return &kmip.Error{Reason: byVersion(v, kmip.ReasonInvalidField, kmip.ReasonUnsupportedCryptographicParameters), Message: msg}
+func unsupported(msg string) error {
+	return &kmip.Error{Reason: kmip.ReasonUnsupportedCryptographicParameters, Message: msg}
 }
 
 // hashOf returns the Go hash of a KMIP Hashing Algorithm.
@@ -118,20 +118,20 @@ func hashOf(h kmip.HashingAlgorithm) (crypto.Hash, bool) {
 }
 
 // optionalHash returns the hash of h, 0 when h is unset.
-func optionalHash(v kmip.Version, h kmip.HashingAlgorithm) (crypto.Hash, error) {
+func optionalHash(h kmip.HashingAlgorithm) (crypto.Hash, error) {
 	if h == 0 {
 		return 0, nil
 	}
 	out, ok := hashOf(h)
 	if !ok {
-		return 0, unsupported(v, "unsupported Hashing Algorithm")
+		return 0, unsupported("unsupported Hashing Algorithm")
 	}
 	return out, nil
 }
 
 // cipherParams translates merged parameters for a key of algorithm alg
 // into the module's. iv, aad and tag are the request's.
-func cipherParams(v kmip.Version, alg kmip.CryptographicAlgorithm, p kmip.CryptographicParameters, iv, aad, tag []byte) (hsm.CipherParams, error) {
+func cipherParams(alg kmip.CryptographicAlgorithm, p kmip.CryptographicParameters, iv, aad, tag []byte) (hsm.CipherParams, error) {
 	if p.CryptographicAlgorithm != 0 {
 		alg = p.CryptographicAlgorithm
 	}
@@ -158,9 +158,9 @@ func cipherParams(v kmip.Version, alg kmip.CryptographicAlgorithm, p kmip.Crypto
 				return out, kmip.Errorf(kmip.ReasonGeneralFailure, "invalid GCM tag length")
 			}
 		case 0:
-			return out, unsupported(v, "Block Cipher Mode is required")
+			return out, unsupported("Block Cipher Mode is required")
 		default:
-			return out, unsupported(v, "unsupported Block Cipher Mode")
+			return out, unsupported("unsupported Block Cipher Mode")
 		}
 		switch p.PaddingMethod {
 		case 0, kmip14.PaddingMethodNone:
@@ -168,7 +168,7 @@ func cipherParams(v kmip.Version, alg kmip.CryptographicAlgorithm, p kmip.Crypto
 		case kmip14.PaddingMethodPKCS5:
 			out.Padding = hsm.PaddingPKCS5
 		default:
-			return out, unsupported(v, "unsupported Padding Method")
+			return out, unsupported("unsupported Padding Method")
 		}
 	case algChaCha20:
 		out.Algorithm = hsm.ChaCha20
@@ -185,13 +185,13 @@ func cipherParams(v kmip.Version, alg kmip.CryptographicAlgorithm, p kmip.Crypto
 		case 0, kmip14.PaddingMethodPKCS1V1_5:
 			out.Padding = hsm.PaddingPKCS1v15
 		default:
-			return out, unsupported(v, "unsupported Padding Method")
+			return out, unsupported("unsupported Padding Method")
 		}
 		var err error
-		if out.Hash, err = optionalHash(v, p.HashingAlgorithm); err != nil {
+		if out.Hash, err = optionalHash(p.HashingAlgorithm); err != nil {
 			return out, err
 		}
-		if out.MGFHash, err = optionalHash(v, p.MaskGeneratorHashingAlgorithm); err != nil {
+		if out.MGFHash, err = optionalHash(p.MaskGeneratorHashingAlgorithm); err != nil {
 			return out, err
 		}
 		if out.Padding == hsm.PaddingOAEP && out.Hash == 0 {
@@ -199,7 +199,7 @@ func cipherParams(v kmip.Version, alg kmip.CryptographicAlgorithm, p kmip.Crypto
 		}
 		out.Label = p.PSource
 	default:
-		return out, unsupported(v, "unsupported Cryptographic Algorithm for Encrypt or Decrypt")
+		return out, unsupported("unsupported Cryptographic Algorithm for Encrypt or Decrypt")
 	}
 	return out, nil
 }
@@ -224,7 +224,7 @@ var signatureAlgorithms = map[uint32]hsm.SignParams{
 // the module's. Without a Digital Signature Algorithm, RSA signs with the
 // Padding Method (PKCS#1 v1.5 by default) and ECDSA with the Hashing
 // Algorithm, SHA-256 by default; Ed25519 takes no hash.
-func signParams(v kmip.Version, alg kmip.CryptographicAlgorithm, p kmip.CryptographicParameters, prehashed bool) (hsm.SignParams, error) {
+func signParams(alg kmip.CryptographicAlgorithm, p kmip.CryptographicParameters, prehashed bool) (hsm.SignParams, error) {
 	if p.CryptographicAlgorithm != 0 {
 		alg = p.CryptographicAlgorithm
 	}
@@ -232,7 +232,7 @@ func signParams(v kmip.Version, alg kmip.CryptographicAlgorithm, p kmip.Cryptogr
 	if p.DigitalSignatureAlgorithm != 0 {
 		sp, ok := signatureAlgorithms[p.DigitalSignatureAlgorithm]
 		if !ok {
-			return out, unsupported(v, "unsupported Digital Signature Algorithm")
+			return out, unsupported("unsupported Digital Signature Algorithm")
 		}
 		out = sp
 	} else {
@@ -245,18 +245,18 @@ func signParams(v kmip.Version, alg kmip.CryptographicAlgorithm, p kmip.Cryptogr
 			case kmip14.PaddingMethodPSS:
 				out.Padding = hsm.PaddingPSS
 			default:
-				return out, unsupported(v, "unsupported Padding Method")
+				return out, unsupported("unsupported Padding Method")
 			}
 		case kmip14.CryptographicAlgorithmEC, kmip14.CryptographicAlgorithmECDSA:
 			out.Algorithm = hsm.ECDSA
 		case algEd25519:
 			out.Algorithm = hsm.Ed25519
 		default:
-			return out, unsupported(v, "unsupported Cryptographic Algorithm for Sign or Signature Verify")
+			return out, unsupported("unsupported Cryptographic Algorithm for Sign or Signature Verify")
 		}
 	}
 	if out.Hash == 0 && out.Algorithm != hsm.Ed25519 {
-		h, err := optionalHash(v, p.HashingAlgorithm)
+		h, err := optionalHash(p.HashingAlgorithm)
 		if err != nil {
 			return out, err
 		}
@@ -266,7 +266,7 @@ func signParams(v kmip.Version, alg kmip.CryptographicAlgorithm, p kmip.Cryptogr
 		out.Hash = h
 	}
 	var err error
-	if out.MGFHash, err = optionalHash(v, p.MaskGeneratorHashingAlgorithm); err != nil {
+	if out.MGFHash, err = optionalHash(p.MaskGeneratorHashingAlgorithm); err != nil {
 		return out, err
 	}
 	if p.SaltLength != nil {
@@ -278,7 +278,7 @@ func signParams(v kmip.Version, alg kmip.CryptographicAlgorithm, p kmip.Cryptogr
 
 // macParams translates merged parameters for a key of algorithm alg into
 // the module's: HMAC with the hash of an HMAC-SHA* key, CMAC with an AES key.
-func macParams(v kmip.Version, alg kmip.CryptographicAlgorithm, p kmip.CryptographicParameters) (hsm.MACParams, error) {
+func macParams(alg kmip.CryptographicAlgorithm, p kmip.CryptographicParameters) (hsm.MACParams, error) {
 	if p.CryptographicAlgorithm != 0 {
 		alg = p.CryptographicAlgorithm
 	}
@@ -296,7 +296,7 @@ func macParams(v kmip.Version, alg kmip.CryptographicAlgorithm, p kmip.Cryptogra
 	case kmip14.CryptographicAlgorithmAES:
 		return hsm.MACParams{Algorithm: hsm.CMAC}, nil
 	}
-	return hsm.MACParams{}, unsupported(v, "unsupported Cryptographic Algorithm for MAC")
+	return hsm.MACParams{}, unsupported("unsupported Cryptographic Algorithm for MAC")
 }
 
 // moduleError maps an error of the module's operations to the KMIP reason
@@ -304,14 +304,14 @@ func macParams(v kmip.Version, alg kmip.CryptographicAlgorithm, p kmip.Cryptogra
 // Cryptographic Failure, a missing IV an Invalid Message (CS-BC-M-11..13),
 // unsupported parameters Invalid Field or Unsupported Cryptographic
 // Parameters. Other errors pass unchanged.
-func moduleError(v kmip.Version, err error) error {
+func moduleError(err error) error {
 	switch {
 	case errors.Is(err, hsm.ErrAuthentication):
 		return kmip.Errorf(kmip.ReasonCryptographicFailure, "cryptographic check failed")
 	case errors.Is(err, hsm.ErrMissingIV):
 		return kmip.Errorf(kmip.ReasonInvalidMessage, "the mode needs an IV, counter or nonce")
 	case errors.Is(err, hsm.ErrBadParameters):
-		return unsupported(v, "cryptographic parameters not supported for this key")
+		return unsupported("cryptographic parameters not supported for this key")
 	}
 	return err
 }

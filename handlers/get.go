@@ -20,12 +20,15 @@ func (s *Service) get(ctx context.Context, req *kmip.Request, p *kmip.GetRequest
 		return nil, err
 	}
 	if st := stateOf(m.attrs); isDestroyed(st) || m.sealed == nil {
-		return nil, &kmip.Error{Reason: byVersion(v, kmip.ReasonItemNotFound, kmip.ReasonObjectDestroyed), Message: "object destroyed"}
+		return nil, &kmip.Error{Reason: kmip.ReasonObjectDestroyed, Message: "object destroyed"}
 	}
 	if t := objectTypeOf(m.attrs); !kmip.ObjectTypeIn(v, t) {
 		// A PGP Key in 1.0 or 1.1, a Certificate Request in 1.x, a
-		// Template in 2.x: the version has no structure to carry it.
-		return nil, &kmip.Error{Reason: byVersion(v, kmip.ReasonFeatureNotSupported, kmip.ReasonInvalidObjectType), Message: "KMIP " + v.String() + " has no " + t.String() + " objects"}
+		// Template in 2.x: the version has no structure to carry it. In
+		// 1.x that is Feature Not Supported, not the Invalid Field that
+		// Reason1x gives an Invalid Object Type: the request is valid,
+		// the version cannot answer it.
+		return nil, &kmip.Error{Reason: kmip.ReasonInvalidObjectType, Reason1x: kmip.ReasonFeatureNotSupported, Message: "KMIP " + v.String() + " has no " + t.String() + " objects"}
 	}
 	// A Sensitive object's material leaves the server only wrapped (see
 	// wrap.go); that of an object the client made not Extractable never.
@@ -37,7 +40,7 @@ func (s *Service) get(ctx context.Context, req *kmip.Request, p *kmip.GetRequest
 		return nil, kmip.Errorf(kmip.ReasonNotExtractable, "object is not Extractable")
 	}
 	if p.KeyWrapping && wrapping == nil {
-		return nil, &kmip.Error{Reason: byVersion(v, kmip.ReasonFeatureNotSupported, kmip.ReasonKeyWrapTypeNotSupported), Message: "key wrapping without a Key Wrapping Specification"}
+		return nil, keyWrapTypeNotSupported("key wrapping without a Key Wrapping Specification")
 	}
 	if p.KeyCompressionType != 0 {
 		return nil, kmip.Errorf(kmip.ReasonKeyCompressionTypeNotSupported, "key compression is not supported")

@@ -45,7 +45,7 @@ func (s *Service) export(ctx context.Context, req *kmip.Request, p *kmip.ExportR
 		// The server keeps keys in the clear (sealed): as registered is
 		// not wrapped, unless the Key Wrapping Specification asks.
 	default:
-		return nil, keyWrapTypeNotSupported(req.Version, "unknown Key Wrap Type")
+		return nil, keyWrapTypeNotSupported("unknown Key Wrap Type")
 	}
 	got, err := s.get(ctx, req, &kmip.GetRequest{
 		UniqueIdentifier:         p.UniqueIdentifier,
@@ -78,7 +78,6 @@ func (s *Service) export(ctx context.Context, req *kmip.Request, p *kmip.ExportR
 func (s *Service) importObject(ctx context.Context, req *kmip.Request, p *kmip.ImportRequest) (any, error) {
 	// The decoder guarantees a Unique Identifier and an object of the
 	// Object Type.
-	v := req.Version
 	obj := p.Object // a copy: the request is not modified
 	existing, err := s.store.Get(ctx, p.UniqueIdentifier)
 	switch {
@@ -91,7 +90,7 @@ func (s *Service) importObject(ctx context.Context, req *kmip.Request, p *kmip.I
 	}
 	if kb := obj.KeyBlock; kb != nil && kb.Wrapped {
 		if p.KeyWrapType == kmip14.KeyWrapTypeAsRegistered {
-			return nil, keyWrapTypeNotSupported(v, "the server keeps no wrapped keys: import with Key Wrap Type Not Wrapped")
+			return nil, keyWrapTypeNotSupported("the server keeps no wrapped keys: import with Key Wrap Type Not Wrapped")
 		}
 		block, err := s.unwrapKeyBlock(ctx, req, kb)
 		if err != nil {
@@ -125,8 +124,8 @@ func alreadyExists() error {
 
 // keyWrapTypeNotSupported is the refusal of a key wrapping the server
 // cannot do: 1.x Feature Not Supported, 2.x Key Wrap Type Not Supported.
-func keyWrapTypeNotSupported(v kmip.Version, msg string) error {
-	return &kmip.Error{Reason: byVersion(v, kmip.ReasonFeatureNotSupported, kmip.ReasonKeyWrapTypeNotSupported), Message: msg}
+func keyWrapTypeNotSupported(msg string) error {
+	return &kmip.Error{Reason: kmip.ReasonKeyWrapTypeNotSupported, Message: msg}
 }
 
 // newImported returns the managed object id of req's client holding obj
@@ -145,7 +144,7 @@ func (s *Service) newImported(ctx context.Context, req *kmip.Request, id string,
 		attrs = append(attrs, withoutServerSet(kb.Attributes)...)
 		obj.KeyBlock = &block
 	}
-	attrs, err := withoutDerived(v, obj, attrs)
+	attrs, err := withoutDerived(obj, attrs)
 	if err != nil {
 		return nil, err
 	}
@@ -187,7 +186,7 @@ func withoutServerSet(attrs kmip.Attributes) kmip.Attributes {
 // must be req's client's and usable by it (update checks both), in one
 // transaction carrying an audit record of what was replaced.
 func (s *Service) replaceImported(ctx context.Context, req *kmip.Request, m *managed) error {
-	attrs, err := principalFrom(ctx).stampCreator(req.Version, m.attrs)
+	attrs, err := principalFrom(ctx).stampCreator(m.attrs)
 	if err != nil {
 		return err
 	}
@@ -255,17 +254,16 @@ var useUnwrapKey = keyUse{"Unwrap Key", kmip14.CryptographicUsageMaskUnwrapKey, 
 // unwrap is refused (1.x Feature Not Supported, 2.x Key Wrap Type Not
 // Supported); one whose integrity check fails is a Cryptographic Failure.
 func (s *Service) unwrapKeyBlock(ctx context.Context, req *kmip.Request, kb *kmip.KeyBlock) (*kmip.KeyBlock, error) {
-	v := req.Version
 	wd := kb.WrappingData
 	switch {
 	case wd == nil:
-		return nil, keyWrapTypeNotSupported(v, "a wrapped key block without Key Wrapping Data")
+		return nil, keyWrapTypeNotSupported("a wrapped key block without Key Wrapping Data")
 	case wd.WrappingMethod != kmip14.WrappingMethodEncrypt:
-		return nil, keyWrapTypeNotSupported(v, "only the Encrypt wrapping method is supported")
+		return nil, keyWrapTypeNotSupported("only the Encrypt wrapping method is supported")
 	case wd.MACSignatureKeyInformation != nil || wd.MACSignature != nil:
-		return nil, keyWrapTypeNotSupported(v, "MAC/Signature Key Information is not supported")
+		return nil, keyWrapTypeNotSupported("MAC/Signature Key Information is not supported")
 	case wd.EncodingOption != 0 && wd.EncodingOption != kmip14.EncodingOptionNoEncoding:
-		return nil, keyWrapTypeNotSupported(v, "only the No Encoding option is supported")
+		return nil, keyWrapTypeNotSupported("only the No Encoding option is supported")
 	case wd.EncryptionKeyInformation == nil || wd.EncryptionKeyInformation.UniqueIdentifier == "":
 		return nil, kmip.Errorf(kmip.ReasonInvalidField, "the Encrypt wrapping method needs Encryption Key Information")
 	case len(kb.Material) == 0:
@@ -278,7 +276,7 @@ func (s *Service) unwrapKeyBlock(ctx context.Context, req *kmip.Request, kb *kmi
 	}
 	defer kek.wipe()
 	if kek.algorithm() != kmip14.CryptographicAlgorithmAES || kek.obj.KeyBlock == nil {
-		return nil, keyWrapTypeNotSupported(v, "only AES unwrapping keys are supported")
+		return nil, keyWrapTypeNotSupported("only AES unwrapping keys are supported")
 	}
 	var schemes []hsm.WrapParams
 	switch wrapMode(ki.CryptographicParameters, kek.params()) {
@@ -289,7 +287,7 @@ func (s *Service) unwrapKeyBlock(ctx context.Context, req *kmip.Request, kb *kmi
 	case kmip14.BlockCipherModeAESKeyWrapPadding:
 		schemes = []hsm.WrapParams{{Padding: true}}
 	default:
-		return nil, keyWrapTypeNotSupported(v, "only the NIST Key Wrap and AES Key Wrap Padding modes are supported")
+		return nil, keyWrapTypeNotSupported("only the NIST Key Wrap and AES Key Wrap Padding modes are supported")
 	}
 	var plain []byte
 	for _, wp := range schemes {
@@ -301,7 +299,7 @@ func (s *Service) unwrapKeyBlock(ctx context.Context, req *kmip.Request, kb *kmi
 		return nil, kmip.Errorf(kmip.ReasonCryptographicFailure, "the key could not be unwrapped with the key named by its Key Wrapping Data")
 	}
 	if err != nil {
-		return nil, moduleError(v, err)
+		return nil, moduleError(err)
 	}
 	block := *kb
 	block.Material, block.Wrapped, block.WrappingData = plain, false, nil

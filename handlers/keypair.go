@@ -75,7 +75,7 @@ func (s *Service) newKeyPair(ctx context.Context, req *kmip.Request, privAttrs, 
 	}
 	sealed, pkix, err := s.crypto.GenerateKeyPair(priv.id, spec)
 	if err != nil {
-		return "", "", moduleError(v, err)
+		return "", "", moduleError(err)
 	}
 	pkcs8, err := s.crypto.Unseal(priv.id, sealed)
 	if err != nil {

@@ -114,7 +114,7 @@ func TestKeyPairs(t *testing.T) {
 			_, err = h.do(v, alice, &kmip.SignRequest{UniqueIdentifier: pub, Data: data})
 			wantReason(t, err, kmip.ReasonIllegalObjectType)
 			_, err = h.do(kmip.V1_4, alice, &kmip.SignatureVerifyRequest{UniqueIdentifier: priv, Data: data, SignatureData: sig.SignatureData})
-			wantReason(t, err, kmip.ReasonInvalidField)
+			wantSentIn(t, kmip.V1_4, err, kmip.ReasonInvalidField)
 		}
 		_, err := h.do(v, alice, &kmip.CreateKeyPairRequest{CommonAttributes: kmip.Attributes{
 			{Name: kmip.AttrCryptographicAlgorithm, Value: kmip14.CryptographicAlgorithmRSA},

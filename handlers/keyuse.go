@@ -86,12 +86,12 @@ func (s *Service) useKey(ctx context.Context, req *kmip.Request, id string, u ke
 	if err != nil {
 		return nil, err
 	}
-	if err := s.checkUse(req.Version, m, u); err != nil {
+	if err := s.checkUse(m, u); err != nil {
 		return nil, err
 	}
 	if m.attrs.Has(kmip.AttrUsageLimits) {
 		m, err = s.update(ctx, req, m.id, func(m *managed) error {
-			if err := s.checkUse(req.Version, m, u); err != nil {
+			if err := s.checkUse(m, u); err != nil {
 				return err
 			}
 			return chargeUsage(&m.attrs, size)
@@ -108,37 +108,37 @@ func (s *Service) useKey(ctx context.Context, req *kmip.Request, id string, u ke
 }
 
 // checkUse checks m's type, state, dates and usage mask for use u.
-func (s *Service) checkUse(v kmip.Version, m *managed, u keyUse) error {
+func (s *Service) checkUse(m *managed, u keyUse) error {
 	st := stateOf(m.attrs)
 	if isDestroyed(st) || m.sealed == nil {
-		return wrongState(v, st)
+		return wrongState(st)
 	}
 	typeOK := false
 	for _, t := range u.types {
 		typeOK = typeOK || objectTypeOf(m.attrs) == t
 	}
 	if !typeOK {
-		return &kmip.Error{Reason: byVersion(v, kmip.ReasonInvalidField, kmip.ReasonIllegalObjectType), Message: u.name + " cannot use a " + objectTypeOf(m.attrs).String()}
+		return &kmip.Error{Reason: kmip.ReasonIllegalObjectType, Message: u.name + " cannot use a " + objectTypeOf(m.attrs).String()}
 	}
 	now := s.now()
 	if u.protect {
 		if st != kmip14.StateActive {
-			return wrongState(v, st)
+			return wrongState(st)
 		}
 		if t := m.attrs.Time(kmip.AttrProtectStopDate); !t.IsZero() && !t.After(now) {
-			return &kmip.Error{Reason: byVersion(v, kmip.ReasonPermissionDenied, kmip.ReasonWrongKeyLifecycleState), Message: "the key's Protect Stop Date has passed"}
+			return &kmip.Error{Reason: kmip.ReasonWrongKeyLifecycleState, Message: "the key's Protect Stop Date has passed"}
 		}
 	} else {
 		if st != kmip14.StateActive && st != kmip14.StateDeactivated && st != kmip14.StateCompromised {
-			return wrongState(v, st)
+			return wrongState(st)
 		}
 		if t := m.attrs.Time(kmip.AttrProcessStartDate); !t.IsZero() && t.After(now) {
-			return &kmip.Error{Reason: byVersion(v, kmip.ReasonPermissionDenied, kmip.ReasonWrongKeyLifecycleState), Message: "the key's Process Start Date has not come"}
+			return &kmip.Error{Reason: kmip.ReasonWrongKeyLifecycleState, Message: "the key's Process Start Date has not come"}
 		}
 	}
 	mask, _ := intValue(m.attrs.Get(kmip.AttrCryptographicUsageMask))
 	if mask&int64(u.mask) == 0 {
-		return &kmip.Error{Reason: byVersion(v, kmip.ReasonPermissionDenied, kmip.ReasonIncompatibleCryptographicUsageMask), Message: u.name + " not allowed by the key's Cryptographic Usage Mask"}
+		return &kmip.Error{Reason: kmip.ReasonIncompatibleCryptographicUsageMask, Message: u.name + " not allowed by the key's Cryptographic Usage Mask"}
 	}
 	return nil
 }

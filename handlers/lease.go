@@ -39,7 +39,7 @@ func (s *Service) obtainLease(ctx context.Context, req *kmip.Request, p *kmip.Ob
 		return nil, err
 	}
 	if st := stateOf(m.attrs); st != kmip14.StateActive {
-		return nil, wrongState(req.Version, st)
+		return nil, wrongState(st)
 	}
 	return &kmip.ObtainLeaseResponse{
 		UniqueIdentifier: m.id,

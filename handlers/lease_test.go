@@ -25,15 +25,15 @@ func TestObtainLease(t *testing.T) {
 			}
 
 			_, err := h.do(v, bob, &kmip.ObtainLeaseRequest{UniqueIdentifier: id})
-			wantReason(t, err, byVersion(v, kmip.ReasonItemNotFound, kmip.ReasonObjectNotFound))
+			wantSent(t, v, err, kmip.ReasonItemNotFound, kmip.ReasonObjectNotFound)
 
 			preActive := h.createAES(v, alice, 128)
 			_, err = h.do(v, alice, &kmip.ObtainLeaseRequest{UniqueIdentifier: preActive})
-			wantReason(t, err, byVersion(v, kmip.ReasonPermissionDenied, kmip.ReasonWrongKeyLifecycleState))
+			wantSent(t, v, err, kmip.ReasonPermissionDenied, kmip.ReasonWrongKeyLifecycleState)
 
 			h.must(v, alice, &kmip.RevokeRequest{UniqueIdentifier: id, Reason: kmip.RevocationReason{Code: kmip14.RevocationReasonCodeCessationOfOperation}})
 			_, err = h.do(v, alice, &kmip.ObtainLeaseRequest{UniqueIdentifier: id})
-			wantReason(t, err, byVersion(v, kmip.ReasonPermissionDenied, kmip.ReasonWrongKeyLifecycleState))
+			wantSent(t, v, err, kmip.ReasonPermissionDenied, kmip.ReasonWrongKeyLifecycleState)
 		})
 	}
 }

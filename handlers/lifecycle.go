@@ -29,9 +29,9 @@ import (
 // Every state change sets Last Change Date.
 
 // wrongState is the error for an operation the object's state refuses.
-func wrongState(v kmip.Version, s kmip.State) error {
+func wrongState(s kmip.State) error {
 	return &kmip.Error{
-		Reason:  byVersion(v, kmip.ReasonPermissionDenied, kmip.ReasonWrongKeyLifecycleState),
+		Reason:  kmip.ReasonWrongKeyLifecycleState,
 		Message: "not allowed in state " + s.String(),
 	}
 }
@@ -85,7 +85,7 @@ var errUnchanged = errors.New("handlers: unchanged")
 func (s *Service) activate(ctx context.Context, req *kmip.Request, p *kmip.ActivateRequest) (any, error) {
 	m, err := s.update(ctx, req, p.UniqueIdentifier, func(m *managed) error {
 		if st := stateOf(m.attrs); st != kmip14.StatePreActive {
-			return wrongState(req.Version, st)
+			return wrongState(st)
 		}
 		now := s.now()
 		setSingle(&m.attrs, kmip.AttrActivationDate, now)
@@ -114,7 +114,7 @@ func (s *Service) revoke(ctx context.Context, req *kmip.Request, p *kmip.RevokeR
 			next = kmip14.StateDeactivated
 			setSingle(&m.attrs, kmip.AttrDeactivationDate, now)
 		default:
-			return wrongState(req.Version, st)
+			return wrongState(st)
 		}
 		if compromise {
 			occurred := p.CompromiseOccurrenceDate.UTC().Truncate(time.Second)
@@ -160,7 +160,7 @@ func (s *Service) destroyItem(req *kmip.Request) func(m *managed) error {
 		case kmip14.StateCompromised:
 			next = kmip14.StateDestroyedCompromised
 		default:
-			return wrongState(req.Version, st)
+			return wrongState(st)
 		}
 		now := s.now()
 		setSingle(&m.attrs, kmip.AttrDestroyDate, now)
@@ -215,7 +215,7 @@ func (s *Service) sweepOwner(ctx context.Context, owner string) error {
 			if obj.Owner != owner {
 				return errUnchanged
 			}
-			m, err := decode(kmip.V2_1, owner, obj)
+			m, err := decode(owner, obj)
 			if err != nil {
 				return err
 			}

@@ -83,7 +83,7 @@ func TestLifecycleTable(t *testing.T) {
 				_, err := h.do(v, alice, payload)
 				want, ok := allowed[o]
 				if !ok {
-					wantReason(t, err, byVersion(v, kmip.ReasonPermissionDenied, kmip.ReasonWrongKeyLifecycleState))
+					wantSent(t, v, err, kmip.ReasonPermissionDenied, kmip.ReasonWrongKeyLifecycleState)
 					if got := h.state(alice, id); got != from {
 						t.Fatalf("%v %s refused but state became %v", from, names[o], got)
 					}
@@ -132,7 +132,7 @@ func TestGetByState(t *testing.T) {
 	_, err := h.do(kmip.V2_1, alice, &kmip.GetRequest{UniqueIdentifier: id})
 	wantReason(t, err, kmip.ReasonObjectDestroyed)
 	_, err = h.do(kmip.V1_4, alice, &kmip.GetRequest{UniqueIdentifier: id})
-	wantReason(t, err, kmip.ReasonItemNotFound)
+	wantSentIn(t, kmip.V1_4, err, kmip.ReasonItemNotFound)
 	obj, err := h.store.Get(t.Context(), id)
 	if err != nil || obj.Material != nil {
 		t.Fatalf("destroyed object: material %v, err %v", obj.Material != nil, err)
@@ -156,7 +156,7 @@ func TestActivationDateModification(t *testing.T) {
 	}
 	// Once Active it is fixed (SKLC-M-3).
 	_, err := h.do(kmip.V1_4, alice, &kmip.ModifyAttributeRequest{UniqueIdentifier: id, Attribute: kmip.Attribute{Name: kmip.AttrActivationDate, Value: h.now}})
-	wantReason(t, err, kmip.ReasonPermissionDenied)
+	wantSentIn(t, kmip.V1_4, err, kmip.ReasonPermissionDenied)
 	_, err = h.do(kmip.V2_1, alice, &kmip.ModifyAttributeRequest{UniqueIdentifier: id, Attribute: kmip.Attribute{Name: kmip.AttrActivationDate, Value: h.now}})
 	wantReason(t, err, kmip.ReasonWrongKeyLifecycleState)
 }

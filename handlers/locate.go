@@ -52,7 +52,7 @@ func (s *Service) locate(ctx context.Context, req *kmip.Request, p *kmip.LocateR
 		if indexed(a.Name) {
 			v, ok := termValue(a.Name, a.Value)
 			if !ok {
-				return nil, invalidValue(req.Version, a.Name)
+				return nil, invalidValue(a.Name)
 			}
 			q.Terms = append(q.Terms, store.Term{Name: a.Name, Value: v})
 		}
@@ -111,7 +111,7 @@ func (s *Service) locate(ctx context.Context, req *kmip.Request, p *kmip.LocateR
 		if err != nil {
 			return nil, err
 		}
-		m, err := decode(req.Version, who, obj)
+		m, err := decode(who, obj)
 		if err != nil {
 			return nil, err
 		}

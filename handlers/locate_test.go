@@ -120,7 +120,6 @@ func TestOwnerIsolation(t *testing.T) {
 	h := newHarness(t)
 	id := h.createAES(kmip.V1_4, alice, 256)
 	for _, v := range []kmip.Version{kmip.V1_4, kmip.V2_1} {
-		want := byVersion(v, kmip.ReasonItemNotFound, kmip.ReasonObjectNotFound)
 		for _, p := range []any{
 			&kmip.GetRequest{UniqueIdentifier: id},
 			&kmip.GetAttributesRequest{UniqueIdentifier: id},
@@ -129,9 +128,9 @@ func TestOwnerIsolation(t *testing.T) {
 			&kmip.AddAttributeRequest{UniqueIdentifier: id, Attribute: kmip.Attribute{Name: "x-a", Value: "b"}},
 		} {
 			_, err := h.do(v, bob, p)
-			wantReason(t, err, want)
+			wantSent(t, v, err, kmip.ReasonItemNotFound, kmip.ReasonObjectNotFound)
 			_, err = h.do(v, bob, &kmip.GetRequest{UniqueIdentifier: "no-such-id"})
-			wantReason(t, err, want)
+			wantSent(t, v, err, kmip.ReasonItemNotFound, kmip.ReasonObjectNotFound)
 		}
 	}
 	if got := h.locate(kmip.V1_4, bob, &kmip.LocateRequest{}); len(got.UniqueIdentifiers) != 0 || got.LocatedItems != 0 {
@@ -165,7 +164,7 @@ func TestIDPlaceholder(t *testing.T) {
 		t.Fatalf("state %v", st)
 	}
 	_, err := h.do(kmip.V1_4, alice, &kmip.ActivateRequest{})
-	wantReason(t, err, kmip.ReasonMissingData)
+	wantSentIn(t, kmip.V1_4, err, kmip.ReasonMissingData)
 }
 
 func TestDiscoverAndQuery(t *testing.T) {
@@ -192,7 +191,7 @@ func TestDiscoverAndQuery(t *testing.T) {
 		t.Fatal("query 2.1 lacks SetAttribute")
 	}
 	_, err := h.do(kmip.V1_4, alice, &kmip.RevokeRequest{})
-	wantReason(t, err, kmip.ReasonMissingData)
+	wantSentIn(t, kmip.V1_4, err, kmip.ReasonMissingData)
 	_, err = h.svc.ServeKMIP(context.Background(), &kmip.Request{Version: kmip.V1_4, Operation: kmip14.OperationReKey, Peer: &kmip.Peer{Identity: alice}})
-	wantReason(t, err, kmip.ReasonOperationNotSupported)
+	wantSentIn(t, kmip.V1_4, err, kmip.ReasonOperationNotSupported)
 }

@@ -307,5 +307,5 @@ func TestSetEndpointRole(t *testing.T) {
 	_, err = h.do(kmip.V2_1, alice, &kmip.SetEndpointRoleRequest{Role: 9})
 	wantReason(t, err, kmip.ReasonInvalidField)
 	_, err = h.do(kmip.V1_4, alice, &kmip.SetEndpointRoleRequest{Role: kmip20.EndpointRoleServer})
-	wantReason(t, err, kmip.ReasonOperationNotSupported)
+	wantSentIn(t, kmip.V1_4, err, kmip.ReasonOperationNotSupported)
 }

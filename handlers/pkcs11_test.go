@@ -96,7 +96,7 @@ func TestPKCS11Restricted(t *testing.T) {
 	wantReturn(t, "C_GetInfo", h.pkcs11Call(alice, kmip.PKCS11CGetInfo, corr), kmip.PKCS11OK)
 
 	_, err := h.do(kmip.V1_4, alice, &kmip.PKCS11Request{Function: kmip.PKCS11CInitialize})
-	wantReason(t, err, kmip.ReasonOperationNotSupported)
+	wantSentIn(t, kmip.V1_4, err, kmip.ReasonOperationNotSupported)
 	_, err = h.do(kmip.V2_1, alice, &kmip.PKCS11Request{Interface: "PKCS#11 V3.0", Function: kmip.PKCS11CGetInfo, CorrelationValue: corr})
 	wantReason(t, err, kmip.ResultReasonPKCS11InvalidInterface)
 	resp := h.must(kmip.V2_0, alice, &kmip.PKCS11Request{Interface: kmip.PKCS11DefaultInterface, Function: kmip.PKCS11CGetInfo, CorrelationValue: corr}).(*kmip.PKCS11Response)

@@ -27,7 +27,7 @@ func (s *Service) register(ctx context.Context, req *kmip.Request, p *kmip.Regis
 	}
 	if kb := obj.KeyBlock; kb != nil {
 		if kb.Wrapped {
-			return nil, &kmip.Error{Reason: byVersion(v, kmip.ReasonFeatureNotSupported, kmip.ReasonKeyWrapTypeNotSupported), Message: "wrapped key blocks are not supported"}
+			return nil, keyWrapTypeNotSupported("wrapped key blocks are not supported")
 		}
 		if kb.CompressionType != 0 {
 			return nil, kmip.Errorf(kmip.ReasonKeyCompressionTypeNotSupported, "key compression is not supported")
@@ -37,7 +37,7 @@ func (s *Service) register(ctx context.Context, req *kmip.Request, p *kmip.Regis
 		attrs = append(attrs, kb.Attributes...)
 		obj.KeyBlock = &block
 	}
-	attrs, err = withoutDerived(v, &obj, attrs)
+	attrs, err = withoutDerived(&obj, attrs)
 	if err != nil {
 		return nil, err
 	}
@@ -120,7 +120,7 @@ func completeObject(v kmip.Version, obj *kmip.Object, attrs *kmip.Attributes) er
 		setSingle(attrs, kmip.AttrCertificateLength, int32(len(obj.CertificateValue)))
 		*attrs = append(*attrs, certificateAttributes(obj)...)
 	default:
-		return &kmip.Error{Reason: byVersion(v, kmip.ReasonInvalidField, kmip.ReasonInvalidObjectType), Message: "object type not supported"}
+		return &kmip.Error{Reason: kmip.ReasonInvalidObjectType, Message: "object type not supported"}
 	}
 	return nil
 }
@@ -191,13 +191,13 @@ func lengthMatches(kb *kmip.KeyBlock) bool {
 // the object itself determines, when the client gave them the object's value
 // (conformance case BL-M-10 gives a Certificate's Certificate Type as an
 // attribute too); another value is refused.
-func withoutDerived(v kmip.Version, obj *kmip.Object, attrs kmip.Attributes) (kmip.Attributes, error) {
+func withoutDerived(obj *kmip.Object, attrs kmip.Attributes) (kmip.Attributes, error) {
 	if obj.Type != kmip14.ObjectTypeCertificate || !attrs.Has(kmip.AttrCertificateType) {
 		return attrs, nil
 	}
 	for _, a := range attrs.All(kmip.AttrCertificateType) {
 		if u, ok := enumValue(a.Value); !ok || kmip.CertificateType(u) != obj.CertificateType {
-			return nil, invalidValue(v, kmip.AttrCertificateType)
+			return nil, invalidValue(kmip.AttrCertificateType)
 		}
 	}
 	return removeAll(append(kmip.Attributes(nil), attrs...), kmip.AttrCertificateType), nil

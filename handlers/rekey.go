@@ -85,7 +85,7 @@ func offsetDates(attrs kmip.Attributes, offset *time.Duration, now time.Time) km
 // destroyed.
 func (s *Service) replace(ctx context.Context, req *kmip.Request, id, newID string, t kmip.ObjectType) error {
 	_, err := s.update(ctx, req, id, func(m *managed) error {
-		if err := replaceable(req.Version, m, t); err != nil {
+		if err := replaceable(m, t); err != nil {
 			return err
 		}
 		m.attrs = removeAll(m.attrs, kmip.AttrName)
@@ -97,12 +97,12 @@ func (s *Service) replace(ctx context.Context, req *kmip.Request, id, newID stri
 }
 
 // replaceable checks that m is a live object of type t.
-func replaceable(v kmip.Version, m *managed, t kmip.ObjectType) error {
+func replaceable(m *managed, t kmip.ObjectType) error {
 	if objectTypeOf(m.attrs) != t {
-		return &kmip.Error{Reason: byVersion(v, kmip.ReasonInvalidField, kmip.ReasonIllegalObjectType), Message: "not a " + t.String()}
+		return &kmip.Error{Reason: kmip.ReasonIllegalObjectType, Message: "not a " + t.String()}
 	}
 	if st := stateOf(m.attrs); isDestroyed(st) || m.sealed == nil {
-		return wrongState(v, st)
+		return wrongState(st)
 	}
 	return nil
 }
@@ -118,7 +118,7 @@ func (s *Service) reKey(ctx context.Context, req *kmip.Request, p *kmip.ReKeyReq
 	if err != nil {
 		return nil, err
 	}
-	if err := replaceable(v, old, kmip14.ObjectTypeSymmetricKey); err != nil {
+	if err := replaceable(old, kmip14.ObjectTypeSymmetricKey); err != nil {
 		return nil, err
 	}
 	given, err := s.withTemplates(ctx, req, p.TemplateNames, p.Attributes)
@@ -148,12 +148,11 @@ func (s *Service) reKey(ctx context.Context, req *kmip.Request, p *kmip.ReKeyReq
 }
 
 func (s *Service) reKeyKeyPair(ctx context.Context, req *kmip.Request, p *kmip.ReKeyKeyPairRequest) (any, error) {
-	v := req.Version
 	oldPriv, err := s.view(ctx, req, p.PrivateKeyUniqueIdentifier)
 	if err != nil {
 		return nil, err
 	}
-	if err := replaceable(v, oldPriv, kmip14.ObjectTypePrivateKey); err != nil {
+	if err := replaceable(oldPriv, kmip14.ObjectTypePrivateKey); err != nil {
 		return nil, err
 	}
 	oldPubID := linked(oldPriv.attrs, kmip14.LinkTypePublicKeyLink)

@@ -23,24 +23,29 @@ import (
 //	attribute the version does not define         1.x Invalid Field      2.x Invalid Attribute
 //	value of the wrong type                       1.x Invalid Field      2.x Invalid Attribute Value
 
-func readOnlyAtCreation(v kmip.Version, name string) error {
-	return &kmip.Error{Reason: byVersion(v, kmip.ReasonInvalidField, kmip.ReasonAttributeReadOnly), Message: name + " is set by the server"}
+// readOnlyAtCreation overrides the 1.x reason: Reason1x maps Attribute Read
+// Only to Permission Denied, what 1.x answers a change to such an attribute
+// (KMIP 1.4 section 11, Add, Modify and Delete Attribute), whereas 1.x
+// counts setting one in a Create or Register as an incorrect attribute
+// value, Invalid Field (section 11, Create and Register).
+func readOnlyAtCreation(name string) error {
+	return &kmip.Error{Reason: kmip.ReasonAttributeReadOnly, Reason1x: kmip.ReasonInvalidField, Message: name + " is set by the server"}
 }
 
-func readOnly(v kmip.Version, name string) error {
-	return &kmip.Error{Reason: byVersion(v, kmip.ReasonPermissionDenied, kmip.ReasonAttributeReadOnly), Message: name + " cannot be changed by a client"}
+func readOnly(name string) error {
+	return &kmip.Error{Reason: kmip.ReasonAttributeReadOnly, Message: name + " cannot be changed by a client"}
 }
 
-func singleValued(v kmip.Version, name string) error {
-	return &kmip.Error{Reason: byVersion(v, kmip.ReasonInvalidField, kmip.ReasonAttributeSingleValued), Message: name + " takes a single value"}
+func singleValued(name string) error {
+	return &kmip.Error{Reason: kmip.ReasonAttributeSingleValued, Message: name + " takes a single value"}
 }
 
 func invalidAttribute(v kmip.Version, name string) error {
-	return &kmip.Error{Reason: byVersion(v, kmip.ReasonInvalidField, kmip.ReasonInvalidAttribute), Message: "attribute " + name + " is not supported in KMIP " + v.String()}
+	return &kmip.Error{Reason: kmip.ReasonInvalidAttribute, Message: "attribute " + name + " is not supported in KMIP " + v.String()}
 }
 
-func invalidValue(v kmip.Version, name string) error {
-	return &kmip.Error{Reason: byVersion(v, kmip.ReasonInvalidField, kmip.ReasonInvalidAttributeValue), Message: "invalid value for " + name}
+func invalidValue(name string) error {
+	return &kmip.Error{Reason: kmip.ReasonInvalidAttributeValue, Message: "invalid value for " + name}
 }
 
 // checkAttribute checks that a client may give instance a at all in version v
@@ -49,7 +54,7 @@ func invalidValue(v kmip.Version, name string) error {
 func checkAttribute(v kmip.Version, a kmip.Attribute) (*kmip.AttrDef, error) {
 	if kmip.IsCustomAttr(a.Name) {
 		if _, ok := encodeScalar(a.Value); !ok {
-			return nil, invalidValue(v, a.Name)
+			return nil, invalidValue(a.Name)
 		}
 		return nil, nil
 	}
@@ -58,7 +63,7 @@ func checkAttribute(v kmip.Version, a kmip.Attribute) (*kmip.AttrDef, error) {
 		return nil, invalidAttribute(v, a.Name)
 	}
 	if !valueFits(def, a.Value) {
-		return nil, invalidValue(v, a.Name)
+		return nil, invalidValue(a.Name)
 	}
 	return def, nil
 }
@@ -115,10 +120,10 @@ func checkCreationAttrs(v kmip.Version, attrs kmip.Attributes) error {
 			return err
 		}
 		if def != nil && def.ServerOnly {
-			return readOnlyAtCreation(v, a.Name)
+			return readOnlyAtCreation(a.Name)
 		}
 		if (def == nil || !def.Multi) && seen[a.Name] {
-			return singleValued(v, a.Name)
+			return singleValued(a.Name)
 		}
 		seen[a.Name] = true
 	}
@@ -149,16 +154,16 @@ func checkChange(v kmip.Version, a kmip.Attribute, st kmip.State, modify bool) (
 		return nil, err
 	}
 	if fixedAfterCreation(def) {
-		return nil, readOnly(v, a.Name)
+		return nil, readOnly(a.Name)
 	}
 	if def != nil && modify && !def.ClientModify {
-		return nil, readOnly(v, a.Name)
+		return nil, readOnly(a.Name)
 	}
 	// Activation Date may be set only while the object is Pre-Active
 	// (conformance case SKLC-M-3); Deactivation and Process Start/Protect
 	// Stop dates only before they pass.
 	if a.Name == kmip.AttrActivationDate && st != kmip14.StatePreActive {
-		return nil, wrongState(v, st)
+		return nil, wrongState(st)
 	}
 	return def, nil
 }
@@ -173,10 +178,10 @@ func checkDelete(v kmip.Version, name string, st kmip.State) error {
 		return invalidAttribute(v, name)
 	}
 	if fixedAfterCreation(def) || !def.ClientDelete {
-		return readOnly(v, name)
+		return readOnly(name)
 	}
 	if name == kmip.AttrActivationDate && st != kmip14.StatePreActive {
-		return wrongState(v, st)
+		return wrongState(st)
 	}
 	return nil
 }

@@ -100,12 +100,12 @@ func isTrue(attrs kmip.Attributes, name string) bool {
 // setProtectionStorage records where the object's material is kept as its
 // Protection Storage Mask, after checking that a mask the client asked for
 // allows that storage.
-func (s *Service) setProtectionStorage(v kmip.Version, attrs *kmip.Attributes) error {
+func (s *Service) setProtectionStorage(attrs *kmip.Attributes) error {
 	if s.psm == 0 {
 		return nil
 	}
 	if asked, ok := intValue(attrs.Get(kmip.AttrProtectionStorageMask)); ok && asked&int64(s.psm) == 0 {
-		return &kmip.Error{Reason: byVersion(v, kmip.ReasonInvalidField, kmip.ReasonProtectionStorageUnavailable), Message: "the server cannot keep the object in the Protection Storage asked for"}
+		return &kmip.Error{Reason: kmip.ReasonProtectionStorageUnavailable, Message: "the server cannot keep the object in the Protection Storage asked for"}
 	}
 	setSingle(attrs, kmip.AttrProtectionStorageMask, s.psm)
 	return nil

@@ -78,7 +78,7 @@ func TestSensitiveKeysStayInside(t *testing.T) {
 		t.Fatalf("Never Extractable %v, want true", got)
 	}
 	_, err = h.do(kmip.V1_4, alice, &kmip.GetRequest{UniqueIdentifier: id})
-	wantReason(t, err, kmip.ReasonNotExtractable)
+	wantSentIn(t, kmip.V1_4, err, kmip.ReasonNotExtractable)
 }
 
 func TestCreateTripleDES(t *testing.T) {

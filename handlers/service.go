@@ -327,22 +327,14 @@ func setPlaceholder(req *kmip.Request, id string) {
 
 // notFound is the error for an object that does not exist or belongs to
 // another owner: KMIP 2.x says Object Not Found, 1.x Item Not Found.
-func notFound(v kmip.Version) error {
-	return &kmip.Error{Reason: byVersion(v, kmip.ReasonItemNotFound, kmip.ReasonObjectNotFound), Message: "object not found"}
-}
-
-// byVersion returns r1 for a KMIP 1.x request and r2 for a 2.x one.
-func byVersion(v kmip.Version, r1, r2 kmip.ResultReason) kmip.ResultReason {
-	if v.Is2x() {
-		return r2
-	}
-	return r1
+func notFound() error {
+	return &kmip.Error{Reason: kmip.ReasonObjectNotFound, Message: "object not found"}
 }
 
 // decode turns a stored object into a managed one, checking ownership.
-func decode(v kmip.Version, who string, obj *store.Object) (*managed, error) {
+func decode(who string, obj *store.Object) (*managed, error) {
 	if obj.Owner != who {
-		return nil, notFound(v)
+		return nil, notFound()
 	}
 	attrs, err := kmip.UnmarshalAttributes(obj.Attributes)
 	if err != nil {
@@ -372,12 +364,12 @@ func (s *Service) view(ctx context.Context, req *kmip.Request, id string) (*mana
 	}
 	obj, err := s.store.Get(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, notFound(req.Version)
+		return nil, notFound()
 	}
 	if err != nil {
 		return nil, err
 	}
-	m, err := decode(req.Version, owner(req), obj)
+	m, err := decode(owner(req), obj)
 	if err != nil {
 		return nil, err
 	}
@@ -406,7 +398,7 @@ func (s *Service) update(ctx context.Context, req *kmip.Request, id string, fn f
 	var before store.Object // the stored version fn changed, for Undo
 	err = s.store.Update(ctx, id, func(obj *store.Object) error {
 		before = *obj
-		m, err := decode(req.Version, owner(req), obj)
+		m, err := decode(owner(req), obj)
 		if err != nil {
 			return err
 		}
@@ -426,7 +418,7 @@ func (s *Service) update(ctx context.Context, req *kmip.Request, id string, fn f
 		return encodeInto(m, obj)
 	})
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, notFound(req.Version)
+		return nil, notFound()
 	}
 	if err == nil {
 		req.Batch.OnUndo(func(ctx context.Context) error { return s.restore(ctx, &before) })
@@ -451,7 +443,7 @@ func (s *Service) restore(ctx context.Context, before *store.Object) error {
 // Its grants (GrantAttr) must be well-formed; under a Policy the object
 // records its creator (CreatorAttr).
 func (s *Service) insert(ctx context.Context, req *kmip.Request, m *managed) error {
-	attrs, err := principalFrom(ctx).stampCreator(req.Version, m.attrs)
+	attrs, err := principalFrom(ctx).stampCreator(m.attrs)
 	if err != nil {
 		return err
 	}

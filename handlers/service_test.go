@@ -100,6 +100,29 @@ func (h *harness) state(who, id string) kmip.State {
 	return stateOf(h.attrs(kmip.V2_1, who, id, kmip.AttrState))
 }
 
+// wantSentIn checks that err is a *kmip.Error that a response in version v
+// carries with reason r: what the client sees.
+func wantSentIn(t *testing.T, v kmip.Version, err error, r kmip.ResultReason) {
+	t.Helper()
+	var ke *kmip.Error
+	if !errors.As(err, &ke) {
+		t.Fatalf("error %v, want reason %v", err, r)
+	}
+	if got := ke.ReasonFor(v); got != r {
+		t.Fatalf("%v sends reason %v (%s), want %v", v, got, ke.Message, r)
+	}
+}
+
+// wantSent is wantSentIn with reason r1x in 1.x and r2x in 2.x.
+func wantSent(t *testing.T, v kmip.Version, err error, r1x, r2x kmip.ResultReason) {
+	t.Helper()
+	if v.Is2x() {
+		wantSentIn(t, v, err, r2x)
+	} else {
+		wantSentIn(t, v, err, r1x)
+	}
+}
+
 // wantReason checks that err is a *kmip.Error with reason r.
 func wantReason(t *testing.T, err error, r kmip.ResultReason) {
 	t.Helper()
@@ -156,7 +179,7 @@ func TestCreateSymmetricKeys(t *testing.T) {
 	}
 	_, err := h.do(kmip.V1_4, alice, &kmip.CreateRequest{ObjectType: kmip14.ObjectTypeSymmetricKey, Attributes: kmip.Attributes{
 		{Name: kmip.AttrCryptographicAlgorithm, Value: kmip14.CryptographicAlgorithmAES}}})
-	wantReason(t, err, kmip.ReasonInvalidField)
+	wantSentIn(t, kmip.V1_4, err, kmip.ReasonInvalidField)
 	_, err = h.do(kmip.V2_1, alice, &kmip.CreateRequest{ObjectType: kmip14.ObjectTypeSecretData})
 	wantReason(t, err, kmip.ReasonInvalidObjectType)
 }
@@ -174,13 +197,13 @@ func TestCreateRefusesServerAttributes(t *testing.T) {
 		{Name: kmip.AttrObjectType, Value: kmip14.ObjectTypeSymmetricKey},
 	} {
 		_, err := h.do(kmip.V1_4, alice, &kmip.CreateRequest{ObjectType: kmip14.ObjectTypeSymmetricKey, Attributes: append(base[:2:2], a)})
-		wantReason(t, err, kmip.ReasonInvalidField)
+		wantSentIn(t, kmip.V1_4, err, kmip.ReasonInvalidField)
 		_, err = h.do(kmip.V2_1, alice, &kmip.CreateRequest{ObjectType: kmip14.ObjectTypeSymmetricKey, Attributes: append(base[:2:2], a)})
 		wantReason(t, err, kmip.ReasonAttributeReadOnly)
 	}
 	// Defined only in 2.x, or single-valued twice.
 	_, err := h.do(kmip.V1_4, alice, &kmip.CreateRequest{ObjectType: kmip14.ObjectTypeSymmetricKey, Attributes: append(base[:2:2], kmip.Attribute{Name: kmip.AttrQuantumSafe, Value: true})})
-	wantReason(t, err, kmip.ReasonInvalidField)
+	wantSentIn(t, kmip.V1_4, err, kmip.ReasonInvalidField)
 	_, err = h.do(kmip.V2_1, alice, &kmip.CreateRequest{ObjectType: kmip14.ObjectTypeSymmetricKey, Attributes: append(base[:2:2], kmip.Attribute{Name: kmip.AttrContactInformation, Value: "a"}, kmip.Attribute{Name: kmip.AttrContactInformation, Value: "b"})})
 	wantReason(t, err, kmip.ReasonAttributeSingleValued)
 	// Custom attributes are accepted and returned.
@@ -271,13 +294,13 @@ func TestRegisterAndGetBack(t *testing.T) {
 		t.Fatalf("transparent: %+v", kb)
 	}
 	_, err := h.do(kmip.V1_4, alice, &kmip.GetRequest{UniqueIdentifier: id, KeyFormatType: kmip14.KeyFormatTypePKCS_8})
-	wantReason(t, err, kmip.ReasonKeyFormatTypeNotSupported)
+	wantSentIn(t, kmip.V1_4, err, kmip.ReasonKeyFormatTypeNotSupported)
 	_, err = h.do(kmip.V2_1, alice, &kmip.GetRequest{UniqueIdentifier: id, KeyWrapping: true})
 	wantReason(t, err, kmip.ReasonKeyWrapTypeNotSupported)
 	// Length must match the material.
 	_, err = h.do(kmip.V1_4, alice, &kmip.RegisterRequest{ObjectType: kmip14.ObjectTypeSymmetricKey, Object: kmip.Object{
 		Type: kmip14.ObjectTypeSymmetricKey, KeyBlock: &kmip.KeyBlock{FormatType: kmip14.KeyFormatTypeRaw, Material: key, Algorithm: kmip14.CryptographicAlgorithmAES, Length: 128}}})
-	wantReason(t, err, kmip.ReasonInvalidField)
+	wantSentIn(t, kmip.V1_4, err, kmip.ReasonInvalidField)
 	// Attributes inside a 1.x Key Value become object attributes.
 	id = h.must(kmip.V1_4, alice, &kmip.RegisterRequest{ObjectType: kmip14.ObjectTypeSymmetricKey, Object: kmip.Object{
 		Type: kmip14.ObjectTypeSymmetricKey, KeyBlock: &kmip.KeyBlock{FormatType: kmip14.KeyFormatTypeRaw, Material: key, Algorithm: kmip14.CryptographicAlgorithmAES, Length: 256,

@@ -118,7 +118,7 @@ func (s *Service) createSplitKey(ctx context.Context, req *kmip.Request, p *kmip
 func (s *Service) keyToSplit(ctx context.Context, req *kmip.Request, p *kmip.CreateSplitKeyRequest, attrs kmip.Attributes) (*kmip.KeyBlock, string, error) {
 	v := req.Version
 	if p.ObjectType != kmip14.ObjectTypeSymmetricKey && p.ObjectType != kmip14.ObjectTypeSecretData {
-		return nil, "", &kmip.Error{Reason: byVersion(v, kmip.ReasonInvalidField, kmip.ReasonInvalidObjectType), Message: "only Symmetric Keys and Secret Data are split"}
+		return nil, "", &kmip.Error{Reason: kmip.ReasonInvalidObjectType, Message: "only Symmetric Keys and Secret Data are split"}
 	}
 	if p.UniqueIdentifier == "" {
 		if p.ObjectType != kmip14.ObjectTypeSymmetricKey {
@@ -139,9 +139,9 @@ func (s *Service) keyToSplit(ctx context.Context, req *kmip.Request, p *kmip.Cre
 		return nil, "", err
 	}
 	if objectTypeOf(m.attrs) != p.ObjectType {
-		return nil, "", &kmip.Error{Reason: byVersion(v, kmip.ReasonInvalidField, kmip.ReasonInvalidObjectType), Message: "Object Type differs from the key's"}
+		return nil, "", &kmip.Error{Reason: kmip.ReasonInvalidObjectType, Message: "Object Type differs from the key's"}
 	}
-	if err := liveContent(v, m); err != nil {
+	if err := liveContent(m); err != nil {
 		return nil, "", err
 	}
 	obj, err := s.unseal(m)
@@ -160,9 +160,9 @@ func (s *Service) keyToSplit(ctx context.Context, req *kmip.Request, p *kmip.Cre
 
 // liveContent refuses an object whose material is destroyed, with the
 // reason Get gives.
-func liveContent(v kmip.Version, m *managed) error {
+func liveContent(m *managed) error {
 	if isDestroyed(stateOf(m.attrs)) || m.sealed == nil {
-		return &kmip.Error{Reason: byVersion(v, kmip.ReasonItemNotFound, kmip.ReasonObjectDestroyed), Message: "object destroyed"}
+		return &kmip.Error{Reason: kmip.ReasonObjectDestroyed, Message: "object destroyed"}
 	}
 	return nil
 }
@@ -199,7 +199,7 @@ func (s *Service) joinSplitKey(ctx context.Context, req *kmip.Request, p *kmip.J
 			return nil, kmip.Errorf(kmip.ReasonInvalidField, "joining into Secret Data needs a Secret Data Type")
 		}
 	default:
-		return nil, &kmip.Error{Reason: byVersion(v, kmip.ReasonInvalidField, kmip.ReasonInvalidObjectType), Message: "split keys are joined into Symmetric Keys or Secret Data"}
+		return nil, &kmip.Error{Reason: kmip.ReasonInvalidObjectType, Message: "split keys are joined into Symmetric Keys or Secret Data"}
 	}
 	attrs, err := s.withTemplates(ctx, req, p.TemplateNames, p.Attributes)
 	if err != nil {
@@ -252,7 +252,6 @@ func (s *Service) joinSplitKey(ctx context.Context, req *kmip.Request, p *kmip.J
 // (without material) and the shares by Key Part Identifier; the caller
 // zeroes the shares, also on error.
 func (s *Service) readParts(ctx context.Context, req *kmip.Request, ids []string) (*kmip.Object, map[int][]byte, error) {
-	v := req.Version
 	shares := map[int][]byte{}
 	var first *kmip.Object
 	for _, id := range ids {
@@ -261,9 +260,9 @@ func (s *Service) readParts(ctx context.Context, req *kmip.Request, ids []string
 			return nil, shares, err
 		}
 		if objectTypeOf(m.attrs) != kmip14.ObjectTypeSplitKey {
-			return nil, shares, &kmip.Error{Reason: byVersion(v, kmip.ReasonInvalidField, kmip.ReasonInvalidObjectType), Message: "not a Split Key"}
+			return nil, shares, &kmip.Error{Reason: kmip.ReasonInvalidObjectType, Message: "not a Split Key"}
 		}
-		if err := liveContent(v, m); err != nil {
+		if err := liveContent(m); err != nil {
 			return nil, shares, err
 		}
 		part, err := s.unseal(m)

@@ -156,7 +156,7 @@ func TestJoinSplitKeyRefusals(t *testing.T) {
 	_, err = h.joinKey(v, bob, parts[0], parts[1], parts[2])
 	wantReason(t, err, kmip.ReasonObjectNotFound) // another owner's parts
 	_, err = h.joinKey(kmip.V1_4, bob, parts[0], parts[1], parts[2])
-	wantReason(t, err, kmip.ReasonItemNotFound)
+	wantSentIn(t, kmip.V1_4, err, kmip.ReasonItemNotFound)
 
 	// Parts of two different splits with the same parameters join into a
 	// key, but not the split one: nothing can tell them apart.
@@ -176,7 +176,7 @@ func TestJoinSplitKeyRefusals(t *testing.T) {
 	_, err = h.joinKey(v, alice, parts[0], parts[1], parts[3])
 	wantReason(t, err, kmip.ReasonObjectDestroyed)
 	_, err = h.joinKey(kmip.V1_4, alice, parts[0], parts[1], parts[3])
-	wantReason(t, err, kmip.ReasonItemNotFound)
+	wantSentIn(t, kmip.V1_4, err, kmip.ReasonItemNotFound)
 }
 
 func TestCreateSplitKeyRefusals(t *testing.T) {
@@ -267,7 +267,7 @@ func TestGetRefusesObjectTypesTheVersionLacks(t *testing.T) {
 		Type: kmip.ObjectTypeCertificateRequest, CertificateRequestType: kmip14.CertificateRequestTypePEM,
 		CertificateRequestValue: []byte("pem")}}).(*kmip.RegisterResponse).UniqueIdentifier
 	_, err := h.do(kmip.V1_1, alice, &kmip.GetRequest{UniqueIdentifier: pgp})
-	wantReason(t, err, kmip.ReasonFeatureNotSupported)
+	wantSentIn(t, kmip.V1_1, err, kmip.ReasonFeatureNotSupported)
 	_, err = h.do(kmip.V1_4, alice, &kmip.GetRequest{UniqueIdentifier: csr})
-	wantReason(t, err, kmip.ReasonFeatureNotSupported)
+	wantSentIn(t, kmip.V1_4, err, kmip.ReasonFeatureNotSupported)
 }

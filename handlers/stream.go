@@ -82,14 +82,14 @@ func (ss *streams) start(st *stream, now time.Time) ([]byte, error) {
 
 // take removes and returns the stream of corr, if it belongs to owner and
 // to operation op.
-func (ss *streams) take(v kmip.Version, corr []byte, owner string, op kmip.Operation, now time.Time) (*stream, error) {
+func (ss *streams) take(corr []byte, owner string, op kmip.Operation, now time.Time) (*stream, error) {
 	ss.mu.Lock()
 	defer ss.mu.Unlock()
 	ss.expire(now)
 	key := hex.EncodeToString(corr)
 	st, ok := ss.m[key]
 	if !ok || st.owner != owner || st.op != op {
-		return nil, &kmip.Error{Reason: byVersion(v, kmip.ReasonInvalidField, kmip.ReasonInvalidCorrelationValue), Message: "unknown Correlation Value"}
+		return nil, &kmip.Error{Reason: kmip.ReasonInvalidCorrelationValue, Message: "unknown Correlation Value"}
 	}
 	delete(ss.m, key)
 	return st, nil
@@ -129,7 +129,6 @@ type part struct {
 // An initial one opens a stream with params; a following one continues the
 // stream its Correlation Value names. The caller finishes with endPart.
 func (s *Service) streamPart(req *kmip.Request, op kmip.Operation, keyID string, sf kmip.Streaming, data []byte, params any) (*part, error) {
-	v := req.Version
 	now := s.clock()
 	if sf.CorrelationValue == nil {
 		if !sf.InitIndicator || sf.FinalIndicator {
@@ -148,7 +147,7 @@ func (s *Service) streamPart(req *kmip.Request, op kmip.Operation, keyID string,
 	if sf.InitIndicator {
 		return nil, kmip.Errorf(kmip.ReasonInvalidField, "Init Indicator with a Correlation Value")
 	}
-	st, err := s.streams.take(v, sf.CorrelationValue, owner(req), op, now)
+	st, err := s.streams.take(sf.CorrelationValue, owner(req), op, now)
 	if err != nil {
 		return nil, err
 	}

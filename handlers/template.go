@@ -62,18 +62,18 @@ func (s *Service) template(ctx context.Context, req *kmip.Request, name string) 
 		return nil, err
 	}
 	if len(ids) == 0 {
-		return nil, kmip.Errorf(byVersion(req.Version, kmip.ReasonItemNotFound, kmip.ReasonObjectNotFound), "no Template named %q", name)
+		return nil, kmip.Errorf(kmip.ReasonObjectNotFound, "no Template named %q", name)
 	}
 	obj, err := s.store.Get(ctx, ids[0])
 	if err != nil {
 		return nil, err
 	}
-	m, err := decode(req.Version, owner(req), obj)
+	m, err := decode(owner(req), obj)
 	if err != nil {
 		return nil, err
 	}
 	if m.sealed == nil {
-		return nil, notFound(req.Version)
+		return nil, notFound()
 	}
 	content, err := s.unseal(m)
 	if err != nil {

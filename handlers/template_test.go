@@ -49,10 +49,10 @@ func TestTemplates(t *testing.T) {
 
 	// Another owner's Template does not exist for bob; nor does a destroyed one.
 	_, err := h.do(v, bob, &kmip.CreateRequest{ObjectType: kmip14.ObjectTypeSymmetricKey, TemplateNames: names})
-	wantReason(t, err, kmip.ReasonItemNotFound)
+	wantSentIn(t, v, err, kmip.ReasonItemNotFound)
 	h.must(v, alice, &kmip.DestroyRequest{UniqueIdentifier: tmpl})
 	_, err = h.do(v, alice, &kmip.CreateRequest{ObjectType: kmip14.ObjectTypeSymmetricKey, TemplateNames: names})
-	wantReason(t, err, kmip.ReasonItemNotFound)
+	wantSentIn(t, v, err, kmip.ReasonItemNotFound)
 
 	// KMIP 2.x has no Templates.
 	_, err = h.do(kmip.V2_1, alice, &kmip.RegisterRequest{ObjectType: kmip14.ObjectTypeTemplate, Object: kmip.Object{Type: kmip14.ObjectTypeTemplate}})

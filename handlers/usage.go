@@ -35,20 +35,22 @@ var protectingUses = []keyUse{useEncrypt, useSign, useMAC}
 
 // getUsageAllocation answers a Get Usage Allocation.
 func (s *Service) getUsageAllocation(ctx context.Context, req *kmip.Request, p *kmip.GetUsageAllocationRequest) (any, error) {
-	v := req.Version
 	if p.UsageLimitsCount <= 0 {
 		return nil, kmip.Errorf(kmip.ReasonInvalidField, "Usage Limits Count must be positive")
 	}
 	m, err := s.update(ctx, req, p.UniqueIdentifier, func(m *managed) error {
-		if err := s.checkProtect(v, m); err != nil {
+		if err := s.checkProtect(m); err != nil {
 			return err
 		}
 		limits, ok := m.attrs.Get(kmip.AttrUsageLimits).(kmip.UsageLimits)
 		if !ok {
-			return &kmip.Error{Reason: byVersion(v, kmip.ReasonPermissionDenied, kmip.ReasonAttributeNotFound), Message: "the object has no Usage Limits"}
+			// KMIP 1.4 section 11, Get Usage Allocation: an object without
+			// Usage Limits is Permission Denied, not the Item Not Found
+			// that Reason1x gives a missing attribute.
+			return &kmip.Error{Reason: kmip.ReasonAttributeNotFound, Reason1x: kmip.ReasonPermissionDenied, Message: "the object has no Usage Limits"}
 		}
 		if !takeUsage(&m.attrs, limits, p.UsageLimitsCount) {
-			return &kmip.Error{Reason: byVersion(v, kmip.ReasonPermissionDenied, kmip.ReasonUsageLimitExceeded), Message: "Usage Limits Count exceeds what remains"}
+			return &kmip.Error{Reason: kmip.ReasonUsageLimitExceeded, Message: "Usage Limits Count exceeds what remains"}
 		}
 		return nil
 	})
@@ -61,10 +63,10 @@ func (s *Service) getUsageAllocation(ctx context.Context, req *kmip.Request, p *
 // checkProtect checks that m can apply cryptographic protection now, by one
 // of the protecting uses its type allows. When none passes, the error is
 // that of the first use of its type (of Encrypt when no use takes its type).
-func (s *Service) checkProtect(v kmip.Version, m *managed) error {
+func (s *Service) checkProtect(m *managed) error {
 	var first error
 	for _, u := range protectingUses {
-		err := s.checkUse(v, m, u)
+		err := s.checkUse(m, u)
 		if err == nil {
 			return nil
 		}
@@ -73,7 +75,7 @@ func (s *Service) checkProtect(v kmip.Version, m *managed) error {
 		}
 	}
 	if first == nil {
-		return s.checkUse(v, m, protectingUses[0])
+		return s.checkUse(m, protectingUses[0])
 	}
 	return first
 }

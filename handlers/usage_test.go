@@ -46,7 +46,7 @@ func TestGetUsageAllocation(t *testing.T) {
 				}
 			}
 			_, err := h.do(v, alice, &kmip.GetUsageAllocationRequest{UniqueIdentifier: id, UsageLimitsCount: 1})
-			wantReason(t, err, byVersion(v, kmip.ReasonPermissionDenied, kmip.ReasonUsageLimitExceeded))
+			wantSent(t, v, err, kmip.ReasonPermissionDenied, kmip.ReasonUsageLimitExceeded)
 			if got := h.remaining(id); got != 0 {
 				t.Fatalf("a refused allocation changed the count to %d", got)
 			}
@@ -65,17 +65,17 @@ func TestGetUsageAllocationRefusals(t *testing.T) {
 			}
 
 			unlimited := h.activeKey(v, kmip14.CryptographicAlgorithmAES, 128, maskEncDec)
-			wantReason(t, allocate(alice, unlimited, 1), byVersion(v, kmip.ReasonPermissionDenied, kmip.ReasonAttributeNotFound))
+			wantSent(t, v, allocate(alice, unlimited, 1), kmip.ReasonPermissionDenied, kmip.ReasonAttributeNotFound)
 
 			preActive := h.createAES(v, alice, 128, limits)
-			wantReason(t, allocate(alice, preActive, 1), byVersion(v, kmip.ReasonPermissionDenied, kmip.ReasonWrongKeyLifecycleState))
+			wantSent(t, v, allocate(alice, preActive, 1), kmip.ReasonPermissionDenied, kmip.ReasonWrongKeyLifecycleState)
 
 			stopped := h.activeKey(v, kmip14.CryptographicAlgorithmAES, 128, maskEncDec, limits,
 				kmip.Attribute{Name: kmip.AttrProtectStopDate, Value: h.now.Add(-time.Hour)})
-			wantReason(t, allocate(alice, stopped, 1), byVersion(v, kmip.ReasonPermissionDenied, kmip.ReasonWrongKeyLifecycleState))
+			wantSent(t, v, allocate(alice, stopped, 1), kmip.ReasonPermissionDenied, kmip.ReasonWrongKeyLifecycleState)
 
 			decryptOnly := h.activeKey(v, kmip14.CryptographicAlgorithmAES, 128, int32(kmip14.CryptographicUsageMaskDecrypt), limits)
-			wantReason(t, allocate(alice, decryptOnly, 1), byVersion(v, kmip.ReasonPermissionDenied, kmip.ReasonIncompatibleCryptographicUsageMask))
+			wantSent(t, v, allocate(alice, decryptOnly, 1), kmip.ReasonPermissionDenied, kmip.ReasonIncompatibleCryptographicUsageMask)
 
 			// A MAC key protects too: its allocation is granted.
 			macKey := h.activeKey(v, kmip14.CryptographicAlgorithmHMAC_SHA256, 256, maskMAC, limits)
@@ -84,9 +84,9 @@ func TestGetUsageAllocationRefusals(t *testing.T) {
 			}
 
 			active := h.activeKey(v, kmip14.CryptographicAlgorithmAES, 128, maskEncDec, limits)
-			wantReason(t, allocate(alice, active, 11), byVersion(v, kmip.ReasonPermissionDenied, kmip.ReasonUsageLimitExceeded))
+			wantSent(t, v, allocate(alice, active, 11), kmip.ReasonPermissionDenied, kmip.ReasonUsageLimitExceeded)
 			wantReason(t, allocate(alice, active, 0), kmip.ReasonInvalidField)
-			wantReason(t, allocate(bob, active, 1), byVersion(v, kmip.ReasonItemNotFound, kmip.ReasonObjectNotFound))
+			wantSent(t, v, allocate(bob, active, 1), kmip.ReasonItemNotFound, kmip.ReasonObjectNotFound)
 			if got := h.remaining(active); got != 10 {
 				t.Fatalf("refused allocations left %d, want 10", got)
 			}

@@ -38,28 +38,24 @@ var useWrapKey = keyUse{"Wrap Key", kmip14.CryptographicUsageMaskWrapKey, true, 
 // spec asks and records how in the block's Key Wrapping Data. The plaintext
 // material is zeroed.
 func (s *Service) wrapKeyBlock(ctx context.Context, req *kmip.Request, obj *kmip.Object, spec *kmip.KeyWrappingSpecification) error {
-	v := req.Version
-	notSupported := func(msg string) error {
-		return &kmip.Error{Reason: byVersion(v, kmip.ReasonFeatureNotSupported, kmip.ReasonKeyWrapTypeNotSupported), Message: msg}
-	}
 	switch {
 	case spec.WrappingMethod != kmip14.WrappingMethodEncrypt:
-		return notSupported("only the Encrypt wrapping method is supported")
+		return keyWrapTypeNotSupported("only the Encrypt wrapping method is supported")
 	case spec.MACSignatureKeyInformation != nil:
-		return notSupported("MAC/Signature Key Information is not supported")
+		return keyWrapTypeNotSupported("MAC/Signature Key Information is not supported")
 	case len(spec.AttributeNames) > 0:
-		return notSupported("wrapping attributes along with the key is not supported")
+		return keyWrapTypeNotSupported("wrapping attributes along with the key is not supported")
 	case spec.EncodingOption != 0 && spec.EncodingOption != kmip14.EncodingOptionNoEncoding:
-		return notSupported("only the No Encoding option is supported")
+		return keyWrapTypeNotSupported("only the No Encoding option is supported")
 	case spec.EncryptionKeyInformation == nil:
 		return kmip.Errorf(kmip.ReasonInvalidField, "the Encrypt wrapping method needs Encryption Key Information")
 	}
 	kb := obj.KeyBlock
 	if kb == nil {
-		return &kmip.Error{Reason: byVersion(v, kmip.ReasonInvalidField, kmip.ReasonIllegalObjectType), Message: "only objects with a key block can be wrapped"}
+		return &kmip.Error{Reason: kmip.ReasonIllegalObjectType, Message: "only objects with a key block can be wrapped"}
 	}
 	if kb.Material == nil {
-		return notSupported("a transparent key structure can only be wrapped with TTLV Encoding")
+		return keyWrapTypeNotSupported("a transparent key structure can only be wrapped with TTLV Encoding")
 	}
 	ki := spec.EncryptionKeyInformation
 	kek, err := s.useKey(ctx, req, ki.UniqueIdentifier, useWrapKey, len(kb.Material))
@@ -68,7 +64,7 @@ func (s *Service) wrapKeyBlock(ctx context.Context, req *kmip.Request, obj *kmip
 	}
 	defer kek.wipe()
 	if kek.algorithm() != kmip14.CryptographicAlgorithmAES || kek.obj.KeyBlock == nil {
-		return notSupported("only AES wrapping keys are supported")
+		return keyWrapTypeNotSupported("only AES wrapping keys are supported")
 	}
 	mode := wrapMode(ki.CryptographicParameters, kek.params())
 	var wp hsm.WrapParams
@@ -78,11 +74,11 @@ func (s *Service) wrapKeyBlock(ctx context.Context, req *kmip.Request, obj *kmip
 	case kmip14.BlockCipherModeAESKeyWrapPadding:
 		wp = hsm.WrapParams{Padding: true}
 	default:
-		return notSupported("only the NIST Key Wrap and AES Key Wrap Padding modes are supported")
+		return keyWrapTypeNotSupported("only the NIST Key Wrap and AES Key Wrap Padding modes are supported")
 	}
 	wrapped, err := s.crypto.WrapKey(kek.obj.KeyBlock.Material, wp, kb.Material)
 	if err != nil {
-		return moduleError(v, err)
+		return moduleError(err)
 	}
 	clear(kb.Material)
 	kb.Material = wrapped
