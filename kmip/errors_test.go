@@ -15,8 +15,8 @@ func defined1x(r ResultReason) bool {
 	return r.String() != fmt.Sprintf("%#08x", uint32(r))
 }
 
-// reasons2x are the Result Reasons that KMIP 2.1 defines (section 11.29),
-// as gemalto's kmip20 names them: every value with a name.
+// reasons2x are the values of the KMIP 2.1 Result Reason enumeration: every
+// one that gemalto's kmip20 names.
 func reasons2x() []ResultReason {
 	var rs []ResultReason
 	for n := kmip20.ResultReason(1); n <= kmip20.ResultReasonGeneralFailure; n++ {
