@@ -8,11 +8,13 @@ import (
 	"github.com/gemalto/kmip-go/kmip14"
 	"go.uber.org/zap"
 
+	"github.com/kmipd/kmipd/handlers/internal/splitkey"
 	"github.com/kmipd/kmipd/kmip"
 )
 
 // Create Split Key and Join Split Key (KMIP 1.4 sections 4.38 and 4.39, 2.1
-// sections 6.1.12 and 6.1.30); the arithmetic is in splitkey_math.go.
+// sections 6.1.12 and 6.1.30); the arithmetic is package
+// handlers/internal/splitkey.
 //
 // Create Split Key splits the key the request names, or a Symmetric Key the
 // module generates from the request's attributes (which is then never
@@ -31,6 +33,16 @@ import (
 // Parameters and parts that do not fit are Invalid Field; a part that is no
 // Split Key is Invalid Field (1.x) or Invalid Object Type (2.x); a destroyed
 // part is Item Not Found (1.x) or Object Destroyed (2.x), as in Get.
+
+// splitMethods maps the Split Key Methods kmipd implements to their
+// arithmetic; any other method is the zero splitkey.Method, which Split and
+// Join refuse.
+var splitMethods = map[kmip.SplitKeyMethod]splitkey.Method{
+	kmip14.SplitKeyMethodXOR:                         splitkey.XOR,
+	kmip14.SplitKeyMethodPolynomialSharingGF2_8:      splitkey.GF8,
+	kmip14.SplitKeyMethodPolynomialSharingGF2_16:     splitkey.GF16,
+	kmip14.SplitKeyMethodPolynomialSharingPrimeField: splitkey.PrimeField,
+}
 
 // invalidSplit is the error for split parameters or parts that do not fit.
 func invalidSplit(msg string) error { return kmip.Errorf(kmip.ReasonInvalidField, "%s", msg) }
@@ -53,7 +65,7 @@ func (s *Service) createSplitKey(ctx context.Context, req *kmip.Request, p *kmip
 	if p.SplitKeyMethod == kmip14.SplitKeyMethodPolynomialSharingPrimeField && len(base.Material) != keyBytes(base) {
 		return nil, invalidSplit("the key's length does not allow the Prime Field method")
 	}
-	shares, err := splitSecret(p.SplitKeyMethod, base.Material, n, k, p.PrimeFieldSize, rand.Reader)
+	shares, err := splitkey.Split(splitMethods[p.SplitKeyMethod], base.Material, n, k, p.PrimeFieldSize, rand.Reader)
 	if err != nil {
 		return nil, invalidSplit("Split Key Parts, Threshold, Method or Prime Field Size do not fit the key")
 	}
@@ -218,7 +230,7 @@ func (s *Service) joinSplitKey(ctx context.Context, req *kmip.Request, p *kmip.J
 		return nil, err
 	}
 	kb := first.KeyBlock
-	material, err := joinSecret(first.SplitKeyMethod, shares, int(first.SplitKeyThreshold), keyBytes(kb), first.PrimeFieldSize)
+	material, err := splitkey.Join(splitMethods[first.SplitKeyMethod], shares, int(first.SplitKeyThreshold), keyBytes(kb), first.PrimeFieldSize)
 	if err != nil {
 		return nil, invalidSplit("the parts do not rebuild a key")
 	}

@@ -1,4 +1,30 @@
-package handlers
+// Package splitkey is the arithmetic of the KMIP Create Split Key and Join
+// Split Key operations: it splits a secret into n shares, any k of which
+// rebuild it, by one of four methods.
+//
+// The shares are numbered 1..n (the KMIP Key Part Identifiers):
+//
+//	XOR         k == n; shares 1..n-1 random, share n the XOR of the secret
+//	            and all of them
+//	GF8         Shamir, byte by byte, in GF(2^8) modulo x^8+x^4+x^3+x+1 (the
+//	            AES field)
+//	GF16        Shamir, 16-bit big-endian word by word, in GF(2^16) modulo
+//	            x^16+x^12+x^3+x+1; the secret has an even number of bytes
+//	PrimeField  Shamir over the integers modulo a prime p; the secret, read
+//	            big-endian, is below p; each share is as many bytes as p
+//
+// The package knows nothing of KMIP messages or objects; the caller maps the
+// Split Key Method enumeration to a [Method].
+//
+// Concurrency: the functions are pure and safe for concurrent use;
+// randomness comes from the reader given.
+//
+// Errors: parameters or shares the method cannot honour are [ErrInvalid]
+// (wrapped or not, test with errors.Is); a failing random reader's error is
+// returned as is. Errors never contain secret bytes. The caller owns the
+// slices it passes and receives, and zeroes them; the package zeroes its own
+// random coefficients.
+package splitkey
 
 import (
 	"crypto/rand"
@@ -6,69 +32,71 @@ import (
 	"io"
 	"math/big"
 	"slices"
-
-	"github.com/gemalto/kmip-go/kmip14"
-
-	"github.com/kmipd/kmipd/kmip"
 )
 
-// The arithmetic of Create Split Key and Join Split Key. A secret is split
-// into n shares numbered 1..n (the Key Part Identifiers), any k of which
-// rebuild it:
+// Method is a way to split a secret. The zero Method is no method: Split and
+// Join refuse it.
+type Method int
+
+// The methods, after the KMIP Split Key Method values they implement.
+const (
+	XOR        Method = iota + 1 // KMIP XOR
+	GF8                          // KMIP Polynomial Sharing GF (2^8)
+	GF16                         // KMIP Polynomial Sharing GF (2^16)
+	PrimeField                   // KMIP Polynomial Sharing Prime Field
+)
+
+// MaxParts bounds the number of shares: the GF8 method cannot number more,
+// and a request for more is a resource abuse in any method.
+const MaxParts = 255
+
+// ErrInvalid reports split parameters or shares the method cannot honour.
+var ErrInvalid = errors.New("split key: invalid parameters")
+
+// Split splits secret into n shares with threshold k by method m and returns
+// them in order: share i (0-based) has Key Part Identifier i+1. prime is the
+// field of the PrimeField method and is ignored by the others; rnd supplies
+// the random shares or coefficients (crypto/rand.Reader in production).
 //
-//	XOR                              k == n; shares 1..n-1 random, share n the
-//	                                 XOR of the secret and all of them
-//	Polynomial Sharing GF(2^8)       Shamir, byte by byte, in GF(2^8) modulo
-//	                                 x^8+x^4+x^3+x+1 (the AES field)
-//	Polynomial Sharing GF(2^16)      Shamir, 16-bit big-endian word by word, in
-//	                                 GF(2^16) modulo x^16+x^12+x^3+x+1; the
-//	                                 secret has an even number of bytes
-//	Polynomial Sharing Prime Field   Shamir over the integers modulo the prime
-//	                                 p; the secret, read big-endian, is below p;
-//	                                 each share is as many bytes as p
-//
-// The functions are pure and safe for concurrent use; randomness comes from
-// the reader given. Errors never contain secret bytes.
-
-// maxSplitParts bounds Split Key Parts: the GF(2^8) method cannot number
-// more, and a request for more is a resource abuse in any method.
-const maxSplitParts = 255
-
-// errSplit reports split parameters the method cannot honour.
-var errSplit = errors.New("split key: invalid parameters")
-
-// splitSecret splits secret into n shares with threshold k by method. prime
-// is the field of the Prime Field method and is ignored by the others.
-func splitSecret(method kmip.SplitKeyMethod, secret []byte, n, k int, prime *big.Int, rnd io.Reader) ([][]byte, error) {
-	if k < 2 || n < k || n > maxSplitParts || len(secret) == 0 {
-		return nil, errSplit
+// It returns ErrInvalid unless 2 <= k <= n <= MaxParts and secret is not
+// empty, and when the method refuses them: XOR needs k == n, GF16 an even
+// length, PrimeField a prime above n and above any secret of len(secret)
+// bytes.
+func Split(m Method, secret []byte, n, k int, prime *big.Int, rnd io.Reader) ([][]byte, error) {
+	if k < 2 || n < k || n > MaxParts || len(secret) == 0 {
+		return nil, ErrInvalid
 	}
-	switch method {
-	case kmip14.SplitKeyMethodXOR:
+	switch m {
+	case XOR:
 		if k != n {
-			return nil, errSplit
+			return nil, ErrInvalid
 		}
 		return splitXOR(secret, n, rnd)
-	case kmip14.SplitKeyMethodPolynomialSharingGF2_8:
+	case GF8:
 		return gf8.split(secret, n, k, rnd)
-	case kmip14.SplitKeyMethodPolynomialSharingGF2_16:
+	case GF16:
 		if len(secret)%2 != 0 {
-			return nil, errSplit
+			return nil, ErrInvalid
 		}
 		return gf16.split(secret, n, k, rnd)
-	case kmip14.SplitKeyMethodPolynomialSharingPrimeField:
+	case PrimeField:
 		return splitPrime(secret, n, k, prime, rnd)
 	}
-	return nil, errSplit
+	return nil, ErrInvalid
 }
 
-// joinSecret rebuilds a secret of size bytes from shares, a map from Key
-// Part Identifier (1..n) to share, of which it uses k (all n for XOR).
-// Fewer shares, or shares of different sizes, are an error; shares that are
-// not of one split yield a wrong secret, which nothing can detect.
-func joinSecret(method kmip.SplitKeyMethod, shares map[int][]byte, k, size int, prime *big.Int) ([]byte, error) {
+// Join rebuilds a secret from shares, a map from Key Part Identifier (1..n)
+// to share, by method m with threshold k; it uses the k shares of lowest
+// identifiers (all n for XOR). size is the length of the secret, which only
+// the PrimeField method needs (its shares are as wide as the prime); prime is
+// that method's field.
+//
+// Fewer than k shares, identifiers below 1, shares of different widths or a
+// secret that does not fit size bytes are ErrInvalid. Shares that are not of
+// one split yield a wrong secret, which nothing can detect.
+func Join(m Method, shares map[int][]byte, k, size int, prime *big.Int) ([]byte, error) {
 	if k < 1 || len(shares) < k {
-		return nil, errSplit
+		return nil, ErrInvalid
 	}
 	xs := make([]int, 0, len(shares))
 	for x := range shares {
@@ -79,11 +107,11 @@ func joinSecret(method kmip.SplitKeyMethod, shares map[int][]byte, k, size int, 
 	width := len(shares[xs[0]])
 	for _, x := range xs {
 		if x < 1 || len(shares[x]) != width {
-			return nil, errSplit
+			return nil, ErrInvalid
 		}
 	}
-	switch method {
-	case kmip14.SplitKeyMethodXOR:
+	switch m {
+	case XOR:
 		out := make([]byte, width)
 		for _, x := range xs {
 			for i, b := range shares[x] {
@@ -91,14 +119,14 @@ func joinSecret(method kmip.SplitKeyMethod, shares map[int][]byte, k, size int, 
 			}
 		}
 		return out, nil
-	case kmip14.SplitKeyMethodPolynomialSharingGF2_8:
+	case GF8:
 		return gf8.join(shares, xs, width)
-	case kmip14.SplitKeyMethodPolynomialSharingGF2_16:
+	case GF16:
 		return gf16.join(shares, xs, width)
-	case kmip14.SplitKeyMethodPolynomialSharingPrimeField:
+	case PrimeField:
 		return joinPrime(shares, xs, size, prime)
 	}
-	return nil, errSplit
+	return nil, ErrInvalid
 }
 
 func splitXOR(secret []byte, n int, rnd io.Reader) ([][]byte, error) {
@@ -201,7 +229,7 @@ func (f binaryField) split(secret []byte, n, k int, rnd io.Reader) ([][]byte, er
 // join interpolates at x = 0 from the shares at xs.
 func (f binaryField) join(shares map[int][]byte, xs []int, width int) ([]byte, error) {
 	if width%f.width() != 0 || xs[len(xs)-1] >= 1<<f.bits {
-		return nil, errSplit
+		return nil, ErrInvalid
 	}
 	// Lagrange basis at 0: l_i = prod_{j != i} x_j / (x_j - x_i); minus is XOR.
 	basis := make([]uint32, len(xs))
@@ -229,10 +257,10 @@ func (f binaryField) join(shares map[int][]byte, xs []int, width int) ([]byte, e
 // parts and than any secret of size bytes.
 func checkPrime(prime *big.Int, n, size int) error {
 	if prime == nil || prime.Sign() <= 0 || !prime.ProbablyPrime(32) {
-		return errSplit
+		return ErrInvalid
 	}
 	if prime.Cmp(big.NewInt(int64(n))) <= 0 || prime.BitLen() <= 8*size {
-		return errSplit
+		return ErrInvalid
 	}
 	return nil
 }
@@ -266,7 +294,7 @@ func splitPrime(secret []byte, n, k int, prime *big.Int, rnd io.Reader) ([][]byt
 
 func joinPrime(shares map[int][]byte, xs []int, size int, prime *big.Int) ([]byte, error) {
 	if prime == nil || prime.Sign() <= 0 {
-		return nil, errSplit
+		return nil, ErrInvalid
 	}
 	secret := new(big.Int)
 	for i, xi := range xs {
@@ -278,14 +306,14 @@ func joinPrime(shares map[int][]byte, xs []int, size int, prime *big.Int) ([]byt
 			}
 		}
 		if den.ModInverse(den, prime) == nil {
-			return nil, errSplit
+			return nil, ErrInvalid
 		}
 		term := new(big.Int).SetBytes(shares[xi])
 		term.Mul(term, num).Mul(term, den)
 		secret.Add(secret, term).Mod(secret, prime)
 	}
 	if (secret.BitLen()+7)/8 > size {
-		return nil, errSplit
+		return nil, ErrInvalid
 	}
 	return secret.FillBytes(make([]byte, size)), nil
 }

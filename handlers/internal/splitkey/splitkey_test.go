@@ -1,14 +1,11 @@
-package handlers
+package splitkey
 
 import (
 	"bytes"
 	"crypto/rand"
+	"errors"
 	"math/big"
 	"testing"
-
-	"github.com/gemalto/kmip-go/kmip14"
-
-	"github.com/kmipd/kmipd/kmip"
 )
 
 // subsets calls fn with every subset of {1..n}.
@@ -30,24 +27,24 @@ func TestSplitJoinEverySubset(t *testing.T) {
 	p257 := new(big.Int).Add(new(big.Int).Lsh(big.NewInt(1), 256), big.NewInt(297)) // 2^256 + 297, prime
 	for _, tc := range []struct {
 		name   string
-		method kmip.SplitKeyMethod
+		method Method
 		n, k   int
 		size   int
 		prime  *big.Int
 	}{
-		{"xor 2/2", kmip14.SplitKeyMethodXOR, 2, 2, 16, nil},
-		{"xor 4/4", kmip14.SplitKeyMethodXOR, 4, 4, 32, nil},
-		{"gf8 3/5", kmip14.SplitKeyMethodPolynomialSharingGF2_8, 5, 3, 32, nil},
-		{"gf8 2/2", kmip14.SplitKeyMethodPolynomialSharingGF2_8, 2, 2, 16, nil},
-		{"gf8 5/5", kmip14.SplitKeyMethodPolynomialSharingGF2_8, 5, 5, 24, nil},
-		{"gf16 3/6", kmip14.SplitKeyMethodPolynomialSharingGF2_16, 6, 3, 32, nil},
-		{"prime 3/5", kmip14.SplitKeyMethodPolynomialSharingPrimeField, 5, 3, 32, p257},
-		{"prime 2/4 small key", kmip14.SplitKeyMethodPolynomialSharingPrimeField, 4, 2, 16, p255},
+		{"xor 2/2", XOR, 2, 2, 16, nil},
+		{"xor 4/4", XOR, 4, 4, 32, nil},
+		{"gf8 3/5", GF8, 5, 3, 32, nil},
+		{"gf8 2/2", GF8, 2, 2, 16, nil},
+		{"gf8 5/5", GF8, 5, 5, 24, nil},
+		{"gf16 3/6", GF16, 6, 3, 32, nil},
+		{"prime 3/5", PrimeField, 5, 3, 32, p257},
+		{"prime 2/4 small key", PrimeField, 4, 2, 16, p255},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			secret := make([]byte, tc.size)
 			rand.Read(secret)
-			shares, err := splitSecret(tc.method, secret, tc.n, tc.k, tc.prime, rand.Reader)
+			shares, err := Split(tc.method, secret, tc.n, tc.k, tc.prime, rand.Reader)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -59,7 +56,7 @@ func TestSplitJoinEverySubset(t *testing.T) {
 				for _, x := range xs {
 					set[x] = shares[x-1]
 				}
-				got, err := joinSecret(tc.method, set, tc.k, tc.size, tc.prime)
+				got, err := Join(tc.method, set, tc.k, tc.size, tc.prime)
 				if len(xs) < tc.k {
 					if err == nil {
 						t.Errorf("parts %v below threshold %d: joined", xs, tc.k)
@@ -67,7 +64,7 @@ func TestSplitJoinEverySubset(t *testing.T) {
 					// With k-1 shares the secret is undetermined: the
 					// interpolation through them alone is not the secret.
 					if len(xs) == tc.k-1 && len(xs) > 0 {
-						if guess, err := joinSecret(tc.method, set, len(xs), tc.size, tc.prime); err == nil && bytes.Equal(guess, secret) {
+						if guess, err := Join(tc.method, set, len(xs), tc.size, tc.prime); err == nil && bytes.Equal(guess, secret) {
 							t.Errorf("parts %v below threshold recovered the secret", xs)
 						}
 					}
@@ -89,23 +86,24 @@ func TestSplitRefusals(t *testing.T) {
 	small := big.NewInt(257) // prime, but not above a 16-byte secret
 	for _, tc := range []struct {
 		name   string
-		method kmip.SplitKeyMethod
+		method Method
 		n, k   int
 		secret []byte
 		prime  *big.Int
 	}{
-		{"xor threshold below parts", kmip14.SplitKeyMethodXOR, 3, 2, secret, nil},
-		{"threshold above parts", kmip14.SplitKeyMethodPolynomialSharingGF2_8, 2, 3, secret, nil},
-		{"threshold one", kmip14.SplitKeyMethodPolynomialSharingGF2_8, 3, 1, secret, nil},
-		{"too many parts", kmip14.SplitKeyMethodPolynomialSharingGF2_8, 256, 2, secret, nil},
-		{"gf16 odd length", kmip14.SplitKeyMethodPolynomialSharingGF2_16, 3, 2, make([]byte, 15), nil},
-		{"prime missing", kmip14.SplitKeyMethodPolynomialSharingPrimeField, 3, 2, secret, nil},
-		{"prime too small", kmip14.SplitKeyMethodPolynomialSharingPrimeField, 3, 2, secret, small},
-		{"not prime", kmip14.SplitKeyMethodPolynomialSharingPrimeField, 3, 2, secret, new(big.Int).Lsh(big.NewInt(1), 200)},
-		{"unknown method", kmip.SplitKeyMethod(9), 3, 2, secret, nil},
+		{"xor threshold below parts", XOR, 3, 2, secret, nil},
+		{"threshold above parts", GF8, 2, 3, secret, nil},
+		{"threshold one", GF8, 3, 1, secret, nil},
+		{"too many parts", GF8, 256, 2, secret, nil},
+		{"gf16 odd length", GF16, 3, 2, make([]byte, 15), nil},
+		{"prime missing", PrimeField, 3, 2, secret, nil},
+		{"prime too small", PrimeField, 3, 2, secret, small},
+		{"not prime", PrimeField, 3, 2, secret, new(big.Int).Lsh(big.NewInt(1), 200)},
+		{"unknown method", Method(9), 3, 2, secret, nil},
+		{"no method", 0, 3, 2, secret, nil},
 	} {
-		if _, err := splitSecret(tc.method, tc.secret, tc.n, tc.k, tc.prime, rand.Reader); err == nil {
-			t.Errorf("%s: split", tc.name)
+		if _, err := Split(tc.method, tc.secret, tc.n, tc.k, tc.prime, rand.Reader); !errors.Is(err, ErrInvalid) {
+			t.Errorf("%s: split: %v, want ErrInvalid", tc.name, err)
 		}
 	}
 }
