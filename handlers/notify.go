@@ -12,7 +12,7 @@ import (
 // Server-to-client notifications: the events a client that runs a KMIP
 // endpoint receives as Notify and Put requests (KMIP 1.4 sections 5.1 and
 // 5.2, 2.1 sections 6.2.1 and 6.2.2). The Service reports events to its
-// Config.Notifier; Pusher (notify_push.go) delivers them.
+// Config.Notifier; the Pusher of package handlers/notify delivers them.
 //
 // The events:
 //
@@ -98,6 +98,23 @@ func (ev *Event) Operation() kmip.Operation {
 		return kmip14.OperationPut
 	}
 	return kmip14.OperationNotify
+}
+
+// VisibleIn returns the attributes of ev and the names of those it reports
+// deleted that a client may see in version v: a request that carries ev in
+// v carries only those.
+func (ev *Event) VisibleIn(v kmip.Version) (attrs kmip.Attributes, deleted []string) {
+	for _, a := range ev.Attributes {
+		if visible(v, a.Name) {
+			attrs = append(attrs, a)
+		}
+	}
+	for _, name := range ev.Deleted {
+		if visible(v, name) {
+			deleted = append(deleted, name)
+		}
+	}
+	return attrs, deleted
 }
 
 // notifyUpdate reports the change update committed to an object: before is

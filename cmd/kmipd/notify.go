@@ -10,12 +10,13 @@ import (
 
 	"github.com/kmipd/kmipd/certs"
 	"github.com/kmipd/kmipd/handlers"
+	"github.com/kmipd/kmipd/handlers/notify"
 	"github.com/kmipd/kmipd/kmip"
 	"github.com/kmipd/kmipd/store"
 )
 
 // NotifyConfig is the `notify` section: the KMIP endpoints of clients that
-// receive Notify and Put requests about their objects (handlers.Pusher).
+// receive Notify and Put requests about their objects (notify.Pusher).
 // How a client registers its endpoint is outside the KMIP specification;
 // here the operator lists them.
 //
@@ -52,7 +53,7 @@ type NotifyEndpoint struct {
 // notifier is the daemon's delivery of Notify and Put: the Pusher (nil
 // without endpoints) and its counter.
 type notifier struct {
-	pusher *handlers.Pusher
+	pusher *notify.Pusher
 	pushes *prometheus.CounterVec // by endpoint, operation, outcome
 }
 
@@ -72,7 +73,7 @@ func startNotify(cfg Config, audit store.AuditLog, log *zap.Logger) (*notifier, 
 	if cert == "" && key == "" {
 		cert, key = cfg.TLS.Cert, cfg.TLS.Key
 	}
-	var endpoints []handlers.Endpoint
+	var endpoints []notify.Endpoint
 	for i, e := range cfg.Notify.Endpoints {
 		if e.Identity == "" || e.Address == "" {
 			return nil, fmt.Errorf("notify: endpoint %d needs an identity and an address", i)
@@ -98,9 +99,9 @@ func startNotify(cfg Config, audit store.AuditLog, log *zap.Logger) (*notifier, 
 				return nil, fmt.Errorf("notify: no certificate in %s", ca)
 			}
 		}
-		endpoints = append(endpoints, handlers.Endpoint{Identity: e.Identity, Address: e.Address, TLS: tlsConfig})
+		endpoints = append(endpoints, notify.Endpoint{Identity: e.Identity, Address: e.Address, TLS: tlsConfig})
 	}
-	n.pusher = handlers.NewPusher(handlers.PusherConfig{
+	n.pusher = notify.New(notify.Config{
 		Endpoints: endpoints,
 		Queue:     cfg.Notify.Queue,
 		Logger:    log,

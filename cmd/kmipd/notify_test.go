@@ -15,6 +15,7 @@ import (
 
 	"github.com/kmipd/kmipd/certs"
 	"github.com/kmipd/kmipd/handlers"
+	"github.com/kmipd/kmipd/handlers/notify"
 	"github.com/kmipd/kmipd/kmip"
 )
 
@@ -84,7 +85,7 @@ func TestNotifyConfig(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("nothing reached the endpoint")
 	}
-	counter := n.pushes.WithLabelValues("CN=array", "Notify", handlers.PushSent)
+	counter := n.pushes.WithLabelValues("CN=array", "Notify", notify.Sent)
 	for deadline := time.Now().Add(5 * time.Second); value(t, counter) == 0 && time.Now().Before(deadline); {
 		time.Sleep(10 * time.Millisecond)
 	}

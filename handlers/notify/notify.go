@@ -1,4 +1,22 @@
-package handlers
+// Package notify delivers a handlers.Service's events to the KMIP endpoints
+// of the objects' owners: the server-to-client Notify and Put requests (KMIP
+// 1.4 sections 5.1 and 5.2, 2.1 sections 6.2.1 and 6.2.2). Package handlers
+// decides which events there are, who receives each and which attributes a
+// version shows (handlers.Event); this package is the client that sends
+// them.
+//
+// A [Pusher] is a handlers.Notifier: a bounded queue and a goroutine per
+// endpoint, one mutual-TLS connection each, reopened with exponential
+// backoff after a failure.
+//
+// Concurrency: a Pusher is safe for concurrent use; Notify never blocks.
+//
+// Errors: a failed push is returned to no caller (the change it reports is
+// already committed); its outcome ([Sent], [Refused], [Failed],
+// [Dropped], [Withheld]) is logged, counted through Config.Observe and
+// recorded in Config.Audit. Neither attribute values nor key material are
+// logged.
+package notify
 
 import (
 	"context"
@@ -12,6 +30,7 @@ import (
 	"github.com/gemalto/kmip-go/kmip14"
 	"go.uber.org/zap"
 
+	"github.com/kmipd/kmipd/handlers"
 	"github.com/kmipd/kmipd/kmip"
 	"github.com/kmipd/kmipd/store"
 )
@@ -35,24 +54,24 @@ type Endpoint struct {
 	Version kmip.Version
 }
 
-// Outcomes of a push, as PusherConfig.Observe receives them.
+// Outcomes of a push, as Config.Observe receives them.
 const (
-	PushSent     = "sent"     // the endpoint answered Success
-	PushRefused  = "refused"  // the endpoint answered a failure
-	PushFailed   = "failed"   // not delivered: the connection failed every attempt
-	PushDropped  = "dropped"  // not queued: the endpoint's queue was full
-	PushWithheld = "withheld" // a Put of an object that may not leave the server in the clear
+	Sent     = "sent"     // the endpoint answered Success
+	Refused  = "refused"  // the endpoint answered a failure
+	Failed   = "failed"   // not delivered: the connection failed every attempt
+	Dropped  = "dropped"  // not queued: the endpoint's queue was full
+	Withheld = "withheld" // a Put of an object that may not leave the server in the clear
 )
 
-// PusherConfig configures a Pusher.
-type PusherConfig struct {
+// Config configures a Pusher.
+type Config struct {
 	Endpoints []Endpoint
 	// Queue is the number of events each endpoint holds while it is slow or
 	// unreachable; more are dropped. Zero means 1000.
 	Queue  int
 	Logger *zap.Logger // nil: no logging
 	// Observe, if set, is called once for each event and endpoint with the
-	// event's operation and outcome (Push*). It must be safe for concurrent
+	// event's operation and outcome (Sent, Refused...). It must be safe for concurrent
 	// use and must not block.
 	Observe func(endpoint string, op kmip.Operation, outcome string)
 	// Timeout bounds each connection attempt and each exchange; zero means
@@ -76,7 +95,8 @@ const pushAttempts = 4
 // maxBackoff caps the wait between reconnections.
 const maxBackoff = 30 * time.Second
 
-// Pusher delivers the events of a Service (it is a Notifier) to the KMIP
+// Pusher delivers the events of a handlers.Service (it is a
+// handlers.Notifier) to the KMIP
 // endpoints of the objects' owners: a bounded queue and a goroutine per
 // endpoint, one connection each, reopened with exponential backoff after a
 // failure. Notify never blocks: an event for an endpoint whose queue is
@@ -96,19 +116,19 @@ type Pusher struct {
 	done      sync.WaitGroup
 }
 
-var _ Notifier = (*Pusher)(nil)
+var _ handlers.Notifier = (*Pusher)(nil)
 
 // pushEndpoint is an endpoint with its queue; client is used by its
 // goroutine only.
 type pushEndpoint struct {
 	Endpoint
-	queue   chan Event
+	queue   chan handlers.Event
 	client  *kmip.Client
 	version kmip.Version // of client's requests
 }
 
-// NewPusher starts a Pusher for cfg's endpoints.
-func NewPusher(cfg PusherConfig) *Pusher {
+// New starts a Pusher for cfg's endpoints.
+func New(cfg Config) *Pusher {
 	p := &Pusher{log: cfg.Logger, audit: cfg.Audit, observe: cfg.Observe, timeout: cfg.Timeout, backoff: cfg.Backoff}
 	if p.log == nil {
 		p.log = zap.NewNop()
@@ -129,7 +149,7 @@ func NewPusher(cfg PusherConfig) *Pusher {
 	ctx, stop := context.WithCancel(context.Background())
 	p.stop = stop
 	for _, e := range cfg.Endpoints {
-		ep := &pushEndpoint{Endpoint: e, queue: make(chan Event, queue)}
+		ep := &pushEndpoint{Endpoint: e, queue: make(chan handlers.Event, queue)}
 		p.endpoints = append(p.endpoints, ep)
 		p.done.Add(1)
 		go p.run(ctx, ep)
@@ -138,8 +158,8 @@ func NewPusher(cfg PusherConfig) *Pusher {
 }
 
 // Notify queues ev for each endpoint it is delivered to. It implements
-// Notifier: it never blocks.
-func (p *Pusher) Notify(ev Event) {
+// handlers.Notifier: it never blocks.
+func (p *Pusher) Notify(ev handlers.Event) {
 	for _, ep := range p.endpoints {
 		if !ev.DeliversTo(ep.Identity) {
 			continue
@@ -147,7 +167,7 @@ func (p *Pusher) Notify(ev Event) {
 		select {
 		case ep.queue <- ev:
 		default:
-			p.outcome(ep, &ev, PushDropped, errors.New("queue full"))
+			p.outcome(ep, &ev, Dropped, errors.New("queue full"))
 		}
 	}
 }
@@ -176,22 +196,22 @@ func (p *Pusher) run(ctx context.Context, ep *pushEndpoint) {
 
 // deliver sends ev to ep, reconnecting after failures, and returns the
 // number of failures in a row since.
-func (p *Pusher) deliver(ctx context.Context, ep *pushEndpoint, ev *Event, failures int) int {
+func (p *Pusher) deliver(ctx context.Context, ep *pushEndpoint, ev *handlers.Event, failures int) int {
 	var obj *kmip.Object // a Put's object, unsealed once for every attempt
-	if ev.Kind == EventPut {
+	if ev.Kind == handlers.EventPut {
 		if ev.Object == nil {
-			p.outcome(ep, ev, PushWithheld, nil)
+			p.outcome(ep, ev, Withheld, nil)
 			return failures
 		}
 		var err error
 		if obj, err = ev.Object(); err != nil {
-			p.outcome(ep, ev, PushFailed, err)
+			p.outcome(ep, ev, Failed, err)
 			return failures
 		}
 		defer clearObject(obj)
 		// The object leaves the server only once its release is on record.
 		if err := p.record(ctx, ep, ev, "releasing", true); err != nil {
-			p.outcome(ep, ev, PushFailed, fmt.Errorf("release not recorded: %w", err))
+			p.outcome(ep, ev, Failed, fmt.Errorf("release not recorded: %w", err))
 			return failures
 		}
 	}
@@ -201,12 +221,12 @@ func (p *Pusher) deliver(ctx context.Context, ep *pushEndpoint, ev *Event, failu
 			return failures
 		}
 		if err = p.send(ctx, ep, ev, obj); err == nil {
-			p.outcome(ep, ev, PushSent, nil)
+			p.outcome(ep, ev, Sent, nil)
 			return 0
 		}
 		var refused *kmip.Error
 		if errors.As(err, &refused) {
-			p.outcome(ep, ev, PushRefused, err)
+			p.outcome(ep, ev, Refused, err)
 			return 0
 		}
 		ep.disconnect()
@@ -215,7 +235,7 @@ func (p *Pusher) deliver(ctx context.Context, ep *pushEndpoint, ev *Event, failu
 			return failures
 		}
 	}
-	p.outcome(ep, ev, PushFailed, err)
+	p.outcome(ep, ev, Failed, err)
 	return failures
 }
 
@@ -233,7 +253,7 @@ func (p *Pusher) wait(failures int) time.Duration {
 // send performs ev's request (with obj, a Put's object) on ep's
 // connection, opening it first if needed. A *kmip.Error is the endpoint's
 // answer; any other error a failure of the connection.
-func (p *Pusher) send(ctx context.Context, ep *pushEndpoint, ev *Event, obj *kmip.Object) error {
+func (p *Pusher) send(ctx context.Context, ep *pushEndpoint, ev *handlers.Event, obj *kmip.Object) error {
 	if ep.client == nil {
 		if err := p.connect(ctx, ep); err != nil {
 			return err
@@ -289,20 +309,9 @@ func (ep *pushEndpoint) disconnect() {
 
 // pushPayload builds the request payload of ev (with obj, a Put's object)
 // in version v, with only the attributes a client may see in v.
-func pushPayload(v kmip.Version, ev *Event, obj *kmip.Object) any {
-	var attrs kmip.Attributes
-	for _, a := range ev.Attributes {
-		if visible(v, a.Name) {
-			attrs = append(attrs, a)
-		}
-	}
-	if ev.Kind == EventNotify {
-		var deleted []string
-		for _, name := range ev.Deleted {
-			if visible(v, name) {
-				deleted = append(deleted, name)
-			}
-		}
+func pushPayload(v kmip.Version, ev *handlers.Event, obj *kmip.Object) any {
+	attrs, deleted := ev.VisibleIn(v)
+	if ev.Kind == handlers.EventNotify {
 		return &kmip.NotifyRequest{UniqueIdentifier: ev.UniqueIdentifier, Attributes: attrs, Deleted: deleted}
 	}
 	return &kmip.PutRequest{
@@ -324,7 +333,7 @@ func clearObject(obj *kmip.Object) {
 
 // outcome records, counts and logs the outcome of ev at ep; err is the
 // cause of a failure. Neither attribute values nor key material are logged.
-func (p *Pusher) outcome(ep *pushEndpoint, ev *Event, outcome string, err error) {
+func (p *Pusher) outcome(ep *pushEndpoint, ev *handlers.Event, outcome string, err error) {
 	op := ev.Operation()
 	if aerr := p.record(context.Background(), ep, ev, outcome, false); aerr != nil {
 		p.log.Error("push outcome not recorded in the audit trail", zap.String("object", ev.UniqueIdentifier), zap.Error(aerr))
@@ -338,9 +347,9 @@ func (p *Pusher) outcome(ep *pushEndpoint, ev *Event, outcome string, err error)
 		fields = append(fields, zap.String("replaced", ev.Replaced))
 	}
 	switch outcome {
-	case PushSent:
+	case Sent:
 		p.log.Info("pushed", fields...)
-	case PushWithheld:
+	case Withheld:
 		p.log.Info("push withheld: the object may not leave the server in the clear", fields...)
 	default:
 		p.log.Warn("push not delivered", append(fields, zap.Error(err))...)
@@ -361,7 +370,7 @@ func sleep(ctx context.Context, d time.Duration) bool {
 
 // record appends an audit record of ev at ep with reason (an outcome, or
 // "releasing" before a Put's object is sent); durable waits for the disk.
-func (p *Pusher) record(ctx context.Context, ep *pushEndpoint, ev *Event, reason string, durable bool) error {
+func (p *Pusher) record(ctx context.Context, ep *pushEndpoint, ev *handlers.Event, reason string, durable bool) error {
 	if p.audit == nil {
 		return nil
 	}
@@ -371,7 +380,7 @@ func (p *Pusher) record(ctx context.Context, ep *pushEndpoint, ev *Event, reason
 		Result: kmip14.ResultStatusSuccess.String(), Reason: reason,
 	}
 	switch reason {
-	case "releasing", PushSent:
+	case "releasing", Sent:
 	default:
 		rec.Result = kmip14.ResultStatusOperationFailed.String()
 	}
