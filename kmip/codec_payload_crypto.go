@@ -139,18 +139,6 @@ func encodeCryptoFields(e *ttlv.Encoder, v Version, f *cryptoFields) error {
 	return nil
 }
 
-// isCryptoOperation reports whether op is one of the operations of this
-// file, which KMIP 1.2 introduced.
-func isCryptoOperation(op Operation) bool {
-	switch op {
-	case kmip14.OperationEncrypt, kmip14.OperationDecrypt, kmip14.OperationSign,
-		kmip14.OperationSignatureVerify, kmip14.OperationMAC, kmip14.OperationMACVerify,
-		kmip14.OperationHash, kmip14.OperationRNGRetrieve, kmip14.OperationRNGSeed:
-		return true
-	}
-	return false
-}
-
 // decodeCryptoRequest decodes the request payload of the cryptographic
 // operation op. Hash requires its Cryptographic Parameters, RNG Retrieve its
 // Data Length and RNG Seed its Data; the other fields are the handlers' to

@@ -216,10 +216,13 @@ func profileVectorFiles(t *testing.T) []string {
 // codec_payload_keypair.go.
 func isNewPayloadOp(op Operation) bool {
 	switch op {
-	case kmip14.OperationCreateKeyPair, kmip14.OperationReKey, kmip14.OperationReKeyKeyPair:
+	case kmip14.OperationCreateKeyPair, kmip14.OperationReKey, kmip14.OperationReKeyKeyPair,
+		kmip14.OperationEncrypt, kmip14.OperationDecrypt, kmip14.OperationSign,
+		kmip14.OperationSignatureVerify, kmip14.OperationMAC, kmip14.OperationMACVerify,
+		kmip14.OperationHash, kmip14.OperationRNGRetrieve, kmip14.OperationRNGSeed:
 		return true
 	}
-	return isCryptoOperation(op)
+	return false
 }
 
 // TestProfileVectors decodes every request and response payload of the

@@ -295,13 +295,14 @@ func encodeLocateRequest(e *ttlv.Encoder, v Version, r *LocateRequest) error {
 	return encodeAttrs1x(e, v, r.Attributes)
 }
 
-func encodeLocateResponse(e *ttlv.Encoder, v Version, r *LocateResponse) {
+func encodeLocateResponse(e *ttlv.Encoder, v Version, r *LocateResponse) error {
 	if v.AtLeast(V1_3) {
 		e.EncodeInteger(kmip14.TagLocatedItems, r.LocatedItems)
 	}
 	for _, id := range r.UniqueIdentifiers {
 		e.EncodeTextString(kmip14.TagUniqueIdentifier, id)
 	}
+	return nil
 }
 
 func decodeLocateResponse(v Version, p ttlv.TTLV) (*LocateResponse, *Error) {

@@ -175,6 +175,9 @@ func encodeBytes(t testing.TB, f func(e *ttlv.Encoder) error) []byte {
 func TestPayloadRoundTrip(t *testing.T) {
 	for _, v := range codecTestVersions {
 		for _, c := range payloadCases(v) {
+			if !Defines(v, c.op) {
+				continue // TestOperationTableAgreesWithCodec
+			}
 			t.Run(v.String()+"/"+c.op.String(), func(t *testing.T) {
 				b := encodeBytes(t, func(e *ttlv.Encoder) error { return encodeRequestPayload(e, c.op, v, c.req) })
 				got, kerr := decodeRequestPayload(c.op, v, b)
