@@ -45,8 +45,7 @@ const (
 // SetPolicy with policyMu held, after a is in force, so that objects the
 // identities create meanwhile already belong to the tenant; a failure is
 // logged and ends the pass, which the next SetPolicy (the next start)
-// resumes. A store that cannot change owners (not a store.OwnerChanger)
-// leaves the objects where they are, with a warning.
+// resumes.
 func (s *Service) adoptIntoTenants(ctx context.Context, a *authorizer) {
 	if a == nil {
 		return
@@ -56,11 +55,10 @@ func (s *Service) adoptIntoTenants(ctx context.Context, a *authorizer) {
 		identities = append(identities, id)
 	}
 	slices.Sort(identities)
-	changer, _ := s.store.(store.OwnerChanger) // nil: the store cannot
 	adopted := 0
 	for _, identity := range identities {
 		tenant := a.tenantOf[identity]
-		n, err := s.adoptOwnedBy(ctx, changer, identity, tenant)
+		n, err := s.adoptOwnedBy(ctx, identity, tenant)
 		adopted += n
 		if err != nil {
 			s.log.Error("authorization policy: adopting objects into their tenants stopped",
@@ -77,21 +75,15 @@ func (s *Service) adoptIntoTenants(ctx context.Context, a *authorizer) {
 // returns how many it moved. It reads identity's owner index once (Find
 // counts every match whatever its Limit, so reading it page by page would
 // cost quadratic time), holding the IDs in memory, about 50 bytes each, and
-// moves them adoptPageSize at a time. With a nil changer it only warns of
-// the objects it cannot move.
-func (s *Service) adoptOwnedBy(ctx context.Context, changer store.OwnerChanger, identity, tenant string) (int, error) {
+// moves them adoptPageSize at a time.
+func (s *Service) adoptOwnedBy(ctx context.Context, identity, tenant string) (int, error) {
 	ids, _, err := s.store.Find(ctx, store.Query{Owner: identity})
 	if err != nil || len(ids) == 0 {
 		return 0, err
 	}
-	if changer == nil {
-		s.log.Warn("authorization policy: the store cannot change owners; objects of an identity placed in a tenant stay out of the tenant's sight",
-			zap.String("identity", identity), zap.String("tenant", tenant), zap.Int("objects", len(ids)))
-		return 0, nil
-	}
 	moved := 0
 	for page := range slices.Chunk(ids, adoptPageSize) {
-		n, err := s.adoptPage(ctx, changer, page, identity, tenant)
+		n, err := s.adoptPage(ctx, page, identity, tenant)
 		moved += n
 		if err != nil {
 			return moved, err
@@ -103,7 +95,7 @@ func (s *Service) adoptOwnedBy(ctx context.Context, changer store.OwnerChanger, 
 // adoptPage moves the objects ids of identity, adoptWorkers at a time so
 // that their transactions share the store's group commits, and returns how
 // many moved and the first error.
-func (s *Service) adoptPage(ctx context.Context, changer store.OwnerChanger, ids []string, identity, tenant string) (int, error) {
+func (s *Service) adoptPage(ctx context.Context, ids []string, identity, tenant string) (int, error) {
 	var (
 		wg    sync.WaitGroup
 		mu    sync.Mutex // guards moved and first
@@ -115,7 +107,7 @@ func (s *Service) adoptPage(ctx context.Context, changer store.OwnerChanger, ids
 		workers <- struct{}{}
 		wg.Go(func() {
 			defer func() { <-workers }()
-			ok, err := s.adoptObject(ctx, changer, id, identity, tenant)
+			ok, err := s.adoptObject(ctx, id, identity, tenant)
 			mu.Lock()
 			defer mu.Unlock()
 			if ok {
@@ -135,7 +127,7 @@ func (s *Service) adoptPage(ctx context.Context, changer store.OwnerChanger, ids
 // the object's creator (CreatorAttr) unless it names one already, so that
 // identity keeps administering it and its grants still apply. It reports
 // whether the object moved (not when it was deleted or moved meanwhile).
-func (s *Service) adoptObject(ctx context.Context, changer store.OwnerChanger, id, identity, tenant string) (bool, error) {
+func (s *Service) adoptObject(ctx context.Context, id, identity, tenant string) (bool, error) {
 	rec := &store.AuditRecord{
 		Time:      s.clock(),
 		Identity:  adoptAuditIdentity,
@@ -145,7 +137,7 @@ func (s *Service) adoptObject(ctx context.Context, changer store.OwnerChanger, i
 		Result:    kmip14.ResultStatusSuccess.String(),
 		Reason:    "owner " + identity + " -> tenant " + tenant,
 	}
-	err := changer.ChangeOwner(store.WithAudit(ctx, rec), id, identity, tenantOwnerPrefix+tenant, func(obj *store.Object) error {
+	err := s.store.ChangeOwner(store.WithAudit(ctx, rec), id, identity, tenantOwnerPrefix+tenant, func(obj *store.Object) error {
 		attrs, err := kmip.UnmarshalAttributes(obj.Attributes)
 		if err != nil {
 			return err

@@ -17,13 +17,12 @@ import (
 
 	"github.com/kmipd/kmipd/hsm"
 	"github.com/kmipd/kmipd/kmip"
-	"github.com/kmipd/kmipd/store"
 )
 
 // Online backup (the vendor operation kmip.OperationVendorBackup).
 //
 // Begin writes a consistent snapshot of the whole store, in the encrypted
-// and authenticated format of an offline backup (store.Badger.Backup: the
+// and authenticated format of an offline backup (store.Store.BackupWith: the
 // material stays sealed, the file key is sealed by the module), into a file
 // of Config.BackupDir, and answers its size and a Correlation Value. Read
 // returns the file's bytes from an offset, at most maxBackupChunk at a time
@@ -49,14 +48,6 @@ const (
 	responseOverhead = 512
 )
 
-// BackupSource takes consistent snapshots of a store as encrypted backups,
-// with an attachment (the module's key slots) when att is not nil;
-// store.Badger implements it. BackupWith must be safe to call while the
-// store serves requests.
-type BackupSource interface {
-	BackupWith(ctx context.Context, w io.Writer, s store.Sealer, att store.Attachment) error
-}
-
 // backupSession is one online backup in progress.
 type backupSession struct {
 	identity string // who began it
@@ -77,7 +68,7 @@ type backups struct {
 }
 
 func (s *Service) backup(ctx context.Context, req *kmip.Request, p *kmip.BackupRequest) (any, error) {
-	if s.backupSource == nil || s.backupDir == "" {
+	if s.backupDir == "" {
 		return nil, kmip.Errorf(kmip.ReasonOperationNotSupported, "online backup is not configured")
 	}
 	who := identityOf(req)
@@ -112,7 +103,7 @@ func (s *Service) beginBackup(ctx context.Context, who string) (*kmip.BackupResp
 		return nil, err
 	}
 	start := s.clock()
-	err = s.backupSource.BackupWith(ctx, f, hsm.ModuleSealer(s.crypto), hsm.BackupAttachment(s.crypto))
+	err = s.store.BackupWith(ctx, f, hsm.ModuleSealer(s.crypto), hsm.BackupAttachment(s.crypto))
 	var size int64
 	if err == nil {
 		size, err = f.Seek(0, io.SeekEnd)

@@ -13,13 +13,12 @@ import (
 )
 
 // newBackupHarness is a harness whose Service serves online backups from
-// its Badger store to alice, into dir; it returns the module too.
+// its store to alice, into dir; it returns the module too.
 func newBackupHarness(t *testing.T, dir string) (*harness, hsm.Crypto) {
 	var crypto hsm.Crypto
 	var h *harness
 	h = newHarnessWith(t, func(c *Config) {
 		crypto = c.Crypto
-		c.BackupSource = c.Store.(*store.Badger)
 		c.BackupDir = dir
 		c.BackupOperators = []string{alice}
 	})
@@ -155,7 +154,7 @@ func TestOnlineBackupPermission(t *testing.T) {
 	// Under a policy: a role with every operation, and no other, through
 	// Audited, which records the refusal.
 	a := newAuthzHarness(t, matrixPolicy)
-	a.svc.backupSource, a.svc.backupDir = a.store, t.TempDir()
+	a.svc.backupDir = t.TempDir()
 	for who, want := range map[string]bool{acmeOperator: true, acmeArray: false, globexArray: false, "CN=stranger": false} {
 		_, err := a.serve(who, kmip.OperationVendorBackup, &kmip.BackupRequest{Function: kmip.BackupBegin})
 		if want && err != nil {

@@ -21,14 +21,6 @@ import (
 // and holds no material, so it is unusable at once, but Undestroy can bring
 // it back until Sweep purges the material for good. Both steps are audited.
 
-// pendingStore is a store that keeps pending destructions (store.Badger).
-type pendingStore interface {
-	PutPending(ctx context.Context, p *store.Pending) error
-	UpdatePending(ctx context.Context, id string, fn func(p **store.Pending) error) error
-	RestorePending(ctx context.Context, id string, fn func(obj *store.Object, p *store.Pending) error) error
-	ForEachPending(ctx context.Context, fn func(p *store.Pending) error) error
-}
-
 // errChangedDuringDestroy aborts a graceful destruction whose material
 // changed between its two steps; the client may retry.
 var errChangedDuringDestroy = kmip.Errorf(kmip.ReasonGeneralFailure, "object changed during Destroy; retry")
@@ -48,7 +40,6 @@ func (s *Service) destroyWithGrace(ctx context.Context, req *kmip.Request, p *km
 // destroyPending is destroyWithGrace; it also returns the pending record
 // written, nil when the object had no material.
 func (s *Service) destroyPending(ctx context.Context, req *kmip.Request, p *kmip.DestroyRequest, grace time.Duration) (*kmip.DestroyResponse, *store.Pending, error) {
-	pending := s.store.(pendingStore)
 	before, err := s.view(ctx, req, p.UniqueIdentifier)
 	if err != nil {
 		return nil, nil, err
@@ -60,7 +51,7 @@ func (s *Service) destroyPending(ctx context.Context, req *kmip.Request, p *kmip
 	var rec *store.Pending
 	if before.sealed != nil {
 		rec = &store.Pending{ID: before.id, Deadline: s.now().Add(grace), Attributes: attrs, Material: before.sealed}
-		if err = pending.PutPending(ctx, rec); err != nil {
+		if err = s.store.PutPending(ctx, rec); err != nil {
 			return nil, nil, err
 		}
 	}
@@ -73,7 +64,7 @@ func (s *Service) destroyPending(ctx context.Context, req *kmip.Request, p *kmip
 	})
 	if err != nil {
 		if before.sealed != nil {
-			pending.UpdatePending(store.WithAudit(ctx, nil), before.id, func(pp **store.Pending) error { *pp = nil; return nil })
+			s.store.UpdatePending(store.WithAudit(ctx, nil), before.id, func(pp **store.Pending) error { *pp = nil; return nil })
 		}
 		return nil, nil, err
 	}
@@ -87,12 +78,8 @@ func (s *Service) destroyPending(ctx context.Context, req *kmip.Request, p *kmip
 // destruction (never destroyed with a grace, already purged or restored)
 // or the grace period has ended.
 func (s *Service) Undestroy(ctx context.Context, id string) error {
-	pending, ok := s.store.(pendingStore)
-	if !ok {
-		return errors.New("handlers: the store keeps no pending destructions")
-	}
 	rec := s.adminRecord("Undestroy", id, "")
-	err := pending.RestorePending(store.WithAudit(ctx, rec), id, func(obj *store.Object, p *store.Pending) error {
+	err := s.store.RestorePending(store.WithAudit(ctx, rec), id, func(obj *store.Object, p *store.Pending) error {
 		if s.now().After(p.Deadline) {
 			return fmt.Errorf("the grace period of %s ended at %s", id, p.Deadline.Format(time.RFC3339))
 		}
@@ -115,13 +102,9 @@ func (s *Service) Undestroy(ctx context.Context, id string) error {
 // purgeExpiredDestructions removes the pending material whose grace period
 // has ended, each removal audited as "DestroyGraceEnd".
 func (s *Service) purgeExpiredDestructions(ctx context.Context) error {
-	pending, ok := s.store.(pendingStore)
-	if !ok {
-		return nil
-	}
 	now := s.now()
 	var first error
-	err := pending.ForEachPending(ctx, func(p *store.Pending) error {
+	err := s.store.ForEachPending(ctx, func(p *store.Pending) error {
 		if p.Deadline.After(now) {
 			return nil
 		}
@@ -140,17 +123,13 @@ func (s *Service) purgeExpiredDestructions(ctx context.Context) error {
 // resealPending re-seals into epoch newID the pending material sealed under
 // another epoch, so that a KEK rotation does not cut a grace period short.
 func (s *Service) resealPending(ctx context.Context, newID uint32) (int, error) {
-	pending, ok := s.store.(pendingStore)
-	if !ok {
-		return 0, nil
-	}
 	ctx = store.WithAudit(ctx, nil)
 	n := 0
-	err := pending.ForEachPending(ctx, func(p *store.Pending) error {
+	err := s.store.ForEachPending(ctx, func(p *store.Pending) error {
 		if !needsReseal(p.Material, newID) {
 			return nil
 		}
-		err := pending.UpdatePending(ctx, p.ID, func(pp **store.Pending) error {
+		err := s.store.UpdatePending(ctx, p.ID, func(pp **store.Pending) error {
 			if !needsReseal((*pp).Material, newID) {
 				return errUnchanged
 			}

@@ -79,13 +79,12 @@ func (s *Service) destroyAtOnce(ctx context.Context, req *kmip.Request, p *kmip.
 // deleted. A record changed since p was read (an Undestroy and a new
 // Destroy) is left alone.
 func (s *Service) purgePending(ctx context.Context, f hsm.Forgetter, p *store.Pending, rec *store.AuditRecord) error {
-	ps := s.store.(pendingStore)
 	quiet := store.WithAudit(ctx, nil)
 	same := func(cur *store.Pending) bool {
 		return cur.Deadline.Equal(p.Deadline) && bytes.Equal(cur.Material, p.Material)
 	}
 	if f != nil && p.Material != nil {
-		err := ps.UpdatePending(quiet, p.ID, func(cur **store.Pending) error {
+		err := s.store.UpdatePending(quiet, p.ID, func(cur **store.Pending) error {
 			if !same(*cur) {
 				return errChangedPending
 			}
@@ -107,7 +106,7 @@ func (s *Service) purgePending(ctx context.Context, f hsm.Forgetter, p *store.Pe
 			}
 		}
 	}
-	err := ps.UpdatePending(store.WithAudit(ctx, rec), p.ID, func(cur **store.Pending) error {
+	err := s.store.UpdatePending(store.WithAudit(ctx, rec), p.ID, func(cur **store.Pending) error {
 		if !same(*cur) {
 			return errChangedPending
 		}

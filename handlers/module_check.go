@@ -19,10 +19,8 @@ var errModuleChecked = errors.New("checked")
 // passes. It is the check by which a data directory of an older version,
 // without crypto binding, is adopted (hsm.BindOptions.Adopt). The plaintext
 // is zeroed at once.
-func UnsealsStoredData(ctx context.Context, walker interface {
-	ForEachObject(ctx context.Context, fn func(obj *store.Object) error) error
-}, module hsm.Crypto) error {
-	err := walker.ForEachObject(ctx, func(obj *store.Object) error {
+func UnsealsStoredData(ctx context.Context, db store.Store, module hsm.Crypto) error {
+	err := db.ForEachObject(ctx, func(obj *store.Object) error {
 		if _, ok := hsm.SealedKeyID(obj.Material); !ok {
 			return nil
 		}

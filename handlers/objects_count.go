@@ -13,20 +13,15 @@ type ObjectKind struct {
 	State kmip.State
 }
 
-// ObjectWalker walks every stored object; store.Badger implements it.
-type ObjectWalker interface {
-	ForEachObject(ctx context.Context, fn func(obj *store.Object) error) error
-}
-
 // CountObjects returns how many stored objects there are of each Object
 // Type and State, every tenant together. It reads the whole store, a page
-// at a time (see store.Badger.ForEachObject), decoding each object's
+// at a time (see store.Store.ForEachObject), decoding each object's
 // attributes: a pass for a background task, not for a request. Objects
 // created or changed during the walk may or may not be counted as they are
 // at its end. It fails on the first object that does not decode.
-func CountObjects(ctx context.Context, w ObjectWalker) (map[ObjectKind]int, error) {
+func CountObjects(ctx context.Context, db store.Store) (map[ObjectKind]int, error) {
 	counts := map[ObjectKind]int{}
-	err := w.ForEachObject(ctx, func(obj *store.Object) error {
+	err := db.ForEachObject(ctx, func(obj *store.Object) error {
 		attrs, err := kmip.UnmarshalAttributes(obj.Attributes)
 		if err != nil {
 			return err

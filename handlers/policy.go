@@ -255,18 +255,16 @@ func (s *Service) SetPolicy(ctx context.Context, p *Policy) (before, after strin
 	if before == after {
 		return before, after, nil // not a change: nothing to record
 	}
-	if log, ok := s.store.(store.AuditLog); ok {
-		rec := &store.AuditRecord{
-			Time:      s.clock(),
-			Identity:  fmt.Sprintf("kmipd (pid %d)", os.Getpid()),
-			Operation: "PolicyChange",
-			ObjectID:  "authz policy",
-			Result:    kmip14.ResultStatusSuccess.String(),
-			Reason:    "sha256 " + before + " -> " + after,
-		}
-		if err := log.AppendAudit(ctx, rec); err != nil {
-			return "", "", fmt.Errorf("authz: policy change not recorded: %w", err)
-		}
+	rec := &store.AuditRecord{
+		Time:      s.clock(),
+		Identity:  fmt.Sprintf("kmipd (pid %d)", os.Getpid()),
+		Operation: "PolicyChange",
+		ObjectID:  "authz policy",
+		Result:    kmip14.ResultStatusSuccess.String(),
+		Reason:    "sha256 " + before + " -> " + after,
+	}
+	if err := s.store.AppendAudit(ctx, rec); err != nil {
+		return "", "", fmt.Errorf("authz: policy change not recorded: %w", err)
 	}
 	s.policy.Store(next)
 	s.log.Info("authorization policy changed",

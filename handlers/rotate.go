@@ -11,11 +11,6 @@ import (
 	"github.com/kmipd/kmipd/store"
 )
 
-// objectWalker is a store that can list all its objects (store.Badger).
-type objectWalker interface {
-	ForEachObject(ctx context.Context, fn func(obj *store.Object) error) error
-}
-
 // KEKRotation reports what RotateKEK did.
 type KEKRotation struct {
 	NewKeyID uint32   // the epoch that seals from now on
@@ -24,8 +19,8 @@ type KEKRotation struct {
 }
 
 // ErrRotationUnsupported is returned by RotateKEK when the crypto module has
-// no KEK epochs (hsm.Rotator) or the store cannot list its objects.
-var ErrRotationUnsupported = errors.New("handlers: KEK rotation needs an hsm.Rotator and a store that lists its objects")
+// no KEK epochs (hsm.Rotator).
+var ErrRotationUnsupported = errors.New("handlers: KEK rotation needs an hsm.Rotator")
 
 // RotateKEK rotates the key-encryption key: it creates a new epoch, re-seals
 // the material of every object still holding some into it, and then
@@ -42,8 +37,7 @@ var ErrRotationUnsupported = errors.New("handlers: KEK rotation needs an hsm.Rot
 // resumes (objects already in the newest epoch are skipped).
 func (s *Service) RotateKEK(ctx context.Context) (KEKRotation, error) {
 	rot, ok := s.crypto.(hsm.Rotator)
-	walker, ok2 := s.store.(objectWalker)
-	if !ok || !ok2 {
+	if !ok {
 		return KEKRotation{}, ErrRotationUnsupported
 	}
 	var r KEKRotation
@@ -58,7 +52,7 @@ func (s *Service) RotateKEK(ctx context.Context) (KEKRotation, error) {
 		return r, err
 	}
 	for pass := 0; pass < 2; pass++ {
-		n, err := s.resealAll(ctx, walker, newID)
+		n, err := s.resealAll(ctx, newID)
 		r.Resealed += n
 		if err == nil {
 			n, err = s.resealPending(ctx, newID) // destroy_grace.go
@@ -88,10 +82,10 @@ func (s *Service) RotateKEK(ctx context.Context) (KEKRotation, error) {
 
 // resealAll re-seals into epoch newID the material of every object sealed
 // under another epoch, and returns how many it changed.
-func (s *Service) resealAll(ctx context.Context, walker objectWalker, newID uint32) (int, error) {
+func (s *Service) resealAll(ctx context.Context, newID uint32) (int, error) {
 	ctx = store.WithAudit(ctx, nil) // the rotation's own records describe it
 	n := 0
-	err := walker.ForEachObject(ctx, func(obj *store.Object) error {
+	err := s.store.ForEachObject(ctx, func(obj *store.Object) error {
 		if !needsReseal(obj.Material, newID) {
 			return nil
 		}
@@ -142,17 +136,13 @@ func (s *Service) reseal(id string, sealed []byte) ([]byte, error) {
 }
 
 // adminAudit appends a record of an administrative action of this process
-// (not of a client) to the audit trail, when the store keeps one.
+// (not of a client) to the audit trail.
 func (s *Service) adminAudit(ctx context.Context, op, objectID, reason string, success bool) error {
-	log, ok := s.store.(store.AuditLog)
-	if !ok {
-		return nil
-	}
 	rec := s.adminRecord(op, objectID, reason)
 	if !success {
 		rec.Result = kmip14.ResultStatusOperationFailed.String()
 	}
-	if err := log.AppendAudit(ctx, rec); err != nil {
+	if err := s.store.AppendAudit(ctx, rec); err != nil {
 		return fmt.Errorf("%s not recorded: %w", op, err)
 	}
 	return nil

@@ -53,8 +53,8 @@ type Config struct {
 
 	// DestroyGrace is how long the material of a destroyed object stays
 	// recoverable with Undestroy before it is removed for good; zero
-	// destroys it at once. A positive grace needs a store that keeps
-	// pending destructions (store.Badger).
+	// destroys it at once. The store keeps the material meanwhile
+	// (store.Pending).
 	DestroyGrace time.Duration
 
 	// Certifier is the certification authority of Certify and ReCertify
@@ -65,11 +65,10 @@ type Config struct {
 	// Notify and Put requests (notify.go); nil: no notifications.
 	Notifier Notifier
 
-	// BackupSource, when set with BackupDir, serves the online backup
-	// (kmip.OperationVendorBackup, backup.go): it snapshots the store
-	// (store.Badger), into files of BackupDir sealed by Crypto.
-	BackupSource BackupSource
-	BackupDir    string
+	// BackupDir, when set, serves the online backup
+	// (kmip.OperationVendorBackup, backup.go): Store's snapshots, sealed
+	// by Crypto, are written into files of BackupDir.
+	BackupDir string
 	// BackupOperators are the identities that may make an online backup
 	// when no Policy is in force (under a Policy, the holders of a role
 	// with every operation may).
@@ -111,7 +110,6 @@ type Service struct {
 	policyMu sync.Mutex
 
 	// The online backup (backup.go).
-	backupSource    BackupSource
 	backupDir       string
 	backupOperators []string
 	backups         backups
@@ -119,18 +117,14 @@ type Service struct {
 
 var _ kmip.Handler = (*Service)(nil)
 
-// New returns a Service. It fails when cfg lacks the Store or the Crypto,
-// has a negative LeaseTime or DestroyGrace, or a DestroyGrace its store
-// cannot keep.
+// New returns a Service. It fails when cfg lacks the Store or the Crypto, or
+// has a negative LeaseTime or DestroyGrace.
 func New(cfg Config) (*Service, error) {
 	if cfg.Store == nil || cfg.Crypto == nil {
 		return nil, errors.New("handlers: Config needs a Store and a Crypto")
 	}
 	if cfg.LeaseTime < 0 || cfg.DestroyGrace < 0 {
 		return nil, errors.New("handlers: negative LeaseTime or DestroyGrace")
-	}
-	if _, ok := cfg.Store.(pendingStore); cfg.DestroyGrace > 0 && !ok {
-		return nil, errors.New("handlers: the store cannot keep material for a destroy grace period")
 	}
 	s := &Service{
 		store:  cfg.Store,
@@ -148,7 +142,6 @@ func New(cfg Config) (*Service, error) {
 
 		notifier: cfg.Notifier,
 
-		backupSource:    cfg.BackupSource,
 		backupDir:       cfg.BackupDir,
 		backupOperators: cfg.BackupOperators,
 	}
@@ -180,7 +173,7 @@ func (s *Service) ServeKMIP(ctx context.Context, req *kmip.Request) (any, error)
 	if req.Peer != nil {
 		s.owners.LoadOrStore(req.Peer.Identity, struct{}{})
 	}
-	if !operationDefinedIn(req.Operation, req.Version) {
+	if !kmip.Defines(req.Version, req.Operation) {
 		return nil, kmip.Errorf(kmip.ReasonOperationNotSupported, "operation %v does not exist in KMIP %v", req.Operation, req.Version)
 	}
 	switch p := req.Payload.(type) {

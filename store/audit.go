@@ -171,8 +171,7 @@ type pendingAudit struct {
 type pendingAuditKey struct{}
 
 // WithAudit returns a context carrying rec, to be written by the first
-// mutation of a store that is an AuditLog (Create, Update or Delete) that
-// commits under the returned context, in the same transaction as the
+// mutation of the Store (see Store) that commits under the returned context, in the same transaction as the
 // change. That mutation fills in rec.Seq, rec.Prev and rec.Hash, and
 // rec.ObjectID with the ID of the object it changed when rec names none (the
 // new object of a Create); later

@@ -10,6 +10,7 @@ package store
 import (
 	"context"
 	"errors"
+	"io"
 )
 
 // Errors returned by Store implementations. Callers compare with errors.Is.
@@ -52,14 +53,41 @@ type Query struct {
 	Limit  int
 }
 
-// Store is a durable object store.
+// Store is the store contract: everything the handlers, the server and the
+// offline tools ask of a store, in one interface, so that an implementation
+// (Badger here; PostgreSQL for a cluster) is checked whole by the contract
+// tests of package store/storetest.
 //
-// Every method that changes the store returns only after the change is on
-// disk (fsync): a success reported to a client is never lost by a crash.
-// Concurrent commits may share one sync (group commit).
+// What it holds: managed objects (Object) with their index terms, read by ID
+// or found by Query; the sealed material of objects destroyed within a grace
+// period (Pending); the audit trail (AuditLog); and consistent encrypted
+// backups of all of it.
 //
-// All methods are safe for concurrent use. Updates of one object are
-// serialised: Update's function sees the latest committed version.
+// Durability: every method that changes the store returns only after the
+// change is on disk (fsync), except AppendAuditUnsynced: a success reported
+// to a client is never lost by a crash. Concurrent commits may share one
+// sync (group commit).
+//
+// Concurrency: all methods are safe for concurrent use. The changes of one
+// object (Update, Delete, ChangeOwner and the pending methods of its ID) are
+// serialised: a function passed to them sees the latest committed version,
+// and may be called more than once (on a write conflict), so it must have
+// no side effects beyond the values it is given. Methods taking a callback
+// over many values (ForEachObject, ForEachPending, AuditRecords) call it
+// outside any transaction.
+//
+// Audit: a record attached to the context with WithAudit is written by the
+// first mutation (Create, Update, Delete, ChangeOwner, UpdatePending,
+// RestorePending) that commits under that context, in the same transaction
+// as the change: both are durable or neither is. PutPending never writes it.
+//
+// Errors: ErrNotFound when the object (or pending record) named does not
+// exist, ErrExists when Create's ID is taken, ErrClosed after Close, the
+// context's error when it is done before the method starts, and the error
+// of a caller's function, unwrapped, when it aborts a change; nothing is
+// written then. Any other error of a mutation (a failed commit or sync)
+// means the change is not known to be durable. Callers compare with
+// errors.Is.
 type Store interface {
 	// Create stores a new object. It fails with ErrExists when obj.ID is taken.
 	Create(ctx context.Context, obj *Object) error
@@ -71,10 +99,12 @@ type Store interface {
 	// stores the result with its new Terms atomically. When fn returns an
 	// error nothing is written and Update returns that error. fn may be
 	// called more than once (on a write conflict) and must not have side
-	// effects beyond the object. ID and Owner must not be changed.
+	// effects beyond the object. ID and Owner must not be changed. It
+	// fails with ErrNotFound when id does not exist.
 	Update(ctx context.Context, id string, fn func(obj *Object) error) error
 
-	// Delete removes object id and its index entries.
+	// Delete removes object id and its index entries, or fails with
+	// ErrNotFound.
 	Delete(ctx context.Context, id string) error
 
 	// Find returns the IDs of q.Owner's objects that have every term of
@@ -83,20 +113,79 @@ type Store interface {
 	// the most selective term, never the whole store.
 	Find(ctx context.Context, q Query) (ids []string, total int, err error)
 
-	// Close flushes and closes the store. Other methods fail with ErrClosed
-	// afterwards.
+	// ChangeOwner moves object id from owner from to owner to in one
+	// transaction: its record and every index entry of it, so that Get and
+	// Find see it under to only (Update keeps ID and Owner fixed). fn, when
+	// not nil, is called with a copy of the object, its Owner already to,
+	// and may change its Attributes, Material and Terms as Update's function
+	// does; it must not change ID or Owner, and may be called more than
+	// once. A pending destruction of id stays with it.
+	//
+	// When the object is already owned by to, ChangeOwner writes nothing
+	// (neither the change nor the audit record, whose Seq stays 0) and
+	// returns nil: a repeated call is a no-op. It fails with ErrNotFound
+	// when id does not exist or is owned by neither from nor to, and with
+	// fn's error; then nothing is written. from and to must differ.
+	ChangeOwner(ctx context.Context, id, from, to string, fn func(obj *Object) error) error
+
+	// ForEachObject calls fn with every object of every owner, in ID order,
+	// and stops at fn's first error, which it returns. The objects are read
+	// in pages, each from its own snapshot, and fn is called outside any
+	// transaction, so fn may change the store; an object created during the
+	// walk may or may not be seen. It is meant for administrative passes
+	// (re-sealing under a new key-encryption key, counting objects), not
+	// for requests.
+	ForEachObject(ctx context.Context, fn func(obj *Object) error) error
+
+	// PutPending stores p, replacing any pending record of p.ID. It writes
+	// no audit record, whatever ctx carries.
+	PutPending(ctx context.Context, p *Pending) error
+
+	// UpdatePending reads the pending record of id and calls fn with it:
+	// when fn returns nil the record fn changed is stored, and when fn sets
+	// it to nil the record is deleted. When fn returns an error nothing is
+	// written and UpdatePending returns it. It fails with ErrNotFound when
+	// id has no pending record.
+	UpdatePending(ctx context.Context, id string, fn func(p **Pending) error) error
+
+	// RestorePending undoes a destruction in one transaction: it calls fn
+	// with a copy of object id and its pending record; when fn returns nil
+	// the object fn changed is stored with its new Terms and the pending
+	// record deleted. It fails with ErrNotFound when either is missing, and
+	// when fn changed ID or Owner.
+	RestorePending(ctx context.Context, id string, fn func(obj *Object, p *Pending) error) error
+
+	// ForEachPending calls fn with every pending record, in ID order, from
+	// one snapshot read before the first call, and stops at fn's first
+	// error, which it returns. fn may change the store.
+	ForEachPending(ctx context.Context, fn func(p *Pending) error) error
+
+	// AuditLog is the store's audit trail.
+	AuditLog
+
+	// BackupWith writes an encrypted, authenticated backup of the whole
+	// store (objects, indexes, pending destructions, the audit trail) to w,
+	// from one consistent snapshot, its file key sealed by s, followed by
+	// att's content when att is not nil. It may run while the store serves
+	// requests. Restore reads it back.
+	BackupWith(ctx context.Context, w io.Writer, s Sealer, att Attachment) error
+
+	// Close flushes and closes the store, after the operations in progress.
+	// Every method, Close included, fails with ErrClosed afterwards.
 	Close() error
 }
+
+var _ Store = (*Badger)(nil)
 
 // AuditLog is a tamper-evident, append-only log of audit records: each
 // record carries the hash of the one before it (see AuditRecord), so that an
 // edited, deleted, reordered or truncated record is detected by VerifyAudit.
-// *Badger implements it; it is separate from Store so that a Store need not
-// keep an audit trail.
+// Every Store is one; it is named apart for the code that only audits
+// (handlers.Audited, the notifier, kmipctl audit).
 //
 // A record is written in one of two ways. A record attached to a context
-// with WithAudit is written by the first mutation (Create, Update, Delete)
-// that commits under that context, in the same transaction as the change:
+// with WithAudit is written by the first mutation of the Store that commits
+// under that context, in the same transaction as the change:
 // the change and its record are durable together or not at all. A record
 // for an item that changed nothing (a read, a failure, a refusal) is written
 // by AppendAudit.
@@ -126,4 +215,9 @@ type AuditLog interface {
 	// the first broken record; n is then the number of intact records
 	// before it.
 	VerifyAudit(ctx context.Context) (n int, err error)
+
+	// AuditHead returns the Seq of the last record committed, which is the
+	// number of records the trail has held, or 0 for an empty trail. It is
+	// cheap enough for a metrics gauge.
+	AuditHead(ctx context.Context) (uint64, error)
 }

@@ -17,6 +17,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/kmipd/kmipd/kmip"
+	"github.com/kmipd/kmipd/store"
 )
 
 // metrics is the daemon's Prometheus instrumentation. It implements
@@ -107,15 +108,10 @@ func serveMetrics(ctx context.Context, addr string, m *metrics, log *zap.Logger)
 // storeMetricsInterval is how often watchStore refreshes its gauges.
 const storeMetricsInterval = 30 * time.Second
 
-// auditHead is the part of the store watchStore reads.
-type auditHead interface {
-	AuditHead(ctx context.Context) (uint64, error)
-}
-
 // watchStore sets the audit-records and store-size gauges now and every
 // interval until ctx ends. The store size is the sum of the sizes of the
 // regular files under dir.
-func (m *metrics) watchStore(ctx context.Context, db auditHead, dir string, interval time.Duration, log *zap.Logger) {
+func (m *metrics) watchStore(ctx context.Context, db store.AuditLog, dir string, interval time.Duration, log *zap.Logger) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
@@ -128,7 +124,7 @@ func (m *metrics) watchStore(ctx context.Context, db auditHead, dir string, inte
 	}
 }
 
-func (m *metrics) refreshStore(ctx context.Context, db auditHead, dir string, log *zap.Logger) {
+func (m *metrics) refreshStore(ctx context.Context, db store.AuditLog, dir string, log *zap.Logger) {
 	if seq, err := db.AuditHead(ctx); err != nil {
 		if ctx.Err() == nil {
 			log.Warn("audit head", zap.Error(err))

@@ -9,6 +9,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/kmipd/kmipd/handlers"
+	"github.com/kmipd/kmipd/store"
 )
 
 // objectCounts is the gauge kmipd_objects{type,state}: the stored objects
@@ -49,14 +50,8 @@ func (o *objectCounts) Collect(ch chan<- prometheus.Metric) {
 	}
 }
 
-// objectStore is the part of the store countObjects reads.
-type objectStore interface {
-	handlers.ObjectWalker
-	auditHead
-}
-
 // countObjects keeps the counts current until ctx ends; see objectCounts.
-func (o *objectCounts) countObjects(ctx context.Context, db objectStore, interval time.Duration, log *zap.Logger) {
+func (o *objectCounts) countObjects(ctx context.Context, db store.Store, interval time.Duration, log *zap.Logger) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	var lastHead uint64

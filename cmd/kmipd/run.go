@@ -130,7 +130,6 @@ func run(ctx context.Context, cfg Config) error {
 		DestroyGrace:          cfg.DestroyGrace,
 		Notifier:              notify.Notifier(),
 		Certifier:             certifier.certifier(),
-		BackupSource:          db,
 		BackupDir:             filepath.Join(cfg.DataDir, "backups"),
 		BackupOperators:       cfg.BackupOperators,
 		ServerInfo: kmip.ServerInformation{
