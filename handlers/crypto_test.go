@@ -156,8 +156,9 @@ func TestMACAndHash(t *testing.T) {
 		if !bytes.Equal(got.Data, sum[:]) {
 			t.Fatal("Hash differs from SHA-256")
 		}
-		_, err := h.do(kmip.V1_3, alice, &kmip.HashRequest{Parameters: sha, Data: data})
-		wantSentIn(t, kmip.V1_3, err, kmip.ReasonOperationNotSupported)
+		// Hash is a KMIP 1.2 operation (1.2 section 4.37): 1.1 lacks it.
+		_, err := h.do(kmip.V1_1, alice, &kmip.HashRequest{Parameters: sha, Data: data})
+		wantSentIn(t, kmip.V1_1, err, kmip.ReasonOperationNotSupported)
 		_, err = h.do(v, alice, &kmip.HashRequest{Data: data})
 		wantReason(t, err, kmip.ReasonInvalidField)
 

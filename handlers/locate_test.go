@@ -182,9 +182,16 @@ func TestDiscoverAndQuery(t *testing.T) {
 		!slices.Contains(q.Operations, kmip14.OperationHash) || !slices.Contains(q.ObjectTypes, kmip14.ObjectTypePrivateKey) || len(q.ObjectTypes) != 9 {
 		t.Fatalf("query 1.4: %+v", q)
 	}
-	q = h.must(kmip.V1_3, alice, &kmip.QueryRequest{Functions: []kmip.QueryFunction{kmip14.QueryFunctionQueryOperations}}).(*kmip.QueryResponse)
-	if slices.Contains(q.Operations, kmip14.OperationHash) || !slices.Contains(q.Operations, kmip14.OperationEncrypt) {
-		t.Fatalf("query 1.3: %v", q.Operations)
+	// Hash came with the other cryptographic operations in 1.2 (1.2
+	// section 4.37), Export and Import in 1.4.
+	q = h.must(kmip.V1_2, alice, &kmip.QueryRequest{Functions: []kmip.QueryFunction{kmip14.QueryFunctionQueryOperations}}).(*kmip.QueryResponse)
+	if !slices.Contains(q.Operations, kmip14.OperationHash) || !slices.Contains(q.Operations, kmip14.OperationEncrypt) ||
+		slices.Contains(q.Operations, kmip14.OperationExport) {
+		t.Fatalf("query 1.2: %v", q.Operations)
+	}
+	q = h.must(kmip.V1_1, alice, &kmip.QueryRequest{Functions: []kmip.QueryFunction{kmip14.QueryFunctionQueryOperations}}).(*kmip.QueryResponse)
+	if slices.Contains(q.Operations, kmip14.OperationHash) || slices.Contains(q.Operations, kmip14.OperationEncrypt) {
+		t.Fatalf("query 1.1: %v", q.Operations)
 	}
 	q = h.must(kmip.V2_1, alice, &kmip.QueryRequest{Functions: []kmip.QueryFunction{kmip14.QueryFunctionQueryOperations}}).(*kmip.QueryResponse)
 	if !slices.Contains(q.Operations, kmip.OperationSetAttribute) {

@@ -59,37 +59,6 @@ var operations = []kmip.Operation{
 	kmip.OperationPKCS11,
 }
 
-// since are the versions that introduced operations newer than 1.0:
-// Discover Versions and ReKey Key Pair 1.1, Create/Join Split Key and the
-// cryptographic operations 1.2, Hash, Export and Import 1.4.
-var since = map[kmip.Operation]kmip.Version{
-	kmip14.OperationDiscoverVersions: kmip.V1_1,
-	kmip14.OperationReKeyKeyPair:     kmip.V1_1,
-	kmip14.OperationCreateSplitKey:   kmip.V1_2,
-	kmip14.OperationJoinSplitKey:     kmip.V1_2,
-	kmip14.OperationRNGRetrieve:      kmip.V1_2,
-	kmip14.OperationRNGSeed:          kmip.V1_2,
-	kmip14.OperationEncrypt:          kmip.V1_2,
-	kmip14.OperationDecrypt:          kmip.V1_2,
-	kmip14.OperationSign:             kmip.V1_2,
-	kmip14.OperationSignatureVerify:  kmip.V1_2,
-	kmip14.OperationMAC:              kmip.V1_2,
-	kmip14.OperationMACVerify:        kmip.V1_2,
-	kmip14.OperationHash:             kmip.V1_4,
-	kmip14.OperationExport:           kmip.V1_4,
-	kmip14.OperationImport:           kmip.V1_4,
-}
-
-// only2x are the operations that KMIP 1.x lacks.
-var only2x = map[kmip.Operation]bool{
-	kmip.OperationSetAttribute:    true,
-	kmip.OperationAdjustAttribute: true,
-	kmip.OperationSetEndpointRole: true,
-	kmip.OperationLog:             true,
-	kmip.OperationInterop:         true,
-	kmip.OperationPKCS11:          true,
-}
-
 // queryObjectTypes are the object types the Service creates or registers in
 // every version; KMIP 1.x adds Template, 1.2 and later PGP Key, 2.x
 // Certificate Request.
@@ -134,25 +103,15 @@ func (s *Service) query(req *kmip.Request, p *kmip.QueryRequest) *kmip.QueryResp
 	return resp
 }
 
-// operationsIn returns the implemented operations that version v defines.
+// operationsIn returns the implemented operations that version v defines
+// (kmip.Defines); ServeKMIP refuses the others, so that dispatch and Query
+// agree.
 func operationsIn(v kmip.Version) []kmip.Operation {
 	var out []kmip.Operation
 	for _, op := range operations {
-		if operationDefinedIn(op, v) {
+		if kmip.Defines(v, op) {
 			out = append(out, op)
 		}
 	}
 	return out
-}
-
-// operationDefinedIn reports whether version v defines op, by the since and
-// only2x tables; operations they do not name exist in every version.
-// ServeKMIP refuses an operation v does not define, so that dispatch and
-// Query agree.
-func operationDefinedIn(op kmip.Operation, v kmip.Version) bool {
-	if only2x[op] && !v.Is2x() {
-		return false
-	}
-	first, ok := since[op]
-	return !ok || !v.Less(first)
 }

@@ -173,7 +173,10 @@ func (s *Service) ServeKMIP(ctx context.Context, req *kmip.Request) (any, error)
 	if req.Peer != nil {
 		s.owners.LoadOrStore(req.Peer.Identity, struct{}{})
 	}
-	if !kmip.Defines(req.Version, req.Operation) {
+	// The codec refuses an operation the version does not define before it
+	// gets here; a request built in process that names no operation
+	// (zero is none) is dispatched by its payload's type alone.
+	if req.Operation != 0 && !kmip.Defines(req.Version, req.Operation) {
 		return nil, kmip.Errorf(kmip.ReasonOperationNotSupported, "operation %v does not exist in KMIP %v", req.Operation, req.Version)
 	}
 	switch p := req.Payload.(type) {
