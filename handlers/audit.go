@@ -64,7 +64,7 @@ func (a *auditor) ServeKMIP(ctx context.Context, req *kmip.Request) (payload any
 		return payload, err
 	}
 	if rec.ObjectID == "" {
-		rec.ObjectID = kmip.UniqueIdentifierOf(payload)
+		rec.ObjectID = kmip.ObjectIDOf(payload)
 	}
 	if err != nil {
 		setFailure(rec, kmip.AsError(err).ReasonFor(req.Version))
@@ -106,7 +106,7 @@ func (a *auditor) newRecord(req *kmip.Request) *store.AuditRecord {
 	rec := &store.AuditRecord{
 		Time:      a.now(),
 		Operation: req.Operation.String(),
-		ObjectID:  kmip.UniqueIdentifierOf(req.Payload),
+		ObjectID:  kmip.ObjectIDOf(req.Payload),
 		Result:    kmip14.ResultStatusSuccess.String(),
 	}
 	if p := req.Peer; p != nil {

@@ -5,8 +5,6 @@ import (
 	"context"
 	"errors"
 	"path/filepath"
-	"reflect"
-	"strings"
 	"testing"
 	"time"
 
@@ -53,19 +51,13 @@ func newHarnessWith(t *testing.T, configure func(*Config)) *harness {
 	return h
 }
 
-// do serves one item as identity who in version v.
+// do serves one item as identity who in version v, with the operation the
+// decoder would name for payload's type.
 func (h *harness) do(v kmip.Version, who string, payload any) (any, error) {
+	op, _ := kmip.OperationOf(payload)
 	return h.svc.ServeKMIP(context.Background(), &kmip.Request{
-		Version: v, Operation: operationOf(payload), Payload: payload, Peer: &kmip.Peer{Identity: who}, Batch: &kmip.BatchState{},
+		Version: v, Operation: op, Payload: payload, Peer: &kmip.Peer{Identity: who}, Batch: &kmip.BatchState{},
 	})
-}
-
-// operationOf returns the operation of a request payload, as the decoder
-// sets it: the one named like its type (*kmip.SetAttributeRequest is Set
-// Attribute); 0 for a vendor operation.
-func operationOf(payload any) kmip.Operation {
-	op, _ := operationNamed(strings.TrimSuffix(reflect.TypeOf(payload).Elem().Name(), "Request"))
-	return op
 }
 
 // must serves and fails the test on error.

@@ -27,8 +27,8 @@ func TestArchiveRecoverPayloadRoundTrip(t *testing.T) {
 				if !reflect.DeepEqual(got, c.req) {
 					t.Errorf("request: got %#v, want %#v", got, c.req)
 				}
-				if UniqueIdentifierOf(got) != UniqueIdentifierOf(c.req) {
-					t.Errorf("UniqueIdentifierOf(request) = %q", UniqueIdentifierOf(got))
+				if ObjectIDOf(got) != ObjectIDOf(c.req) {
+					t.Errorf("ObjectIDOf(request) = %q", ObjectIDOf(got))
 				}
 				b = encodeBytes(t, func(e *ttlv.Encoder) error { return encodeResponsePayload(e, c.op, v, c.resp) })
 				resp, err := decodeResponsePayload(c.op, v, b)
@@ -38,8 +38,8 @@ func TestArchiveRecoverPayloadRoundTrip(t *testing.T) {
 				if !reflect.DeepEqual(resp, c.resp) {
 					t.Errorf("response: got %#v, want %#v", resp, c.resp)
 				}
-				if UniqueIdentifierOf(resp) != "u1" && UniqueIdentifierOf(resp) != "u2" {
-					t.Errorf("UniqueIdentifierOf(response) = %q", UniqueIdentifierOf(resp))
+				if ObjectIDOf(resp) != "u1" && ObjectIDOf(resp) != "u2" {
+					t.Errorf("ObjectIDOf(response) = %q", ObjectIDOf(resp))
 				}
 			})
 		}

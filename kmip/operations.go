@@ -28,10 +28,12 @@ func (d *opDef) definedIn(v Version) bool {
 }
 
 // payloadCodec decodes and encodes one payload type. encode receives a
-// non-nil payload; a payload of another type is an error.
+// non-nil payload; a payload of another type is an error. holds reports
+// whether a payload is of the type; it is nil for an empty payload.
 type payloadCodec struct {
 	decode func(Version, ttlv.TTLV) (any, *Error)
 	encode func(*ttlv.Encoder, Version, any) error
+	holds  func(any) bool
 }
 
 // opDefs is the operation table, in the order of the KMIP 1.4 section 4
@@ -128,15 +130,15 @@ var opDefs = []opDef{
 	// KMIP 1.2 sections 4.29 to 4.37: the cryptographic operations. Hash
 	// is one of them (1.2 section 4.37, Operation 0x27 in 1.2 section
 	// 9.1.3.2.27); Query listed it from 1.4 only, the codec from 1.2.
-	cryptoOp(kmip14.OperationEncrypt),
-	cryptoOp(kmip14.OperationDecrypt),
-	cryptoOp(kmip14.OperationSign),
-	cryptoOp(kmip14.OperationSignatureVerify),
-	cryptoOp(kmip14.OperationMAC),
-	cryptoOp(kmip14.OperationMACVerify),
-	cryptoOp(kmip14.OperationRNGRetrieve),
-	cryptoOp(kmip14.OperationRNGSeed),
-	cryptoOp(kmip14.OperationHash),
+	cryptoOp[EncryptRequest](kmip14.OperationEncrypt),
+	cryptoOp[DecryptRequest](kmip14.OperationDecrypt),
+	cryptoOp[SignRequest](kmip14.OperationSign),
+	cryptoOp[SignatureVerifyRequest](kmip14.OperationSignatureVerify),
+	cryptoOp[MACRequest](kmip14.OperationMAC),
+	cryptoOp[MACVerifyRequest](kmip14.OperationMACVerify),
+	cryptoOp[RNGRetrieveRequest](kmip14.OperationRNGRetrieve),
+	cryptoOp[RNGSeedRequest](kmip14.OperationRNGSeed),
+	cryptoOp[HashRequest](kmip14.OperationHash),
 	// KMIP 1.2 sections 4.38 and 4.39.
 	{op: kmip14.OperationCreateSplitKey, since: V1_2,
 		request:  codec(decodeCreateSplitKeyRequest, encodeCreateSplitKeyRequest),
@@ -211,6 +213,18 @@ func Defines(v Version, op Operation) bool {
 	return d != nil && d.definedIn(v)
 }
 
+// OperationOf returns the operation whose Request Payload type payload
+// is (*GetRequest is Get), as the decoder would name it; false when no
+// operation of the table has that type.
+func OperationOf(payload any) (Operation, bool) {
+	for i := range opDefs {
+		if holds := opDefs[i].request.holds; holds != nil && holds(payload) {
+			return opDefs[i].op, true
+		}
+	}
+	return 0, false
+}
+
 // errOperationNotSupported is the refusal of an operation the version does
 // not define or the codec does not implement.
 func errOperationNotSupported(op Operation) *Error {
@@ -229,7 +243,14 @@ func codec[T any](dec func(Version, ttlv.TTLV) (*T, *Error), enc func(*ttlv.Enco
 			}
 			return enc(e, v, t)
 		},
+		holds: isPayload[T],
 	}
+}
+
+// isPayload reports whether p is a *T.
+func isPayload[T any](p any) bool {
+	_, ok := p.(*T)
+	return ok
 }
 
 // noVersion adapts an encoder whose output no version changes and that
@@ -251,8 +272,8 @@ var emptyPayload = payloadCodec{
 }
 
 // cryptoOp is the row of a cryptographic operation (codec_payload_crypto.go),
-// which KMIP 1.2 introduced.
-func cryptoOp(op Operation) opDef {
+// which KMIP 1.2 introduced, whose Request Payload is a *Req.
+func cryptoOp[Req any](op Operation) opDef {
 	return opDef{op: op, since: V1_2,
 		request: payloadCodec{
 			decode: func(v Version, p ttlv.TTLV) (any, *Error) { return decodeCryptoRequest(op, v, p) },
@@ -263,6 +284,7 @@ func cryptoOp(op Operation) opDef {
 				}
 				return encodeCryptoFields(e, v, &f)
 			},
+			holds: isPayload[Req],
 		},
 		response: payloadCodec{
 			decode: func(v Version, p ttlv.TTLV) (any, *Error) { return decodeCryptoResponse(op, v, p) },

@@ -62,3 +62,24 @@ func TestDefinesSpecWindows(t *testing.T) {
 		}
 	}
 }
+
+func TestOperationOf(t *testing.T) {
+	for _, c := range []struct {
+		payload any
+		want    Operation
+		ok      bool
+	}{
+		{&GetRequest{}, kmip14.OperationGet, true},
+		{&AddAttributeRequest{}, kmip14.OperationAddAttribute, true},
+		{&ReKeyKeyPairRequest{}, kmip14.OperationReKeyKeyPair, true},
+		{&MACVerifyRequest{}, kmip14.OperationMACVerify, true},
+		{&HashRequest{}, kmip14.OperationHash, true},
+		{&GetResponse{}, 0, false},
+		{GetRequest{}, 0, false},
+		{nil, 0, false},
+	} {
+		if got, ok := OperationOf(c.payload); got != c.want || ok != c.ok {
+			t.Errorf("OperationOf(%T) = %v, %v; want %v, %v", c.payload, got, ok, c.want, c.ok)
+		}
+	}
+}

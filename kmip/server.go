@@ -501,7 +501,7 @@ func (c *conn) serveItem(log *zap.Logger, req *RequestMessage, it *RequestItem, 
 		out.Status, out.Reason, out.Message = kmip14.ResultStatusOperationFailed, ke.ReasonFor(req.Header.Version), ke.Message
 	} else {
 		out.Status, out.Payload = kmip14.ResultStatusSuccess, payload
-		if id := UniqueIdentifierOf(payload); id != "" {
+		if id := ObjectIDOf(payload); id != "" {
 			batch.IDPlaceholder = id
 		}
 	}
@@ -522,9 +522,9 @@ func logItem(log *zap.Logger, req *RequestMessage, it *RequestItem, out *Respons
 	if ce == nil {
 		return
 	}
-	object := UniqueIdentifierOf(it.Payload)
+	object := ObjectIDOf(it.Payload)
 	if object == "" {
-		object = UniqueIdentifierOf(out.Payload)
+		object = ObjectIDOf(out.Payload)
 	}
 	fields := []zap.Field{
 		zap.Stringer("operation", out.Operation),
