@@ -50,7 +50,7 @@ func (s *Service) newSymmetricKey(req *kmip.Request, attrs kmip.Attributes, alg 
 	if err != nil {
 		return nil, err
 	}
-	key, err := s.generate(m.id, alg, bits)
+	key, err := s.generate(alg, bits)
 	if err != nil {
 		return nil, err
 	}
@@ -113,19 +113,16 @@ func quantumSafe(alg kmip.CryptographicAlgorithm, bits int) bool {
 }
 
 // generate generates a key of bits bits in the module and returns it as a
-// Raw key block; the caller zeroes the material after use. Triple DES keys
-// are generated as 192 bits with the parity bit of each byte set, whatever
-// Cryptographic Length (112 or 168 effective bits) the key block records.
-func (s *Service) generate(id string, alg kmip.CryptographicAlgorithm, bits int) (*kmip.Object, error) {
+// Raw key block in the clear; the caller seals it (setContent) and zeroes
+// the material. Triple DES keys are generated as 192 bits with the parity
+// bit of each byte set, whatever Cryptographic Length (112 or 168 effective
+// bits) the key block records.
+func (s *Service) generate(alg kmip.CryptographicAlgorithm, bits int) (*kmip.Object, error) {
 	size := bits
 	if alg == kmip14.CryptographicAlgorithmDES3 {
 		size = 192
 	}
-	generated, err := s.crypto.GenerateKey(id, size)
-	if err != nil {
-		return nil, err
-	}
-	raw, err := s.crypto.Unseal(id, generated)
+	raw, err := s.crypto.GenerateKey(size)
 	if err != nil {
 		return nil, err
 	}

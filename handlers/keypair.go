@@ -73,13 +73,9 @@ func (s *Service) newKeyPair(ctx context.Context, req *kmip.Request, privAttrs, 
 	if err != nil {
 		return "", "", err
 	}
-	sealed, pkix, err := s.crypto.GenerateKeyPair(priv.id, spec)
+	pkcs8, pkix, err := s.crypto.GenerateKeyPair(spec)
 	if err != nil {
 		return "", "", moduleError(err)
-	}
-	pkcs8, err := s.crypto.Unseal(priv.id, sealed)
-	if err != nil {
-		return "", "", err
 	}
 	privBlock, err := storedPrivate(pkcs8, alg, bits)
 	clear(pkcs8)

@@ -140,7 +140,7 @@ func (s *Service) keyToSplit(ctx context.Context, req *kmip.Request, p *kmip.Cre
 		if err != nil {
 			return nil, "", err
 		}
-		key, err := s.generate(newID(), alg, bits)
+		key, err := s.generate(alg, bits)
 		if err != nil {
 			return nil, "", err
 		}

@@ -26,10 +26,13 @@ type Crypto interface {
 	// clear for one call (ops.go).
 	Operations
 
-	// GenerateKey generates a secret key of bits bits with the module's random
-	// bit generator and returns it sealed for object id. bits must be a
-	// positive multiple of 8.
-	GenerateKey(id string, bits int) (sealed []byte, err error)
+	// GenerateKey returns a secret key of bits bits drawn from the module's
+	// random bit generator. The key is in the clear for one call: the caller
+	// seals it (with the rest of the object, through Seal) and zeroes it.
+	// bits must be a positive multiple of 8 up to MaxKeyBits; any other
+	// length, a failure of the generator or a closed module (ErrClosed) is
+	// an error, and no key is returned with an error.
+	GenerateKey(bits int) (key []byte, err error)
 
 	// Seal seals plaintext for object id. The caller should zero plaintext
 	// after the call.

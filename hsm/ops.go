@@ -140,9 +140,11 @@ type Operations interface {
 	// UnwrapKey reverses WrapKey; ErrUnwrap when the integrity check fails.
 	UnwrapKey(wrappingKey []byte, p WrapParams, wrapped []byte) ([]byte, error)
 	// GenerateKeyPair generates a pair with the module's generator and
-	// returns the private key sealed for privateID (PKCS#8 DER inside) and
-	// the public key in PKIX DER.
-	GenerateKeyPair(privateID string, spec KeyPairSpec) (sealedPrivate, publicKey []byte, err error)
+	// returns the private key in PKCS#8 DER, in the clear for one call (the
+	// caller seals it through Seal and zeroes it), and the public key in
+	// PKIX DER. A spec the module does not generate is ErrBadParameters; no
+	// key is returned with an error.
+	GenerateKeyPair(spec KeyPairSpec) (privateKey, publicKey []byte, err error)
 }
 
 // Hash returns the digest of data with h. It is a pure function, not a key

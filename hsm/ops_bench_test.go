@@ -77,7 +77,7 @@ func BenchmarkOperations(b *testing.B) {
 					_, err := c.Encrypt(key, CipherParams{Algorithm: AES, Mode: ModeGCM}, data)
 					return err
 				}},
-				{"GenerateKey-AES-256", func() error { _, err := c.GenerateKey("k", 256); return err }},
+				{"GenerateKey-AES-256", func() error { _, err := c.GenerateKey(256); return err }},
 				{"RSA-2048-Sign-PSS-SHA256", func() error {
 					_, err := c.Sign(rsaPriv, SignParams{Algorithm: RSA, Padding: PaddingPSS, Hash: crypto.SHA256}, data)
 					return err

@@ -121,31 +121,22 @@ func TestProviderTamperedEveryByte(t *testing.T) {
 func TestProviderGenerateKey(t *testing.T) {
 	forEachProvider(t, func(t *testing.T, c Crypto) {
 		for _, bits := range []int{8, 128, 192, 256, MaxKeyBits} {
-			sealed, err := c.GenerateKey("k", bits)
+			key, err := c.GenerateKey(bits)
 			if err != nil {
 				t.Fatalf("GenerateKey(%d): %v", bits, err)
-			}
-			key, err := c.Unseal("k", sealed)
-			if err != nil {
-				t.Fatalf("Unseal: %v", err)
 			}
 			if len(key) != bits/8 {
 				t.Errorf("GenerateKey(%d) key length = %d bytes", bits, len(key))
 			}
-			if _, err := c.Unseal("other", sealed); !errors.Is(err, ErrUnseal) {
-				t.Errorf("generated key unsealed for another id: %v", err)
-			}
 		}
-		a, _ := c.GenerateKey("k", 256)
-		b, _ := c.GenerateKey("k", 256)
-		ka, _ := c.Unseal("k", a)
-		kb, _ := c.Unseal("k", b)
-		if bytes.Equal(ka, kb) || bytes.Equal(ka, make([]byte, 32)) {
+		a, _ := c.GenerateKey(256)
+		b, _ := c.GenerateKey(256)
+		if bytes.Equal(a, b) || bytes.Equal(a, make([]byte, 32)) {
 			t.Error("generated keys are equal or zero")
 		}
 		for _, bits := range []int{0, -8, 7, 129, MaxKeyBits + 8} {
-			if _, err := c.GenerateKey("k", bits); err == nil {
-				t.Errorf("GenerateKey(%d) succeeded", bits)
+			if key, err := c.GenerateKey(bits); err == nil || key != nil {
+				t.Errorf("GenerateKey(%d) = %d bytes, %v; want an error and no key", bits, len(key), err)
 			}
 		}
 	})
@@ -181,14 +172,18 @@ func TestProviderConcurrentUse(t *testing.T) {
 			wg.Go(func() {
 				for i := range rounds {
 					id := fmt.Sprintf("g%d-%d", g, i)
-					sealed, err := c.GenerateKey(id, 256)
+					key, err := c.GenerateKey(256)
 					if err != nil {
 						errs <- err
 						return
 					}
-					key, err := c.Unseal(id, sealed)
-					if err != nil || len(key) != 32 {
-						errs <- fmt.Errorf("Unseal %s: %d bytes, %v", id, len(key), err)
+					sealed, err := c.Seal(id, key)
+					if err != nil {
+						errs <- err
+						return
+					}
+					if got, err := c.Unseal(id, sealed); err != nil || !bytes.Equal(got, key) {
+						errs <- fmt.Errorf("Unseal %s: %x, %v; want the generated key", id, got, err)
 						return
 					}
 					if _, err := c.Unseal(id+"x", sealed); !errors.Is(err, ErrUnseal) {
@@ -228,7 +223,7 @@ func TestProviderClose(t *testing.T) {
 		if _, err := c.Unseal("id", []byte("short")); !errors.Is(err, ErrClosed) {
 			t.Errorf("Unseal of garbage after Close: %v", err)
 		}
-		if _, err := c.GenerateKey("id", 256); !errors.Is(err, ErrClosed) {
+		if _, err := c.GenerateKey(256); !errors.Is(err, ErrClosed) {
 			t.Errorf("GenerateKey after Close: %v", err)
 		}
 		if _, err := c.Random(8); !errors.Is(err, ErrClosed) {
@@ -269,7 +264,7 @@ func BenchmarkProvider(b *testing.B) {
 			c := pc.open(b)
 			n := 0
 			for b.Loop() {
-				if _, err := c.GenerateKey(id, 256); err != nil {
+				if _, err := c.GenerateKey(256); err != nil {
 					b.Fatal(err)
 				}
 				n++

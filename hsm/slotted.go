@@ -54,7 +54,7 @@ type Forgetter interface {
 // A Slotted is safe for concurrent use. Close wipes the ready slots and
 // closes the slots and the module.
 type Slotted struct {
-	Crypto // the module: operations, Random, and the KEK that seals DEKs
+	Crypto // the module: operations, generation, Random, and the KEK that seals DEKs
 	slots  *KeySlots
 
 	// rotMu is held shared from sealing a DEK to writing its slot, and
@@ -106,39 +106,6 @@ func IsSlotSealed(sealed []byte) bool {
 // slotBinding is the id the module seals a slot's DEK for.
 func slotBinding(slot uint32, gen uint64) string {
 	return "kmipd-key-slot/" + strconv.FormatUint(uint64(slot), 10) + "/" + strconv.FormatUint(gen, 16)
-}
-
-// GenerateKey generates a bits-bit key with the module's random bit
-// generator and returns it sealed for object id.
-func (s *Slotted) GenerateKey(id string, bits int) ([]byte, error) {
-	if err := checkKeyBits(bits); err != nil {
-		return nil, err
-	}
-	key, err := s.Crypto.Random(bits / 8)
-	if err != nil {
-		return nil, err
-	}
-	defer clear(key)
-	return s.Seal(id, key)
-}
-
-// GenerateKeyPair generates a key pair in the module and returns the
-// private key sealed for privateID under a DEK of its own.
-func (s *Slotted) GenerateKeyPair(privateID string, spec KeyPairSpec) ([]byte, []byte, error) {
-	byModule, pub, err := s.Crypto.GenerateKeyPair(privateID, spec)
-	if err != nil {
-		return nil, nil, err
-	}
-	priv, err := s.Crypto.Unseal(privateID, byModule)
-	if err != nil {
-		return nil, nil, err
-	}
-	defer clear(priv)
-	sealed, err := s.Seal(privateID, priv)
-	if err != nil {
-		return nil, nil, err
-	}
-	return sealed, pub, nil
 }
 
 // Seal seals plaintext, at most MaxPlaintext bytes, for object id under

@@ -2,6 +2,7 @@ package hsm
 
 import (
 	"bytes"
+	"crypto/x509"
 	"errors"
 	"os"
 	"path/filepath"
@@ -74,21 +75,29 @@ func TestSlottedForget(t *testing.T) {
 	})
 }
 
+// TestSlottedGenerate: Slotted generates through its module and returns
+// the material in the clear; Seal puts it in a slot of its own.
 func TestSlottedGenerate(t *testing.T) {
 	forEachSlotted(t, func(t *testing.T, s *Slotted, _ string) {
-		sealed, err := s.GenerateKey("k", 256)
+		key, err := s.GenerateKey(256)
+		if err != nil || len(key) != 32 {
+			t.Fatalf("GenerateKey = %d bytes, %v", len(key), err)
+		}
+		priv, pub, err := s.GenerateKeyPair(KeyPairSpec{Algorithm: ECDSA, Curve: "P-256"})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if key, err := s.Unseal("k", sealed); err != nil || len(key) != 32 || !IsSlotSealed(sealed) {
-			t.Errorf("GenerateKey: %d bytes, %v", len(key), err)
+		if _, err := x509.ParsePKCS8PrivateKey(priv); err != nil || len(pub) == 0 {
+			t.Errorf("GenerateKeyPair: private key %v, %d bytes of public key", err, len(pub))
 		}
-		priv, pub, err := s.GenerateKeyPair("priv", KeyPairSpec{Algorithm: ECDSA, Curve: "P-256"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if der, err := s.Unseal("priv", priv); err != nil || len(der) == 0 || len(pub) == 0 || !IsSlotSealed(priv) {
-			t.Errorf("GenerateKeyPair: %v", err)
+		for id, plain := range map[string][]byte{"k": key, "priv": priv} {
+			sealed, err := s.Seal(id, plain)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got, err := s.Unseal(id, sealed); err != nil || !bytes.Equal(got, plain) || !IsSlotSealed(sealed) {
+				t.Errorf("%s: Seal then Unseal = %d bytes, %v (slot format %t)", id, len(got), err, IsSlotSealed(sealed))
+			}
 		}
 	})
 }

@@ -126,18 +126,21 @@ func (s *Software) KeyID() uint32 {
 	return s.kekID
 }
 
-// GenerateKey generates a bits-bit key from crypto/rand and returns it sealed
-// for object id. bits must be a positive multiple of 8 up to MaxKeyBits.
-func (s *Software) GenerateKey(id string, bits int) ([]byte, error) {
+// GenerateKey returns a bits-bit key from crypto/rand, in the clear for the
+// caller to seal and zero. bits must be a positive multiple of 8 up to
+// MaxKeyBits.
+func (s *Software) GenerateKey(bits int) ([]byte, error) {
+	if err := s.checkOpen(); err != nil {
+		return nil, err
+	}
 	if err := checkKeyBits(bits); err != nil {
 		return nil, err
 	}
 	key := make([]byte, bits/8)
-	defer clear(key)
 	if _, err := rand.Read(key); err != nil {
 		return nil, fmt.Errorf("hsm: random: %w", err)
 	}
-	return s.Seal(id, key)
+	return key, nil
 }
 
 // checkKeyBits refuses a key length GenerateKey does not generate.
@@ -272,22 +275,13 @@ func (s *Software) MAC(key []byte, p MACParams, data []byte) ([]byte, error) {
 }
 
 // GenerateKeyPair generates a key pair with crypto/rand and returns the
-// private key (PKCS#8 DER) sealed for privateID and the public key (PKIX
-// DER). The plaintext private key is zeroed before return.
-func (s *Software) GenerateKeyPair(privateID string, spec KeyPairSpec) ([]byte, []byte, error) {
+// private key (PKCS#8 DER), in the clear for the caller to seal and zero,
+// and the public key (PKIX DER).
+func (s *Software) GenerateKeyPair(spec KeyPairSpec) ([]byte, []byte, error) {
 	if err := s.checkOpen(); err != nil {
 		return nil, nil, err
 	}
-	priv, pub, err := generateKeyPairSoftware(spec)
-	if err != nil {
-		return nil, nil, err
-	}
-	defer clear(priv)
-	sealed, err := s.Seal(privateID, priv)
-	if err != nil {
-		return nil, nil, err
-	}
-	return sealed, pub, nil
+	return generateKeyPairSoftware(spec)
 }
 
 // checkOpen returns ErrClosed after Close.

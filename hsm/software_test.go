@@ -206,27 +206,21 @@ func TestKeyFileRefusesBadContent(t *testing.T) {
 func TestGenerateKey(t *testing.T) {
 	s, _ := newTestSoftware(t)
 	for _, bits := range []int{128, 192, 256, 8} {
-		sealed, err := s.GenerateKey("k", bits)
+		key, err := s.GenerateKey(bits)
 		if err != nil {
 			t.Fatalf("GenerateKey(%d): %v", bits, err)
-		}
-		key, err := s.Unseal("k", sealed)
-		if err != nil {
-			t.Fatalf("Unseal: %v", err)
 		}
 		if len(key) != bits/8 {
 			t.Errorf("GenerateKey(%d) key length = %d bytes", bits, len(key))
 		}
 	}
-	a, _ := s.GenerateKey("k", 256)
-	b, _ := s.GenerateKey("k", 256)
-	ka, _ := s.Unseal("k", a)
-	kb, _ := s.Unseal("k", b)
-	if bytes.Equal(ka, kb) {
+	a, _ := s.GenerateKey(256)
+	b, _ := s.GenerateKey(256)
+	if bytes.Equal(a, b) {
 		t.Error("two generated keys are equal")
 	}
 	for _, bits := range []int{0, -8, 7, 129, MaxKeyBits + 8} {
-		if _, err := s.GenerateKey("k", bits); err == nil {
+		if _, err := s.GenerateKey(bits); err == nil {
 			t.Errorf("GenerateKey(%d) succeeded", bits)
 		}
 	}
@@ -274,7 +268,7 @@ func TestClose(t *testing.T) {
 	if _, err := s.Unseal("id", sealed); !errors.Is(err, ErrClosed) {
 		t.Errorf("Unseal after Close: %v", err)
 	}
-	if _, err := s.GenerateKey("id", 256); !errors.Is(err, ErrClosed) {
+	if _, err := s.GenerateKey(256); !errors.Is(err, ErrClosed) {
 		t.Errorf("GenerateKey after Close: %v", err)
 	}
 	if _, err := s.Random(8); !errors.Is(err, ErrClosed) {
@@ -295,14 +289,18 @@ func TestConcurrentUse(t *testing.T) {
 			defer wg.Done()
 			for i := range 200 {
 				id := fmt.Sprintf("g%d-%d", g, i)
-				sealed, err := s.GenerateKey(id, 256)
+				key, err := s.GenerateKey(256)
 				if err != nil {
 					errs <- err
 					return
 				}
-				key, err := s.Unseal(id, sealed)
-				if err != nil || len(key) != 32 {
-					errs <- fmt.Errorf("Unseal %s: %d bytes, %v", id, len(key), err)
+				sealed, err := s.Seal(id, key)
+				if err != nil {
+					errs <- err
+					return
+				}
+				if got, err := s.Unseal(id, sealed); err != nil || !bytes.Equal(got, key) {
+					errs <- fmt.Errorf("Unseal %s: %x, %v; want the generated key", id, got, err)
 					return
 				}
 			}
@@ -372,12 +370,16 @@ func fipsChild(t *testing.T) {
 	}
 	t.Log("fips140 enabled")
 	s, _ := newTestSoftware(t)
-	sealed, err := s.GenerateKey("obj", 256)
+	key, err := s.GenerateKey(256)
 	if err != nil {
 		t.Fatalf("GenerateKey: %v", err)
 	}
-	if _, err := s.Unseal("obj", sealed); err != nil {
-		t.Fatalf("Unseal: %v", err)
+	sealed, err := s.Seal("obj", key)
+	if err != nil {
+		t.Fatalf("Seal: %v", err)
+	}
+	if got, err := s.Unseal("obj", sealed); err != nil || !bytes.Equal(got, key) {
+		t.Fatalf("Unseal = %x, %v; want the generated key", got, err)
 	}
 	if _, err := s.Unseal("other", sealed); !errors.Is(err, ErrUnseal) {
 		t.Fatalf("Unseal wrong id: %v", err)

@@ -107,9 +107,10 @@ func (p *Provider) MAC(key []byte, mp hsm.MACParams, data []byte) ([]byte, error
 	return p.inGo().MAC(key, mp, data)
 }
 
-// GenerateKeyPair generates a key pair and returns the private key (PKCS#8
-// DER) sealed in the token for privateID and the public key (PKIX DER).
-func (p *Provider) GenerateKeyPair(privateID string, spec hsm.KeyPairSpec) ([]byte, []byte, error) {
+// GenerateKeyPair generates a key pair in the token and returns the
+// private key (PKCS#8 DER), in the clear for the caller to seal and zero,
+// and the public key (PKIX DER).
+func (p *Provider) GenerateKeyPair(spec hsm.KeyPairSpec) ([]byte, []byte, error) {
 	if err := p.checkOpen(); err != nil {
 		return nil, nil, err
 	}
@@ -120,14 +121,5 @@ func (p *Provider) GenerateKeyPair(privateID string, spec hsm.KeyPairSpec) ([]by
 	if err != nil {
 		return nil, nil, err
 	}
-	priv, pub, err := hsm.MarshalKeyPair(key)
-	if err != nil {
-		return nil, nil, err
-	}
-	defer clear(priv)
-	sealed, err := p.Seal(privateID, priv)
-	if err != nil {
-		return nil, nil, err
-	}
-	return sealed, pub, nil
+	return hsm.MarshalKeyPair(key)
 }

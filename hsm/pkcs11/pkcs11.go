@@ -170,26 +170,14 @@ func (p *Provider) KeyID() uint32 {
 	return p.kekID
 }
 
-// GenerateKey draws a bits-bit key from the token's generator and returns it
-// sealed for object id. bits must be a positive multiple of 8 up to
-// MaxKeyBits. The plaintext key is zeroed before return.
-func (p *Provider) GenerateKey(id string, bits int) ([]byte, error) {
+// GenerateKey draws a bits-bit key from the token's generator
+// (C_GenerateRandom) and returns it in the clear for the caller to seal and
+// zero. bits must be a positive multiple of 8 up to MaxKeyBits.
+func (p *Provider) GenerateKey(bits int) ([]byte, error) {
 	if bits <= 0 || bits%8 != 0 || bits > hsm.MaxKeyBits {
 		return nil, fmt.Errorf("hsm: key length %d bits: want a positive multiple of 8 up to %d", bits, hsm.MaxKeyBits)
 	}
-	p.mu.RLock()
-	defer p.mu.RUnlock()
-	var sealed []byte
-	err := p.withSession(func(s pkcs11.SessionHandle) error {
-		key, err := p.mod.ctx.GenerateRandom(s, bits/8)
-		if err != nil {
-			return fmt.Errorf("hsm: pkcs11: random: %w", err)
-		}
-		defer clear(key)
-		sealed, err = p.seal(s, id, key)
-		return err
-	})
-	return sealed, err
+	return p.Random(bits / 8)
 }
 
 // Seal seals plaintext, at most MaxPlaintext bytes, for object id.

@@ -164,7 +164,7 @@ func TestPKCS11SharesTheModule(t *testing.T) {
 	if got, err := p2.Unseal("obj", sealed); err != nil || string(got) != "shared KEK" {
 		t.Fatalf("Unseal after the other provider closed = %q, %v", got, err)
 	}
-	if _, err := p2.GenerateKey("obj", 256); err != nil {
+	if _, err := p2.GenerateKey(256); err != nil {
 		t.Fatalf("GenerateKey after the other provider closed: %v", err)
 	}
 }
