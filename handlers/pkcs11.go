@@ -30,7 +30,7 @@ import (
 // Interface).
 func (s *Service) pkcs11(req *kmip.Request, p *kmip.PKCS11Request) (any, error) {
 	if p.Interface != "" && p.Interface != kmip.PKCS11DefaultInterface {
-		return nil, kmip.Errorf(kmip.ResultReasonPKCS11InvalidInterface, "PKCS#11 Interface %q is not supported", p.Interface)
+		return nil, kmip.Errorf(kmip.ReasonPKCS11InvalidInterface, "PKCS#11 Interface %q is not supported", p.Interface)
 	}
 	resp := &kmip.PKCS11Response{Interface: p.Interface, Function: p.Function}
 	identity := identityOf(req)

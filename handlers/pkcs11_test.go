@@ -98,7 +98,7 @@ func TestPKCS11Restricted(t *testing.T) {
 	_, err := h.do(kmip.V1_4, alice, &kmip.PKCS11Request{Function: kmip.PKCS11CInitialize})
 	wantSentIn(t, kmip.V1_4, err, kmip.ReasonOperationNotSupported)
 	_, err = h.do(kmip.V2_1, alice, &kmip.PKCS11Request{Interface: "PKCS#11 V3.0", Function: kmip.PKCS11CGetInfo, CorrelationValue: corr})
-	wantReason(t, err, kmip.ResultReasonPKCS11InvalidInterface)
+	wantReason(t, err, kmip.ReasonPKCS11InvalidInterface)
 	resp := h.must(kmip.V2_0, alice, &kmip.PKCS11Request{Interface: kmip.PKCS11DefaultInterface, Function: kmip.PKCS11CGetInfo, CorrelationValue: corr}).(*kmip.PKCS11Response)
 	if resp.ReturnCode != kmip.PKCS11OK || resp.Interface != kmip.PKCS11DefaultInterface {
 		t.Errorf("2.0 with the default interface: %+v", resp)

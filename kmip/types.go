@@ -53,10 +53,6 @@ const (
 	OperationReProvision     = Operation(kmip20.OperationReProvision)
 
 	ResultReasonUnknownTag = ResultReason(kmip20.ResultReasonUnknownTag)
-
-	// ResultReasonPKCS11InvalidInterface refuses a PKCS#11 request whose
-	// PKCS#11 Interface the server does not offer.
-	ResultReasonPKCS11InvalidInterface = ResultReason(kmip20.ResultReasonPKCS_11InvalidInterface)
 )
 
 // Version is a KMIP protocol version (Protocol Version Major/Minor).
