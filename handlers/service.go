@@ -174,10 +174,14 @@ func (s *Service) ServeKMIP(ctx context.Context, req *kmip.Request) (any, error)
 		s.owners.LoadOrStore(req.Peer.Identity, struct{}{})
 	}
 	// The codec refuses an operation the version does not define before it
-	// gets here; a request built in process that names no operation
-	// (zero is none) is dispatched by its payload's type alone.
-	if req.Operation != 0 && !kmip.Defines(req.Version, req.Operation) {
-		return nil, kmip.Errorf(kmip.ReasonOperationNotSupported, "operation %v does not exist in KMIP %v", req.Operation, req.Version)
+	// gets here; a request built in process may name none (zero), and is
+	// then held to the operation of its payload, by the same table.
+	op := req.Operation
+	if op == 0 {
+		op, _ = kmip.OperationOf(req.Payload)
+	}
+	if !kmip.Defines(req.Version, op) {
+		return nil, kmip.Errorf(kmip.ReasonOperationNotSupported, "operation %v does not exist in KMIP %v", op, req.Version)
 	}
 	switch p := req.Payload.(type) {
 	case *kmip.DiscoverVersionsRequest:
