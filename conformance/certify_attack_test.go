@@ -185,8 +185,26 @@ func verifiesUnder(t *testing.T, cert *x509.Certificate, caFile string) bool {
 
 // requireRefusedLogin requires that a client presenting cert (with the
 // private key signer) cannot read secret: the handshake or the first
-// request fails.
+// request fails. The same dial with the dev client's own certificate must
+// read it, so a refusal is the server's, not a broken client setup.
 func requireRefusedLogin(t *testing.T, d *daemon, cert *x509.Certificate, signer crypto.Signer, secret string) {
+	t.Helper()
+	own, err := tls.LoadX509KeyPair(d.pki(certs.ClientCertFile), d.pki(certs.ClientKeyFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := getWith(t, d, own, secret); err != nil {
+		t.Fatalf("the dev client, dialled as the attacker is: %v", err)
+	}
+	minted := tls.Certificate{Certificate: [][]byte{cert.Raw}, PrivateKey: signer, Leaf: cert}
+	if err := getWith(t, d, minted, secret); err == nil {
+		t.Fatalf("a certificate from Certify (subject %v) read another client's key", cert.Subject)
+	}
+}
+
+// getWith dials d presenting cert and Gets id; the error is the dial's or
+// the Get's.
+func getWith(t *testing.T, d *daemon, cert tls.Certificate, id string) error {
 	t.Helper()
 	pool := x509.NewCertPool()
 	caPEM, err := os.ReadFile(d.pki(certs.CACertFile))
@@ -194,21 +212,17 @@ func requireRefusedLogin(t *testing.T, d *daemon, cert *x509.Certificate, signer
 		t.Fatal(err)
 	}
 	pool.AppendCertsFromPEM(caPEM)
-	cfg := &tls.Config{
-		RootCAs: pool, ServerName: "localhost", MinVersion: tls.VersionTLS12,
-		Certificates: []tls.Certificate{{Certificate: [][]byte{cert.Raw}, PrivateKey: signer, Leaf: cert}},
-	}
+	cfg := &tls.Config{RootCAs: pool, ServerName: "localhost", MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{cert}}
 	ctx, cancel := context.WithTimeout(context.Background(), requestTimeout)
 	defer cancel()
 	c, err := kmip.Dial(ctx, d.addr, cfg)
 	if err != nil {
-		return // refused at the handshake
+		return err
 	}
 	defer c.Close()
 	c.Version = kmip.V1_4
-	if _, err := try(c, kmip14.OperationGet, &kmip.GetRequest{UniqueIdentifier: secret}); err == nil {
-		t.Fatalf("a certificate from Certify (subject %v) read another client's key", cert.Subject)
-	}
+	_, err = try(c, kmip14.OperationGet, &kmip.GetRequest{UniqueIdentifier: id})
+	return err
 }
 
 // auditHasRefusal reports whether an audit export (one JSON record a line)
