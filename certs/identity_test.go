@@ -80,19 +80,28 @@ func TestClientCertificateNeedsClientAuthEKU(t *testing.T) {
 	}
 }
 
+// twoCAServer returns the test PKI, a second dev PKI and a ServerTLS that
+// trusts the first's CA as its own (tls.ca) and the second's as a further
+// client CA (tls.client_cas).
+func twoCAServer(t *testing.T) (own, other string, s *ServerTLS) {
+	t.Helper()
+	own, other = testPKI(t), t.TempDir()
+	if _, err := EnsureDevPKI(other, nil); err != nil {
+		t.Fatal(err)
+	}
+	s, err := NewServerTLS(serverFiles(own, pkiPath(own, CACertFile), pkiPath(other, CACertFile)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return own, other, s
+}
+
 // TestIdentityIsSubjectUnderItsCA: the same subject issued by two trusted
 // CAs is two identities; the server's own client CA (the first file) gives
 // bare subjects, any other CA subjects qualified by its key's hash.
 func TestIdentityIsSubjectUnderItsCA(t *testing.T) {
-	own, other := testPKI(t), t.TempDir()
-	if _, err := EnsureDevPKI(other, nil); err != nil {
-		t.Fatal(err)
-	}
+	own, other, s := twoCAServer(t)
 	ownCA, otherCA := pkiPath(own, CACertFile), pkiPath(other, CACertFile)
-	s, err := NewServerTLS(serverFiles(own, ownCA, otherCA))
-	if err != nil {
-		t.Fatal(err)
-	}
 	fromOwn, err := handshake(t, s, ownCA, pkiPath(own, ClientCertFile), pkiPath(own, ClientKeyFile))
 	if err != nil {
 		t.Fatal(err)
@@ -122,15 +131,8 @@ func TestIdentityIsSubjectUnderItsCA(t *testing.T) {
 
 // TestIdentityOfFile names, offline, the identities the handshake gives.
 func TestIdentityOfFile(t *testing.T) {
-	own, other := testPKI(t), t.TempDir()
-	if _, err := EnsureDevPKI(other, nil); err != nil {
-		t.Fatal(err)
-	}
+	own, other, s := twoCAServer(t)
 	ownCA, otherCA := pkiPath(own, CACertFile), pkiPath(other, CACertFile)
-	s, err := NewServerTLS(serverFiles(own, ownCA, otherCA))
-	if err != nil {
-		t.Fatal(err)
-	}
 	for _, dir := range []string{own, other} {
 		want, err := handshake(t, s, ownCA, pkiPath(dir, ClientCertFile), pkiPath(dir, ClientKeyFile))
 		if err != nil {
