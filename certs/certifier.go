@@ -42,6 +42,7 @@ type Certifier struct {
 	ca       issuer
 	validity time.Duration
 	policy   CertifyPolicy
+	ekus     []x509.ExtKeyUsage // of policy
 	now      func() time.Time
 }
 
@@ -141,14 +142,15 @@ func NewCertifier(caCertFile, caKeyFile string, validity time.Duration, policy C
 	if validity == 0 {
 		validity = DefaultCertifyValidity
 	}
-	if _, err := policy.compiled(); err != nil {
+	ekus, err := policy.compiled()
+	if err != nil {
 		return nil, err
 	}
 	ca, err := loadIssuer(caCertFile, caKeyFile)
 	if err != nil {
 		return nil, err
 	}
-	return &Certifier{ca: ca, validity: validity, policy: policy, now: time.Now}, nil
+	return &Certifier{ca: ca, validity: validity, policy: policy, ekus: ekus, now: time.Now}, nil
 }
 
 // CACertificate returns the issuing CA's certificate, which verifies every
@@ -225,11 +227,7 @@ func (c *Certifier) Certify(r CertifyRequest) ([]byte, error) {
 	if !ok {
 		return nil, kmip.Errorf(kmip.ReasonInvalidField, "a %T cannot be certified", r.PublicKey)
 	}
-	ekus, err := c.policy.compiled()
-	if err != nil {
-		return nil, err
-	}
-	tmpl := &x509.Certificate{KeyUsage: usage, ExtKeyUsage: ekus, BasicConstraintsValid: true}
+	tmpl := &x509.Certificate{KeyUsage: usage, ExtKeyUsage: c.ekus, BasicConstraintsValid: true}
 	asked := r.Subject
 	if r.CSR != nil {
 		req, err := checkedRequest(r.CSR, r.PublicKey)
@@ -239,9 +237,11 @@ func (c *Certifier) Certify(r CertifyRequest) ([]byte, error) {
 		asked = req.Subject
 		c.copyAltNames(tmpl, req)
 	}
-	if tmpl.Subject, err = c.subject(r, asked); err != nil {
+	subject, err := c.subject(r, asked)
+	if err != nil {
 		return nil, err
 	}
+	tmpl.Subject = subject
 	now := c.now()
 	if !now.Before(c.ca.cert.NotAfter) {
 		return nil, errors.New("certs: the issuing CA certificate has expired")
