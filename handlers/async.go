@@ -1,6 +1,8 @@
 package handlers
 
 import (
+	"context"
+
 	"github.com/gemalto/kmip-go/kmip14"
 
 	"github.com/kmipd/kmipd/kmip"
@@ -26,7 +28,7 @@ import (
 // anything; a value is never echoed into a message or a log.
 
 // poll answers a Poll.
-func (s *Service) poll(req *kmip.Request, _ *kmip.PollRequest) (any, error) {
+func (s *Service) poll(_ context.Context, req *kmip.Request, _ *kmip.PollRequest) (any, error) {
 	return nil, &kmip.Error{
 		Reason:  kmip.ReasonInvalidAsynchronousCorrelationValue,
 		Message: "no outstanding asynchronous operation has this Asynchronous Correlation Value (the server answers every request synchronously)",
@@ -34,7 +36,7 @@ func (s *Service) poll(req *kmip.Request, _ *kmip.PollRequest) (any, error) {
 }
 
 // cancel answers a Cancel.
-func (s *Service) cancel(p *kmip.CancelRequest) (any, error) {
+func (s *Service) cancel(_ context.Context, _ *kmip.Request, p *kmip.CancelRequest) (any, error) {
 	return &kmip.CancelResponse{
 		AsynchronousCorrelationValue: p.AsynchronousCorrelationValue,
 		CancellationResult:           kmip14.CancellationResultUnavailable,

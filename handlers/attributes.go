@@ -253,7 +253,7 @@ func (s *Service) checkNameUnique(ctx context.Context, req *kmip.Request, id str
 	if a.Name != kmip.AttrName || !ok {
 		return nil
 	}
-	id, err := resolveID(req, id)
+	id, err := resolveID(id)
 	if err != nil {
 		return err
 	}

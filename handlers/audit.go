@@ -69,30 +69,18 @@ func (a *auditor) ServeKMIP(ctx context.Context, req *kmip.Request) (payload any
 	if err != nil {
 		setFailure(rec, kmip.AsError(err).ReasonFor(req.Version))
 	}
+	// The records of items that changed nothing (discovery, queries,
+	// Locate, refusals, failures) are committed in order and become durable
+	// with the next group sync, without delaying the answer; an item that
+	// released or used a key waits for its record.
 	write := a.log.AppendAuditUnsynced
-	if err == nil && usesKey[req.Operation] {
+	if err == nil && UsesKey(req.Operation) {
 		write = a.log.AppendAudit // no key released or used before its record is on disk
 	}
 	if aerr := write(ctx, rec); aerr != nil {
 		return nil, auditFailed(rec, aerr)
 	}
 	return payload, err
-}
-
-// usesKey are the operations that release key material (Get) or use a key
-// on the client's behalf: their answer waits until the record is durable.
-// The records of other items that changed nothing (discovery, queries,
-// Locate, refusals, failures) are committed in order and become durable
-// with the next group sync, without delaying the answer.
-var usesKey = map[kmip.Operation]bool{
-	kmip14.OperationGet:             true,
-	kmip14.OperationExport:          true,
-	kmip14.OperationEncrypt:         true,
-	kmip14.OperationDecrypt:         true,
-	kmip14.OperationSign:            true,
-	kmip14.OperationSignatureVerify: true,
-	kmip14.OperationMAC:             true,
-	kmip14.OperationMACVerify:       true,
 }
 
 // auditFailed is the error of an item whose record could not be written:

@@ -77,9 +77,10 @@ func permissionDenied(what string) error {
 }
 
 // mayCall reports whether p may call op at all: Permission Denied unless one
-// of its roles lists op. Query and Discover Versions are always allowed.
+// of its roles lists op. The open routes (Query, Discover Versions) are
+// always allowed.
 func (p *principal) mayCall(op kmip.Operation) error {
-	if p.all || p.ops[op] || op == kmip14.OperationQuery || op == kmip14.OperationDiscoverVersions {
+	if r := byOperation[op]; p.all || p.ops[op] || (r != nil && r.open) {
 		return nil
 	}
 	return permissionDenied(op.String() + " is not in the client's roles")

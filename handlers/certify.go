@@ -42,24 +42,16 @@ import (
 //
 // Both make the new certificate the batch's ID Placeholder.
 
-// certifyOperations are the operations a Certifier adds to Query's list.
-func (s *Service) certifyOperations() []kmip.Operation {
+// certifyUnavailable refuses Certify and ReCertify on a server without a
+// Certifier (the routes' unavailable), and so leaves them out of Query.
+func (s *Service) certifyUnavailable() error {
 	if s.certifier == nil {
-		return nil
+		return kmip.Errorf(kmip.ReasonOperationNotSupported, "operation not supported: the server has no certification authority")
 	}
-	return []kmip.Operation{kmip14.OperationCertify, kmip14.OperationReCertify}
-}
-
-// errNotCertifying refuses Certify and ReCertify on a server without a
-// Certifier.
-func errNotCertifying(op kmip.Operation) error {
-	return kmip.Errorf(kmip.ReasonOperationNotSupported, "operation %v is not supported: the server has no certification authority", op)
+	return nil
 }
 
 func (s *Service) certify(ctx context.Context, req *kmip.Request, p *kmip.CertifyRequest) (any, error) {
-	if s.certifier == nil {
-		return nil, errNotCertifying(req.Operation)
-	}
 	v := req.Version
 	key, err := s.view(ctx, req, p.UniqueIdentifier)
 	if err != nil {
@@ -93,9 +85,6 @@ func (s *Service) certify(ctx context.Context, req *kmip.Request, p *kmip.Certif
 }
 
 func (s *Service) reCertify(ctx context.Context, req *kmip.Request, p *kmip.ReCertifyRequest) (any, error) {
-	if s.certifier == nil {
-		return nil, errNotCertifying(req.Operation)
-	}
 	v := req.Version
 	old, err := s.view(ctx, req, p.UniqueIdentifier)
 	if err != nil {

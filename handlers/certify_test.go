@@ -257,8 +257,9 @@ func TestCertifyIDPlaceholder(t *testing.T) {
 	v := kmip.V1_4
 	_, pub := h.createPair(v, kmip14.CryptographicAlgorithmEC, 256)
 	batch := &kmip.BatchState{IDPlaceholder: pub}
+	item := h.batch(v, alice, batch)
 	serve := func(payload any) any {
-		resp, err := h.svc.ServeKMIP(context.Background(), &kmip.Request{Version: v, Payload: payload, Peer: &kmip.Peer{Identity: alice}, Batch: batch})
+		resp, err := item(payload)
 		if err != nil {
 			t.Fatalf("%T: %v", payload, err)
 		}

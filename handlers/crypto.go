@@ -310,7 +310,7 @@ func (s *Service) macVerify(ctx context.Context, req *kmip.Request, p *kmip.MACV
 }
 
 // hash digests data with the request's Hashing Algorithm (KMIP 1.4+).
-func (s *Service) hash(req *kmip.Request, p *kmip.HashRequest) (any, error) {
+func (s *Service) hash(_ context.Context, req *kmip.Request, p *kmip.HashRequest) (any, error) {
 	if p.Parameters == nil || p.Parameters.HashingAlgorithm == 0 {
 		return nil, kmip.Errorf(kmip.ReasonInvalidField, "Hash needs a Hashing Algorithm")
 	}

@@ -1,6 +1,8 @@
 package handlers
 
 import (
+	"context"
+
 	"github.com/gemalto/kmip-go/kmip20"
 
 	"github.com/kmipd/kmipd/kmip"
@@ -12,7 +14,7 @@ import (
 // it to be one succeeds and echoes the role; asking it to become a client
 // is refused with Operation Not Supported, the role switch being an
 // operation it does not perform; any other role is an Invalid Field.
-func (s *Service) setEndpointRole(p *kmip.SetEndpointRoleRequest) (any, error) {
+func (s *Service) setEndpointRole(_ context.Context, _ *kmip.Request, p *kmip.SetEndpointRoleRequest) (any, error) {
 	switch p.Role {
 	case kmip20.EndpointRoleServer:
 		return &kmip.SetEndpointRoleResponse{Role: p.Role}, nil

@@ -201,7 +201,6 @@ func (s *Service) replaceImported(ctx context.Context, req *kmip.Request, m *man
 	if err != nil {
 		return err
 	}
-	setPlaceholder(req, m.id)
 	return s.forgetReplaced(req, m.id, replaced) // destroy_material.go
 }
 

@@ -302,7 +302,7 @@ func TestQueryListsImportExportAdjust(t *testing.T) {
 		{kmip.V2_1, []kmip.Operation{kmip14.OperationExport, kmip14.OperationImport, kmip.OperationAdjustAttribute}, nil},
 	}
 	for _, c := range cases {
-		ops := operationsIn(c.v)
+		ops := (&Service{}).operationsIn(c.v)
 		for _, op := range c.want {
 			if !slices.Contains(ops, op) {
 				t.Errorf("Query in %v lacks %v", c.v, op)

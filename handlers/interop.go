@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"context"
 	"go.uber.org/zap"
 
 	"github.com/kmipd/kmipd/kmip"
@@ -12,7 +13,7 @@ const maxLogMessage = 1024
 // logMessage (2.x Log) records the client's message at info level with the
 // client's identity, truncated to maxLogMessage bytes so that a client cannot
 // flood the log. The response is empty.
-func (s *Service) logMessage(req *kmip.Request, p *kmip.LogRequest) (any, error) {
+func (s *Service) logMessage(_ context.Context, req *kmip.Request, p *kmip.LogRequest) (any, error) {
 	msg := p.Message
 	truncated := len(msg) > maxLogMessage
 	if truncated {
@@ -26,7 +27,7 @@ func (s *Service) logMessage(req *kmip.Request, p *kmip.LogRequest) (any, error)
 // interoperability test case and records them. Reset does nothing: objects
 // belong to their owners and are cleaned up by the test case itself. The
 // response is empty.
-func (s *Service) interop(req *kmip.Request, p *kmip.InteropRequest) (any, error) {
+func (s *Service) interop(_ context.Context, req *kmip.Request, p *kmip.InteropRequest) (any, error) {
 	var function string
 	switch p.Function {
 	case kmip.InteropBegin:

@@ -144,9 +144,9 @@ func TestOwnerIsolation(t *testing.T) {
 func TestIDPlaceholder(t *testing.T) {
 	h := newHarness(t)
 	batch := &kmip.BatchState{}
-	peer := &kmip.Peer{Identity: alice}
+	item := h.batch(kmip.V1_4, alice, batch)
 	serve := func(p any) any {
-		resp, err := h.svc.ServeKMIP(context.Background(), &kmip.Request{Version: kmip.V1_4, Payload: p, Peer: peer, Batch: batch})
+		resp, err := item(p)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"context"
 	"go.uber.org/zap"
 
 	"github.com/kmipd/kmipd/hsm"
@@ -28,7 +29,7 @@ import (
 // successful KMIP operation whose PKCS#11 Return Code says it; only an
 // Interface other than PKCS#11 V2.40 fails the operation (PKCS#11 Invalid
 // Interface).
-func (s *Service) pkcs11(req *kmip.Request, p *kmip.PKCS11Request) (any, error) {
+func (s *Service) pkcs11(_ context.Context, req *kmip.Request, p *kmip.PKCS11Request) (any, error) {
 	if p.Interface != "" && p.Interface != kmip.PKCS11DefaultInterface {
 		return nil, kmip.Errorf(kmip.ReasonPKCS11InvalidInterface, "PKCS#11 Interface %q is not supported", p.Interface)
 	}

@@ -178,7 +178,6 @@ func (s *Service) reKeyKeyPair(ctx context.Context, req *kmip.Request, p *kmip.R
 	if err := s.replace(ctx, req, oldPriv.id, privID, kmip14.ObjectTypePrivateKey); err != nil {
 		return nil, err
 	}
-	setPlaceholder(req, privID)
 	return &kmip.ReKeyKeyPairResponse{PrivateKeyUniqueIdentifier: privID, PublicKeyUniqueIdentifier: pubID}, nil
 }
 

@@ -1,6 +1,8 @@
 package handlers
 
 import (
+	"context"
+
 	"github.com/kmipd/kmipd/kmip"
 )
 
@@ -10,7 +12,7 @@ const maxRNGRetrieve = 64 << 10
 // rngRetrieve returns Data Length bytes from the module's random bit
 // generator; a length that is not positive or above 64 KiB is Invalid
 // Field.
-func (s *Service) rngRetrieve(p *kmip.RNGRetrieveRequest) (any, error) {
+func (s *Service) rngRetrieve(_ context.Context, _ *kmip.Request, p *kmip.RNGRetrieveRequest) (any, error) {
 	if p.DataLength <= 0 || p.DataLength > maxRNGRetrieve {
 		return nil, kmip.Errorf(kmip.ReasonInvalidField, "Data Length must be from 1 to %d", maxRNGRetrieve)
 	}
@@ -26,6 +28,6 @@ func (s *Service) rngRetrieve(p *kmip.RNGRetrieveRequest) (any, error) {
 // accepts the request and reports that it used none of the data: Data
 // Length 0 (conformance case CS-RNG-O-3; O-1, O-2 and O-4 are other
 // policies: all, half of the seed used, or the request refused).
-func (s *Service) rngSeed(p *kmip.RNGSeedRequest) (any, error) {
+func (s *Service) rngSeed(_ context.Context, _ *kmip.Request, p *kmip.RNGSeedRequest) (any, error) {
 	return &kmip.RNGSeedResponse{DataLength: 0}, nil
 }

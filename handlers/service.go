@@ -158,128 +158,6 @@ func New(cfg Config) (*Service, error) {
 // second.
 func (s *Service) now() time.Time { return s.clock().UTC().Truncate(time.Second) }
 
-// ServeKMIP performs one batch item. It implements kmip.Handler.
-//
-// Under a Policy (SetPolicy) an operation the client's roles do not list is
-// refused with Permission Denied before anything is read, and the handlers
-// see the request with the tenant as the owner.
-func (s *Service) ServeKMIP(ctx context.Context, req *kmip.Request) (any, error) {
-	p := s.policy.Load().principal(identityOf(req))
-	if err := p.mayCall(req.Operation); err != nil {
-		return nil, err
-	}
-	ctx = withPrincipal(ctx, p)
-	req = p.scope(req)
-	if req.Peer != nil {
-		s.owners.LoadOrStore(req.Peer.Identity, struct{}{})
-	}
-	// The codec refuses an operation the version does not define before it
-	// gets here; a request built in process may name none (zero), and is
-	// then held to the operation of its payload, by the same table.
-	op := req.Operation
-	if op == 0 {
-		op, _ = kmip.OperationOf(req.Payload)
-	}
-	if !kmip.Defines(req.Version, op) {
-		return nil, kmip.Errorf(kmip.ReasonOperationNotSupported, "operation %v does not exist in KMIP %v", op, req.Version)
-	}
-	switch p := req.Payload.(type) {
-	case *kmip.DiscoverVersionsRequest:
-		return s.discoverVersions(p), nil
-	case *kmip.QueryRequest:
-		return s.query(req, p), nil
-	case *kmip.CreateRequest:
-		return s.create(ctx, req, p)
-	case *kmip.RegisterRequest:
-		return s.register(ctx, req, p)
-	case *kmip.GetRequest:
-		return s.get(ctx, req, p)
-	case *kmip.GetAttributesRequest:
-		return s.getAttributes(ctx, req, p)
-	case *kmip.GetAttributeListRequest:
-		return s.getAttributeList(ctx, req, p)
-	case *kmip.AddAttributeRequest:
-		return s.addAttribute(ctx, req, p)
-	case *kmip.SetAttributeRequest:
-		return s.setAttribute(ctx, req, p)
-	case *kmip.ModifyAttributeRequest:
-		return s.modifyAttribute(ctx, req, p)
-	case *kmip.DeleteAttributeRequest:
-		return s.deleteAttribute(ctx, req, p)
-	case *kmip.LocateRequest:
-		return s.locate(ctx, req, p)
-	case *kmip.ActivateRequest:
-		return s.activate(ctx, req, p)
-	case *kmip.RevokeRequest:
-		return s.revoke(ctx, req, p)
-	case *kmip.DestroyRequest:
-		return s.destroy(ctx, req, p)
-	case *kmip.CheckRequest:
-		return s.check(ctx, req, p)
-	case *kmip.ArchiveRequest:
-		return s.archive(ctx, req, p)
-	case *kmip.RecoverRequest:
-		return s.recoverFromArchive(ctx, req, p)
-	case *kmip.ExportRequest:
-		return s.export(ctx, req, p)
-	case *kmip.ImportRequest:
-		return s.importObject(ctx, req, p)
-	case *kmip.AdjustAttributeRequest:
-		return s.adjustAttribute(ctx, req, p)
-	case *kmip.CertifyRequest:
-		return s.certify(ctx, req, p)
-	case *kmip.ReCertifyRequest:
-		return s.reCertify(ctx, req, p)
-	case *kmip.PollRequest:
-		return s.poll(req, p)
-	case *kmip.CancelRequest:
-		return s.cancel(p)
-	case *kmip.GetUsageAllocationRequest:
-		return s.getUsageAllocation(ctx, req, p)
-	case *kmip.ObtainLeaseRequest:
-		return s.obtainLease(ctx, req, p)
-	case *kmip.CreateKeyPairRequest:
-		return s.createKeyPair(ctx, req, p)
-	case *kmip.ReKeyRequest:
-		return s.reKey(ctx, req, p)
-	case *kmip.ReKeyKeyPairRequest:
-		return s.reKeyKeyPair(ctx, req, p)
-	case *kmip.SetEndpointRoleRequest:
-		return s.setEndpointRole(p)
-	case *kmip.CreateSplitKeyRequest:
-		return s.createSplitKey(ctx, req, p)
-	case *kmip.JoinSplitKeyRequest:
-		return s.joinSplitKey(ctx, req, p)
-	case *kmip.EncryptRequest:
-		return s.encrypt(ctx, req, p)
-	case *kmip.DecryptRequest:
-		return s.decrypt(ctx, req, p)
-	case *kmip.SignRequest:
-		return s.sign(ctx, req, p)
-	case *kmip.SignatureVerifyRequest:
-		return s.signatureVerify(ctx, req, p)
-	case *kmip.MACRequest:
-		return s.mac(ctx, req, p)
-	case *kmip.MACVerifyRequest:
-		return s.macVerify(ctx, req, p)
-	case *kmip.HashRequest:
-		return s.hash(req, p)
-	case *kmip.RNGRetrieveRequest:
-		return s.rngRetrieve(p)
-	case *kmip.RNGSeedRequest:
-		return s.rngSeed(p)
-	case *kmip.LogRequest:
-		return s.logMessage(req, p)
-	case *kmip.BackupRequest:
-		return s.backup(ctx, req, p)
-	case *kmip.InteropRequest:
-		return s.interop(req, p)
-	case *kmip.PKCS11Request:
-		return s.pkcs11(req, p)
-	}
-	return nil, kmip.Errorf(kmip.ReasonOperationNotSupported, "operation %v is not supported", req.Operation)
-}
-
 // identityOf returns the identity of req's client, "" when unknown.
 func identityOf(req *kmip.Request) string {
 	if req.Peer == nil {
@@ -306,23 +184,15 @@ type managed struct {
 	sealed []byte // the sealed object content; nil once destroyed
 }
 
-// resolveID returns the Unique Identifier of an item: its own, or the batch's
-// ID Placeholder when it left it empty.
-func resolveID(req *kmip.Request, id string) (string, error) {
-	if id != "" {
-		return id, nil
+// resolveID returns the Unique Identifier of an item, or Missing Data when it
+// has none: the Server has already given an item that left it empty the
+// batch's ID Placeholder (kmip.BatchState.FillID), so an empty one means
+// that no item before produced an identifier.
+func resolveID(id string) (string, error) {
+	if id == "" {
+		return "", kmip.Errorf(kmip.ReasonMissingData, "Unique Identifier missing and no ID Placeholder")
 	}
-	if req.Batch != nil && req.Batch.IDPlaceholder != "" {
-		return req.Batch.IDPlaceholder, nil
-	}
-	return "", kmip.Errorf(kmip.ReasonMissingData, "Unique Identifier missing and no ID Placeholder")
-}
-
-// setPlaceholder records id as the batch's ID Placeholder.
-func setPlaceholder(req *kmip.Request, id string) {
-	if req.Batch != nil {
-		req.Batch.IDPlaceholder = id
-	}
+	return id, nil
 }
 
 // notFound is the error for an object that does not exist or belongs to
@@ -358,7 +228,7 @@ func encodeInto(m *managed, obj *store.Object) error {
 // view loads object id for reading, on behalf of req's peer. Due date-driven
 // transitions are applied and, when there were any, persisted first.
 func (s *Service) view(ctx context.Context, req *kmip.Request, id string) (*managed, error) {
-	id, err := resolveID(req, id)
+	id, err := resolveID(id)
 	if err != nil {
 		return nil, err
 	}
@@ -390,7 +260,7 @@ func (s *Service) view(ctx context.Context, req *kmip.Request, id string) (*mana
 // may change it; when fn returns nil the result is stored with fresh index
 // terms. update returns the object as stored.
 func (s *Service) update(ctx context.Context, req *kmip.Request, id string, fn func(m *managed) error) (*managed, error) {
-	id, err := resolveID(req, id)
+	id, err := resolveID(id)
 	if err != nil {
 		return nil, err
 	}
@@ -438,8 +308,6 @@ func (s *Service) restore(ctx context.Context, before *store.Object) error {
 
 // insert stores a new object for req's peer: attrs (which the caller has
 // validated) completed with the server-set attributes, and the sealed content.
-// It records the new identifier as the batch's ID Placeholder.
-//
 // Its grants (GrantAttr) must be well-formed; under a Policy the object
 // records its creator (CreatorAttr).
 func (s *Service) insert(ctx context.Context, req *kmip.Request, m *managed) error {
@@ -456,7 +324,6 @@ func (s *Service) insert(ctx context.Context, req *kmip.Request, m *managed) err
 		return err
 	}
 	req.Batch.OnUndo(func(ctx context.Context) error { return s.deleteForgetting(ctx, obj.ID) })
-	setPlaceholder(req, m.id)
 	s.notifyInsert(req, m) // notify.go
 	return nil
 }

@@ -60,6 +60,23 @@ func (h *harness) do(v kmip.Version, who string, payload any) (any, error) {
 	})
 }
 
+// batch returns a function that serves payloads as the items of one message
+// of who, as kmip.Server does: an item that left its Unique Identifier empty
+// gets the ID Placeholder (FillID), and a success records the identifier its
+// response names (RecordID).
+func (h *harness) batch(v kmip.Version, who string, state *kmip.BatchState) func(payload any) (any, error) {
+	peer := &kmip.Peer{Identity: who}
+	return func(payload any) (any, error) {
+		op, _ := kmip.OperationOf(payload)
+		state.FillID(payload)
+		resp, err := h.svc.ServeKMIP(context.Background(), &kmip.Request{Version: v, Operation: op, Payload: payload, Peer: peer, Batch: state})
+		if err == nil {
+			state.RecordID(resp)
+		}
+		return resp, err
+	}
+}
+
 // must serves and fails the test on error.
 func (h *harness) must(v kmip.Version, who string, payload any) any {
 	h.t.Helper()

@@ -51,7 +51,9 @@ type Peer struct {
 // BatchState is the state the items of one request message share.
 type BatchState struct {
 	// IDPlaceholder is the Unique Identifier produced by the last item that
-	// produced one; items that omit their Unique Identifier use it.
+	// produced one; items that omit their Unique Identifier use it. The
+	// Server keeps it (FillID, RecordID): a Handler sees it already in
+	// the request's payload.
 	IDPlaceholder string
 
 	// Undoable is true when the request asked for Batch Error Continuation
@@ -84,6 +86,31 @@ func (b *BatchState) Memo(key any, compute func() any) any {
 	}
 	b.memo[key] = v
 	return v
+}
+
+// FillID gives a request payload that left its Unique Identifier empty
+// the ID Placeholder (KMIP 1.4 and 2.1, section 2.1: "ID Placeholder"). A
+// payload that names its object, or has no Unique Identifier
+// (ObjectIDSetter), is left as it is, and so is every payload when no
+// item has produced an identifier yet: the Handler then answers the
+// missing identifier.
+func (b *BatchState) FillID(payload any) {
+	if b == nil || b.IDPlaceholder == "" {
+		return
+	}
+	if p, ok := payload.(ObjectIDSetter); ok && p.ObjectID() == "" {
+		p.SetObjectID(b.IDPlaceholder)
+	}
+}
+
+// RecordID makes the identifier a successful item's response payload names
+// (ObjectIDOf: a created object, the private key of a pair, a Locate that
+// found exactly one) the ID Placeholder of the items after it. A response
+// that names none, or several, leaves the ID Placeholder as it was.
+func (b *BatchState) RecordID(payload any) {
+	if id := ObjectIDOf(payload); b != nil && id != "" {
+		b.IDPlaceholder = id
+	}
 }
 
 // OnUndo registers fn to revert a change made by the current item, should a

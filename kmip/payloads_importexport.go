@@ -34,7 +34,10 @@ type ExportResponse struct {
 // gives (KMIP 1.4 and 2.x), replacing an existing
 // object of that identifier when ReplaceExisting is true. KeyWrapType (0
 // when absent) says whether a wrapped key block is to be kept wrapped (As
-// Registered) or unwrapped (Not Wrapped).
+// Registered) or unwrapped (Not Wrapped). An empty UniqueIdentifier is
+// not the ID Placeholder: Import must name the object it stores.
+//
+//kmip:no-id-placeholder
 type ImportRequest struct {
 	UniqueIdentifier string
 	ObjectType       ObjectType

@@ -248,9 +248,6 @@ func (p *ExportResponse) ObjectID() string { return p.UniqueIdentifier }
 // ObjectID returns p.UniqueIdentifier.
 func (p *ImportRequest) ObjectID() string { return p.UniqueIdentifier }
 
-// SetObjectID sets p.UniqueIdentifier to id.
-func (p *ImportRequest) SetObjectID(id string) { p.UniqueIdentifier = id }
-
 // ObjectID returns p.UniqueIdentifier.
 func (p *ImportResponse) ObjectID() string { return p.UniqueIdentifier }
 
@@ -286,9 +283,6 @@ func (p *PutRequest) SetObjectID(id string) { p.UniqueIdentifier = id }
 
 // ObjectID returns p.UniqueIdentifier.
 func (p *CreateSplitKeyRequest) ObjectID() string { return p.UniqueIdentifier }
-
-// SetObjectID sets p.UniqueIdentifier to id.
-func (p *CreateSplitKeyRequest) SetObjectID(id string) { p.UniqueIdentifier = id }
 
 // ObjectID returns the one Unique Identifier p lists, or "" when it lists
 // none or several.

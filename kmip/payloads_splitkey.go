@@ -8,6 +8,8 @@ import "math/big"
 // the ID Placeholder is not implied: an empty identifier means a new key).
 // Attributes and TemplateNames (1.x only) are those of the new key and its
 // parts.
+//
+//kmip:no-id-placeholder
 type CreateSplitKeyRequest struct {
 	ObjectType        ObjectType // of the key to split
 	UniqueIdentifier  string     // optional: an existing key to split

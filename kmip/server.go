@@ -484,6 +484,7 @@ func (c *conn) serveItem(log *zap.Logger, req *RequestMessage, it *RequestItem, 
 	var payload any
 	err := error(it.Err)
 	if it.Err == nil {
+		batch.FillID(it.Payload)
 		payload, err = c.callHandler(log, &Request{
 			Version:   req.Header.Version,
 			Operation: it.Operation,
@@ -501,9 +502,7 @@ func (c *conn) serveItem(log *zap.Logger, req *RequestMessage, it *RequestItem, 
 		out.Status, out.Reason, out.Message = kmip14.ResultStatusOperationFailed, ke.ReasonFor(req.Header.Version), ke.Message
 	} else {
 		out.Status, out.Payload = kmip14.ResultStatusSuccess, payload
-		if id := ObjectIDOf(payload); id != "" {
-			batch.IDPlaceholder = id
-		}
+		batch.RecordID(payload)
 	}
 	elapsed := time.Since(start)
 	if o := c.srv.Observer; o != nil {

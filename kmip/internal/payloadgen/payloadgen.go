@@ -35,10 +35,17 @@ var idFields = []string{"UniqueIdentifier", "PrivateKeyUniqueIdentifier"}
 // list (Join Split Key's parts) names no single object.
 const listField = "UniqueIdentifiers"
 
+// noPlaceholder is the directive, in a request type's doc comment, of a
+// request whose empty identifier does not stand for the ID Placeholder
+// (Import names the object it replaces; Create Split Key without one makes
+// a new key): it gets no SetObjectID, so the Server leaves it empty.
+const noPlaceholder = "//kmip:no-id-placeholder"
+
 // ObjectIDs returns the formatted source of payloads_objectid.go for the
 // kmip package in dir: an ObjectID method on every request and response
 // payload type with an identifier field, and a SetObjectID method on the
-// requests among them whose identifier is a single string.
+// requests among them whose identifier is a single string and stands for
+// the ID Placeholder when empty (see noPlaceholder).
 func ObjectIDs(dir string) ([]byte, error) {
 	files, err := filepath.Glob(filepath.Join(dir, "payloads*.go"))
 	if err != nil {
@@ -51,7 +58,7 @@ func ObjectIDs(dir string) ([]byte, error) {
 		if filepath.Base(file) == FileName || strings.HasSuffix(file, "_test.go") {
 			continue
 		}
-		f, err := parser.ParseFile(fset, file, nil, parser.SkipObjectResolution)
+		f, err := parser.ParseFile(fset, file, nil, parser.SkipObjectResolution|parser.ParseComments)
 		if err != nil {
 			return nil, err
 		}
@@ -66,7 +73,7 @@ func ObjectIDs(dir string) ([]byte, error) {
 				if !ok || ts.Assign.IsValid() {
 					continue
 				}
-				writeMethods(&b, ts.Name.Name, st)
+				writeMethods(&b, ts.Name.Name, st, hasDirective(gd.Doc, noPlaceholder) || hasDirective(ts.Doc, noPlaceholder))
 			}
 		}
 	}
@@ -78,7 +85,7 @@ func ObjectIDs(dir string) ([]byte, error) {
 }
 
 // writeMethods writes the methods of payload type name, when it is one.
-func writeMethods(b *bytes.Buffer, name string, st *ast.StructType) {
+func writeMethods(b *bytes.Buffer, name string, st *ast.StructType, noPlaceholder bool) {
 	request := strings.HasSuffix(name, "Request")
 	if !request && !strings.HasSuffix(name, "Response") {
 		return
@@ -104,7 +111,7 @@ func (p *%[1]s) ObjectID() string {
 // ObjectID returns p.%[2]s.
 func (p *%[1]s) ObjectID() string { return p.%[2]s }
 `, name, f.name)
-	if request {
+	if request && !noPlaceholder {
 		fmt.Fprintf(b, `
 // SetObjectID sets p.%[2]s to id.
 func (p *%[1]s) SetObjectID(id string) { p.%[2]s = id }
@@ -129,6 +136,19 @@ func objectField(st *ast.StructType, request bool) (idField, bool) {
 		return idField{name: listField, list: true}, true
 	}
 	return idField{}, false
+}
+
+// hasDirective reports whether doc has the comment line directive.
+func hasDirective(doc *ast.CommentGroup, directive string) bool {
+	if doc == nil {
+		return false
+	}
+	for _, c := range doc.List {
+		if strings.TrimSpace(c.Text) == directive {
+			return true
+		}
+	}
+	return false
 }
 
 func isIdent(e ast.Expr, name string) bool {
