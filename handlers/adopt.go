@@ -137,7 +137,7 @@ func (s *Service) adoptObject(ctx context.Context, id, identity, tenant string) 
 		Result:    kmip14.ResultStatusSuccess.String(),
 		Reason:    "owner " + identity + " -> tenant " + tenant,
 	}
-	err := s.store.ChangeOwner(store.WithAudit(ctx, rec), id, identity, tenantOwnerPrefix+tenant, func(obj *store.Object) error {
+	err := s.store.ChangeOwner(ctx, rec, id, identity, tenantOwnerPrefix+tenant, func(obj *store.Object) error {
 		attrs, err := kmip.UnmarshalAttributes(obj.Attributes)
 		if err != nil {
 			return err

@@ -16,7 +16,7 @@ import (
 // and result. now is the clock (nil: time.Now).
 //
 // An item that changes the store has its record written in the transaction
-// of its first change (store.WithAudit); any other item (a read, a failure,
+// of its first change (withItemRecord, store.Store); any other item (a read, a failure,
 // a refusal) has it appended, and the answer waits until the record is on
 // disk, so that key material is never released without a durable record.
 // When the record cannot be written the item fails with General Failure
@@ -52,7 +52,7 @@ func (a *auditor) ServeKMIP(ctx context.Context, req *kmip.Request) (payload any
 			a.recordFailure(ctx, rec, kmip.ReasonGeneralFailure) //nolint:errcheck // the item fails anyway
 		}
 	}()
-	payload, err = a.next.ServeKMIP(store.WithAudit(ctx, rec), req)
+	payload, err = a.next.ServeKMIP(withItemRecord(ctx, rec), req)
 	panicked = false
 
 	if rec.Seq != 0 { // written with the item's change, as a success
@@ -81,6 +81,26 @@ func (a *auditor) ServeKMIP(ctx context.Context, req *kmip.Request) (payload any
 		return nil, auditFailed(rec, aerr)
 	}
 	return payload, err
+}
+
+// itemRecordKey is the context key of the audit record of the item being
+// served.
+type itemRecordKey struct{}
+
+// withItemRecord returns ctx carrying rec as the audit record of the item
+// it serves: Audited puts it there, and the Service's object access
+// (service.go) hands it to the store mutation that makes the item's change,
+// which writes it in the same transaction (see store.Store). A nil rec
+// makes the changes under the returned context unrecorded.
+func withItemRecord(ctx context.Context, rec *store.AuditRecord) context.Context {
+	return context.WithValue(ctx, itemRecordKey{}, rec)
+}
+
+// itemRecord returns the audit record of ctx's item, nil when there is none
+// (a Service without Audited, or an administrative pass).
+func itemRecord(ctx context.Context) *store.AuditRecord {
+	rec, _ := ctx.Value(itemRecordKey{}).(*store.AuditRecord)
+	return rec
 }
 
 // auditFailed is the error of an item whose record could not be written:

@@ -167,7 +167,7 @@ func recordBytes(r store.AuditRecord) []byte {
 func TestAuditedFailureAfterChangeIsRecordedTwice(t *testing.T) {
 	h := newHarness(t)
 	failing := kmip.HandlerFunc(func(ctx context.Context, req *kmip.Request) (any, error) {
-		if err := h.store.Create(ctx, &store.Object{ID: "k1", Owner: "o"}); err != nil {
+		if err := h.store.Create(ctx, itemRecord(ctx), &store.Object{ID: "k1", Owner: "o"}); err != nil {
 			return nil, err
 		}
 		return nil, kmip.Errorf(kmip.ReasonCryptographicFailure, "after the change")

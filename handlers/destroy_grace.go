@@ -64,7 +64,7 @@ func (s *Service) destroyPending(ctx context.Context, req *kmip.Request, p *kmip
 	})
 	if err != nil {
 		if before.sealed != nil {
-			s.store.UpdatePending(store.WithAudit(ctx, nil), before.id, func(pp **store.Pending) error { *pp = nil; return nil })
+			s.store.UpdatePending(ctx, nil, before.id, func(pp **store.Pending) error { *pp = nil; return nil })
 		}
 		return nil, nil, err
 	}
@@ -79,7 +79,7 @@ func (s *Service) destroyPending(ctx context.Context, req *kmip.Request, p *kmip
 // or the grace period has ended.
 func (s *Service) Undestroy(ctx context.Context, id string) error {
 	rec := s.adminRecord("Undestroy", id, "")
-	err := s.store.RestorePending(store.WithAudit(ctx, rec), id, func(obj *store.Object, p *store.Pending) error {
+	err := s.store.RestorePending(ctx, rec, id, func(obj *store.Object, p *store.Pending) error {
 		if s.now().After(p.Deadline) {
 			return fmt.Errorf("the grace period of %s ended at %s", id, p.Deadline.Format(time.RFC3339))
 		}
@@ -123,13 +123,12 @@ func (s *Service) purgeExpiredDestructions(ctx context.Context) error {
 // resealPending re-seals into epoch newID the pending material sealed under
 // another epoch, so that a KEK rotation does not cut a grace period short.
 func (s *Service) resealPending(ctx context.Context, newID uint32) (int, error) {
-	ctx = store.WithAudit(ctx, nil)
 	n := 0
 	err := s.store.ForEachPending(ctx, func(p *store.Pending) error {
 		if !needsReseal(p.Material, newID) {
 			return nil
 		}
-		err := s.store.UpdatePending(ctx, p.ID, func(pp **store.Pending) error {
+		err := s.store.UpdatePending(ctx, nil /* the rotation's own records describe it */, p.ID, func(pp **store.Pending) error {
 			if !needsReseal((*pp).Material, newID) {
 				return errUnchanged
 			}
@@ -153,7 +152,7 @@ func (s *Service) resealPending(ctx context.Context, newID uint32) (int, error) 
 }
 
 // adminRecord returns an audit record of an administrative action of this
-// process, for store.WithAudit.
+// process, for the store mutation that makes the action.
 func (s *Service) adminRecord(op, objectID, reason string) *store.AuditRecord {
 	return &store.AuditRecord{
 		Time:      s.clock(),

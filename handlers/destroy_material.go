@@ -79,12 +79,11 @@ func (s *Service) destroyAtOnce(ctx context.Context, req *kmip.Request, p *kmip.
 // deleted. A record changed since p was read (an Undestroy and a new
 // Destroy) is left alone.
 func (s *Service) purgePending(ctx context.Context, f hsm.Forgetter, p *store.Pending, rec *store.AuditRecord) error {
-	quiet := store.WithAudit(ctx, nil)
 	same := func(cur *store.Pending) bool {
 		return cur.Deadline.Equal(p.Deadline) && bytes.Equal(cur.Material, p.Material)
 	}
 	if f != nil && p.Material != nil {
-		err := s.store.UpdatePending(quiet, p.ID, func(cur **store.Pending) error {
+		err := s.store.UpdatePending(ctx, nil, p.ID, func(cur **store.Pending) error {
 			if !same(*cur) {
 				return errChangedPending
 			}
@@ -96,7 +95,7 @@ func (s *Service) purgePending(ctx context.Context, f hsm.Forgetter, p *store.Pe
 		if !errors.Is(err, errUnchanged) {
 			return err
 		}
-		obj, err := s.store.Get(quiet, p.ID)
+		obj, err := s.store.Get(ctx, p.ID)
 		if err != nil && !errors.Is(err, store.ErrNotFound) {
 			return err
 		}
@@ -106,7 +105,7 @@ func (s *Service) purgePending(ctx context.Context, f hsm.Forgetter, p *store.Pe
 			}
 		}
 	}
-	err := s.store.UpdatePending(store.WithAudit(ctx, rec), p.ID, func(cur **store.Pending) error {
+	err := s.store.UpdatePending(ctx, rec, p.ID, func(cur **store.Pending) error {
 		if !same(*cur) {
 			return errChangedPending
 		}
@@ -132,7 +131,7 @@ func (s *Service) deleteForgetting(ctx context.Context, id string) error {
 	if err != nil {
 		return err
 	}
-	if err := s.store.Delete(ctx, id); err != nil {
+	if err := s.store.Delete(ctx, nil, id); err != nil {
 		return err
 	}
 	if f := s.forgetter(); f != nil && obj.Material != nil {

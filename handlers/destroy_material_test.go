@@ -130,7 +130,7 @@ func TestDestroyCrashRepair(t *testing.T) {
 		}
 	}
 	// Only the first Destroy reached its commit before the "crash".
-	err := r.store.Update(ctx, destroyed, func(obj *store.Object) error { obj.Material = nil; return nil })
+	err := r.store.Update(ctx, nil, destroyed, func(obj *store.Object) error { obj.Material = nil; return nil })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -190,7 +190,7 @@ func TestDestroyInUndoBatch(t *testing.T) {
 		t.Fatal("no pending destruction in an Undo batch")
 	}
 	// A later item failed: the batch's undo puts the material back.
-	if err := r.store.Update(ctx, id, func(o *store.Object) error { o.Material = sealed; return nil }); err != nil {
+	if err := r.store.Update(ctx, nil, id, func(o *store.Object) error { o.Material = sealed; return nil }); err != nil {
 		t.Fatal(err)
 	}
 	r.h.now = r.h.now.Add(2 * undoMargin)
@@ -218,7 +218,7 @@ func TestRotateKEKMovesMaterialIntoSlots(t *testing.T) {
 		t.Fatal(err)
 	}
 	id := r.register(key)
-	if err := r.store.Update(ctx, id, func(o *store.Object) error {
+	if err := r.store.Update(ctx, nil, id, func(o *store.Object) error {
 		o.Material, err = r.module.Seal(id, key)
 		return err
 	}); err != nil {

@@ -192,7 +192,7 @@ func (s *Service) replaceImported(ctx context.Context, req *kmip.Request, m *man
 	}
 	rec := s.requestRecord(ctx, req, m.id)
 	var replaced []byte
-	_, err = s.update(store.WithAudit(ctx, rec), req, m.id, func(old *managed) error {
+	_, err = s.update(withItemRecord(ctx, rec), req, m.id, func(old *managed) error {
 		rec.Reason = "replaced " + describeReplaced(old)
 		replaced = old.sealed
 		old.attrs, old.sealed = attrs, m.sealed

@@ -201,17 +201,16 @@ func (s *Service) Sweep(ctx context.Context) error {
 
 // sweepOwner applies the due transitions of owner's pending objects.
 func (s *Service) sweepOwner(ctx context.Context, owner string) error {
-	// The transitions are the dates' doing, not the request's: they must not
-	// carry the request's audit record (a Locate would be recorded against
-	// the first object swept).
-	ctx = store.WithAudit(ctx, nil)
 	ids, _, err := s.store.Find(ctx, store.Query{Owner: owner, Terms: []store.Term{pendingTerm()}})
 	if err != nil {
 		return err
 	}
 	var first error
 	for _, id := range ids {
-		err := s.store.Update(ctx, id, func(obj *store.Object) error {
+		// The transitions are the dates' doing, not the request's: they
+		// carry no audit record (the request's would be recorded against
+		// the first object swept).
+		err := s.store.Update(ctx, nil, id, func(obj *store.Object) error {
 			if obj.Owner != owner {
 				return errUnchanged
 			}

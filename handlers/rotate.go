@@ -83,13 +83,12 @@ func (s *Service) RotateKEK(ctx context.Context) (KEKRotation, error) {
 // resealAll re-seals into epoch newID the material of every object sealed
 // under another epoch, and returns how many it changed.
 func (s *Service) resealAll(ctx context.Context, newID uint32) (int, error) {
-	ctx = store.WithAudit(ctx, nil) // the rotation's own records describe it
 	n := 0
 	err := s.store.ForEachObject(ctx, func(obj *store.Object) error {
 		if !needsReseal(obj.Material, newID) {
 			return nil
 		}
-		err := s.store.Update(ctx, obj.ID, func(o *store.Object) error {
+		err := s.store.Update(ctx, nil /* the rotation's own records describe it */, obj.ID, func(o *store.Object) error {
 			if !needsReseal(o.Material, newID) {
 				return errUnchanged
 			}

@@ -266,7 +266,7 @@ func (s *Service) update(ctx context.Context, req *kmip.Request, id string, fn f
 	}
 	var out *managed
 	var before store.Object // the stored version fn changed, for Undo
-	err = s.store.Update(ctx, id, func(obj *store.Object) error {
+	err = s.store.Update(ctx, itemRecord(ctx), id, func(obj *store.Object) error {
 		before = *obj
 		m, err := decode(owner(req), obj)
 		if err != nil {
@@ -300,7 +300,7 @@ func (s *Service) update(ctx context.Context, req *kmip.Request, id string, fn f
 // restore puts back a stored version of an object, to undo a change made by
 // an item of a batch whose Batch Error Continuation Option is Undo.
 func (s *Service) restore(ctx context.Context, before *store.Object) error {
-	return s.store.Update(ctx, before.ID, func(obj *store.Object) error {
+	return s.store.Update(ctx, nil /* the undo is recorded as its batch's items */, before.ID, func(obj *store.Object) error {
 		obj.Attributes, obj.Material, obj.Terms = before.Attributes, before.Material, before.Terms
 		return nil
 	})
@@ -320,7 +320,7 @@ func (s *Service) insert(ctx context.Context, req *kmip.Request, m *managed) err
 	if err := encodeInto(m, obj); err != nil {
 		return err
 	}
-	if err := s.store.Create(ctx, obj); err != nil {
+	if err := s.store.Create(ctx, itemRecord(ctx), obj); err != nil {
 		return err
 	}
 	req.Batch.OnUndo(func(ctx context.Context) error { return s.deleteForgetting(ctx, obj.ID) })

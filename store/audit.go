@@ -160,44 +160,6 @@ func decodeAuditHead(v []byte) (seq uint64, hash [32]byte, err error) {
 	return binary.BigEndian.Uint64(v), hash, nil
 }
 
-// pendingAudit is the record WithAudit attaches to a context, written by the
-// first mutation that commits under it. mu serialises the mutations of one
-// context that would write it.
-type pendingAudit struct {
-	mu  sync.Mutex
-	rec *AuditRecord
-}
-
-type pendingAuditKey struct{}
-
-// WithAudit returns a context carrying rec, to be written by the first
-// mutation of the Store (see Store) that commits under the returned context, in the same transaction as the
-// change. That mutation fills in rec.Seq, rec.Prev and rec.Hash, and
-// rec.ObjectID with the ID of the object it changed when rec names none (the
-// new object of a Create); later
-// mutations under the context write no record. After the mutations have
-// returned, rec.Seq != 0 tells whether the record was written; if it was
-// not (nothing changed, or every mutation failed), the caller writes it with
-// AppendAudit.
-func WithAudit(ctx context.Context, rec *AuditRecord) context.Context {
-	return context.WithValue(ctx, pendingAuditKey{}, &pendingAudit{rec: rec})
-}
-
-// lockPendingAudit returns ctx's record not yet written and the function
-// that releases it, or nil and a no-op when there is none.
-func lockPendingAudit(ctx context.Context) (*AuditRecord, func()) {
-	p, _ := ctx.Value(pendingAuditKey{}).(*pendingAudit)
-	if p == nil {
-		return nil, func() {}
-	}
-	p.mu.Lock()
-	if p.rec == nil || p.rec.Seq != 0 {
-		p.mu.Unlock()
-		return nil, func() {}
-	}
-	return p.rec, p.mu.Unlock
-}
-
 // auditChain is the head of the chain as last committed. mu (the chain
 // lock) is held from taking the head until the transaction carrying the
 // next record has committed, so that records commit in sequence order; the

@@ -233,9 +233,9 @@ func BenchmarkCreateParallelAudited(b *testing.B) {
 					var err error
 					switch mode {
 					case "NoRecord":
-						err = s.Create(context.Background(), benchObject(id))
+						err = s.Create(context.Background(), nil, benchObject(id))
 					case "RecordInTxn":
-						err = s.Create(WithAudit(context.Background(), rec), benchObject(id))
+						err = s.Create(context.Background(), rec, benchObject(id))
 					case "AppendOnly":
 						err = s.AppendAudit(context.Background(), rec)
 					}

@@ -31,7 +31,7 @@ func TestBackupRestoreRoundTrip(t *testing.T) {
 		obj := &store.Object{ID: id, Owner: "CN=o" + id, Attributes: []byte{byte(i), 1, 2}, Material: sealed,
 			Terms: []store.Term{{Name: "State", Value: []byte{byte(i)}}, {Name: "Link", Value: []byte("a")}}}
 		rec := &store.AuditRecord{Identity: "CN=o", Operation: "Create", ObjectID: id, Result: "Success"}
-		if err := db.Create(store.WithAudit(ctx, rec), obj); err != nil {
+		if err := db.Create(ctx, rec, obj); err != nil {
 			t.Fatal(err)
 		}
 		want = append(want, obj)
@@ -109,7 +109,7 @@ func TestBackupWithAttachment(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := db.Create(ctx, &store.Object{ID: "a", Owner: "CN=o", Attributes: []byte{1}}); err != nil {
+	if err := db.Create(ctx, nil, &store.Object{ID: "a", Owner: "CN=o", Attributes: []byte{1}}); err != nil {
 		t.Fatal(err)
 	}
 	att := attachment(bytes.Repeat([]byte("slots!"), 30000)) // 180 KB: three chunks

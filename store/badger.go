@@ -172,11 +172,11 @@ func (b *Badger) Get(ctx context.Context, id string) (*Object, error) {
 }
 
 // Create stores obj, or fails with ErrExists when obj.ID is taken.
-func (b *Badger) Create(ctx context.Context, obj *Object) error {
+func (b *Badger) Create(ctx context.Context, audit *AuditRecord, obj *Object) error {
 	if obj == nil || obj.ID == "" {
 		return errors.New("store: create: object without ID")
 	}
-	return b.mutate(ctx, obj.ID, func(txn *badger.Txn) error {
+	return b.mutate(ctx, audit, obj.ID, func(txn *badger.Txn) error {
 		_, err := txn.Get(objectKey(obj.ID))
 		switch {
 		case err == nil:
@@ -190,8 +190,8 @@ func (b *Badger) Create(ctx context.Context, obj *Object) error {
 
 // Update applies fn to a copy of object id and stores the result with its new
 // index entries in one transaction. See Store.Update.
-func (b *Badger) Update(ctx context.Context, id string, fn func(obj *Object) error) error {
-	return b.mutate(ctx, id, func(txn *badger.Txn) error {
+func (b *Badger) Update(ctx context.Context, audit *AuditRecord, id string, fn func(obj *Object) error) error {
+	return b.mutate(ctx, audit, id, func(txn *badger.Txn) error {
 		old, err := readObject(txn, id)
 		if err != nil {
 			return err
@@ -214,8 +214,8 @@ func (b *Badger) Update(ctx context.Context, id string, fn func(obj *Object) err
 }
 
 // Delete removes object id and its index entries, or fails with ErrNotFound.
-func (b *Badger) Delete(ctx context.Context, id string) error {
-	return b.mutate(ctx, id, func(txn *badger.Txn) error {
+func (b *Badger) Delete(ctx context.Context, audit *AuditRecord, id string) error {
+	return b.mutate(ctx, audit, id, func(txn *badger.Txn) error {
 		old, err := readObject(txn, id)
 		if err != nil {
 			return err
@@ -228,10 +228,9 @@ func (b *Badger) Delete(ctx context.Context, id string) error {
 }
 
 // mutate runs change in a read-write transaction under id's lock, retrying
-// on conflict, and returns once the commit is on disk. When ctx carries an
-// audit record not yet written (WithAudit), the record is written in the
-// same transaction.
-func (b *Badger) mutate(ctx context.Context, id string, change func(txn *badger.Txn) error) error {
+// on conflict, and returns once the commit is on disk. When audit is a
+// record not yet written (Seq 0), it is written in the same transaction.
+func (b *Badger) mutate(ctx context.Context, audit *AuditRecord, id string, change func(txn *badger.Txn) error) error {
 	if err := b.enter(ctx); err != nil {
 		return err
 	}
@@ -241,14 +240,16 @@ func (b *Badger) mutate(ctx context.Context, id string, change func(txn *badger.
 	if err != nil {
 		return err
 	}
-	rec, release := lockPendingAudit(ctx)
+	rec := audit
+	if rec != nil && rec.Seq != 0 {
+		rec = nil // written by an earlier mutation of its request
+	}
 	for attempt := 1; ; attempt++ {
 		err = b.commitAudited(change, rec, id)
 		if !errors.Is(err, badger.ErrConflict) || attempt == maxConflictRetries {
 			break
 		}
 	}
-	release()
 	unlock()
 	if err != nil {
 		return err

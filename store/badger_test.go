@@ -21,7 +21,7 @@ func term(name, value string) Term { return Term{Name: name, Value: []byte(value
 
 func mustCreate(t testing.TB, s Store, obj *Object) {
 	t.Helper()
-	if err := s.Create(context.Background(), obj); err != nil {
+	if err := s.Create(context.Background(), nil, obj); err != nil {
 		t.Fatalf("Create %s: %v", obj.ID, err)
 	}
 }

@@ -55,7 +55,7 @@ func BenchmarkCreateParallel(b *testing.B) {
 			b.RunParallel(func(pb *testing.PB) {
 				for pb.Next() {
 					id := strconv.FormatInt(next.Add(1), 10)
-					if err := s.Create(context.Background(), benchObject(id)); err != nil {
+					if err := s.Create(context.Background(), nil, benchObject(id)); err != nil {
 						b.Error(err)
 						return
 					}
@@ -117,7 +117,7 @@ func fillStore(b *testing.B, s *Badger, n int) {
 				if i >= int64(n) {
 					return
 				}
-				if err := s.Create(context.Background(), benchObject(strconv.FormatInt(i, 10))); err != nil {
+				if err := s.Create(context.Background(), nil, benchObject(strconv.FormatInt(i, 10))); err != nil {
 					b.Error(err)
 					return
 				}
@@ -157,7 +157,7 @@ func BenchmarkCreateSerial(b *testing.B) {
 	}
 	defer s.Close()
 	for i := 0; b.Loop(); i++ {
-		if err := s.Create(context.Background(), benchObject(strconv.Itoa(i))); err != nil {
+		if err := s.Create(context.Background(), nil, benchObject(strconv.Itoa(i))); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -189,7 +189,7 @@ func BenchmarkCreateSustained(b *testing.B) {
 				if i >= total {
 					return
 				}
-				if err := s.Create(context.Background(), realisticObject(strconv.FormatInt(i, 10))); err != nil {
+				if err := s.Create(context.Background(), nil, realisticObject(strconv.FormatInt(i, 10))); err != nil {
 					b.Error(err)
 					return
 				}

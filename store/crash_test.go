@@ -105,7 +105,7 @@ func runCrashChild(dir string) {
 					Material: []byte(filler),
 					Terms:    []Term{term("Name", id), term("Object Type", "SymmetricKey")},
 				}
-				if err := s.Create(context.Background(), obj); err != nil {
+				if err := s.Create(context.Background(), nil, obj); err != nil {
 					fmt.Fprintln(os.Stderr, "child create:", err)
 					os.Exit(2)
 				}

@@ -20,11 +20,11 @@ var errAlreadyOwned = errors.New("store: object already owned by the target")
 // store enforces no uniqueness but that of IDs, which the move keeps: two
 // objects of to may share a Name, their index keys differ by ID. A pending
 // destruction (pending.go) is keyed by ID alone and stays with the object.
-func (b *Badger) ChangeOwner(ctx context.Context, id, from, to string, fn func(obj *Object) error) error {
+func (b *Badger) ChangeOwner(ctx context.Context, audit *AuditRecord, id, from, to string, fn func(obj *Object) error) error {
 	if from == to {
 		return errors.New("store: change owner: from and to are the same owner")
 	}
-	err := b.mutate(ctx, id, func(txn *badger.Txn) error {
+	err := b.mutate(ctx, audit, id, func(txn *badger.Txn) error {
 		old, err := readObject(txn, id)
 		if err != nil {
 			return err

@@ -53,7 +53,7 @@ func decodePending(id string, v []byte) (*Pending, error) {
 
 // PutPending stores p, replacing any pending record of p.ID, durably.
 func (b *Badger) PutPending(ctx context.Context, p *Pending) error {
-	return b.mutate(WithAudit(ctx, nil), p.ID, func(txn *badger.Txn) error {
+	return b.mutate(ctx, nil, p.ID, func(txn *badger.Txn) error {
 		return txn.Set(pendingKey(p.ID), encodePending(p))
 	})
 }
@@ -61,9 +61,9 @@ func (b *Badger) PutPending(ctx context.Context, p *Pending) error {
 // UpdatePending reads the pending record of id and calls fn with it: when
 // fn returns nil the record fn changed is stored, when fn sets it to nil
 // the record is deleted. It fails with ErrNotFound when there is none.
-// An audit record attached to ctx (WithAudit) is written with the change.
-func (b *Badger) UpdatePending(ctx context.Context, id string, fn func(p **Pending) error) error {
-	return b.mutate(ctx, id, func(txn *badger.Txn) error {
+// audit is written with the change (see Store).
+func (b *Badger) UpdatePending(ctx context.Context, audit *AuditRecord, id string, fn func(p **Pending) error) error {
+	return b.mutate(ctx, audit, id, func(txn *badger.Txn) error {
 		p, err := readPending(txn, id)
 		if err != nil {
 			return err
@@ -81,8 +81,8 @@ func (b *Badger) UpdatePending(ctx context.Context, id string, fn func(p **Pendi
 // RestorePending undoes a destruction in one transaction: it calls fn with
 // object id and its pending record; when fn returns nil the object fn
 // changed is stored with its new Terms and the pending record deleted.
-func (b *Badger) RestorePending(ctx context.Context, id string, fn func(obj *Object, p *Pending) error) error {
-	return b.mutate(ctx, id, func(txn *badger.Txn) error {
+func (b *Badger) RestorePending(ctx context.Context, audit *AuditRecord, id string, fn func(obj *Object, p *Pending) error) error {
+	return b.mutate(ctx, audit, id, func(txn *badger.Txn) error {
 		p, err := readPending(txn, id)
 		if err != nil {
 			return err

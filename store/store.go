@@ -76,10 +76,17 @@ type Query struct {
 // over many values (ForEachObject, ForEachPending, AuditRecords) call it
 // outside any transaction.
 //
-// Audit: a record attached to the context with WithAudit is written by the
-// first mutation (Create, Update, Delete, ChangeOwner, UpdatePending,
-// RestorePending) that commits under that context, in the same transaction
-// as the change: both are durable or neither is. PutPending never writes it.
+// Audit: every mutation but PutPending takes the audit record of the change
+// it makes, audit, and writes it in the same transaction as the change: both
+// are durable or neither is. It fills in audit.Seq, audit.Prev and
+// audit.Hash, and audit.ObjectID with the ID of the object changed when the
+// record names none (the new object of a Create). A record already written
+// (Seq != 0) is not written again, so one record can be handed to every
+// mutation of one request: the first that commits writes it, and when none
+// does (nothing changed, or every mutation failed) Seq stays 0 and the
+// caller writes it with AppendAudit. A nil audit writes no record (changes
+// whose records are written apart, such as a KEK rotation's). One record
+// must not be given to two mutations running at once.
 //
 // Errors: ErrNotFound when the object (or pending record) named does not
 // exist, ErrExists when Create's ID is taken, ErrClosed after Close, the
@@ -90,7 +97,7 @@ type Query struct {
 // errors.Is.
 type Store interface {
 	// Create stores a new object. It fails with ErrExists when obj.ID is taken.
-	Create(ctx context.Context, obj *Object) error
+	Create(ctx context.Context, audit *AuditRecord, obj *Object) error
 
 	// Get returns the object id, or ErrNotFound. The caller checks ownership.
 	Get(ctx context.Context, id string) (*Object, error)
@@ -101,11 +108,11 @@ type Store interface {
 	// called more than once (on a write conflict) and must not have side
 	// effects beyond the object. ID and Owner must not be changed. It
 	// fails with ErrNotFound when id does not exist.
-	Update(ctx context.Context, id string, fn func(obj *Object) error) error
+	Update(ctx context.Context, audit *AuditRecord, id string, fn func(obj *Object) error) error
 
 	// Delete removes object id and its index entries, or fails with
 	// ErrNotFound.
-	Delete(ctx context.Context, id string) error
+	Delete(ctx context.Context, audit *AuditRecord, id string) error
 
 	// Find returns the IDs of q.Owner's objects that have every term of
 	// q.Terms, in ID order, after skipping q.Offset and at most q.Limit of
@@ -126,7 +133,7 @@ type Store interface {
 	// returns nil: a repeated call is a no-op. It fails with ErrNotFound
 	// when id does not exist or is owned by neither from nor to, and with
 	// fn's error; then nothing is written. from and to must differ.
-	ChangeOwner(ctx context.Context, id, from, to string, fn func(obj *Object) error) error
+	ChangeOwner(ctx context.Context, audit *AuditRecord, id, from, to string, fn func(obj *Object) error) error
 
 	// ForEachObject calls fn with every object of every owner, in ID order,
 	// and stops at fn's first error, which it returns. The objects are read
@@ -138,7 +145,8 @@ type Store interface {
 	ForEachObject(ctx context.Context, fn func(obj *Object) error) error
 
 	// PutPending stores p, replacing any pending record of p.ID. It writes
-	// no audit record, whatever ctx carries.
+	// no audit record: it is one step of a change recorded by another
+	// mutation (Destroy's Update).
 	PutPending(ctx context.Context, p *Pending) error
 
 	// UpdatePending reads the pending record of id and calls fn with it:
@@ -146,14 +154,14 @@ type Store interface {
 	// it to nil the record is deleted. When fn returns an error nothing is
 	// written and UpdatePending returns it. It fails with ErrNotFound when
 	// id has no pending record.
-	UpdatePending(ctx context.Context, id string, fn func(p **Pending) error) error
+	UpdatePending(ctx context.Context, audit *AuditRecord, id string, fn func(p **Pending) error) error
 
 	// RestorePending undoes a destruction in one transaction: it calls fn
 	// with a copy of object id and its pending record; when fn returns nil
 	// the object fn changed is stored with its new Terms and the pending
 	// record deleted. It fails with ErrNotFound when either is missing, and
 	// when fn changed ID or Owner.
-	RestorePending(ctx context.Context, id string, fn func(obj *Object, p *Pending) error) error
+	RestorePending(ctx context.Context, audit *AuditRecord, id string, fn func(obj *Object, p *Pending) error) error
 
 	// ForEachPending calls fn with every pending record, in ID order, from
 	// one snapshot read before the first call, and stops at fn's first
@@ -183,10 +191,10 @@ var _ Store = (*Badger)(nil)
 // Every Store is one; it is named apart for the code that only audits
 // (handlers.Audited, the notifier, kmipctl audit).
 //
-// A record is written in one of two ways. A record attached to a context
-// with WithAudit is written by the first mutation of the Store that commits
-// under that context, in the same transaction as the change:
-// the change and its record are durable together or not at all. A record
+// A record is written in one of two ways. The record of a change is given
+// to the Store's mutation that makes it (see Store), and written in the
+// same transaction: the change and its record are durable together or not
+// at all. A record
 // for an item that changed nothing (a read, a failure, a refusal) is written
 // by AppendAudit.
 //

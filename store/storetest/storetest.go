@@ -109,7 +109,7 @@ func testRecord(i int) *store.AuditRecord {
 
 func mustCreate(t testing.TB, s store.Store, obj *store.Object) {
 	t.Helper()
-	if err := s.Create(context.Background(), obj); err != nil {
+	if err := s.Create(context.Background(), nil, obj); err != nil {
 		t.Fatalf("Create %s: %v", obj.ID, err)
 	}
 }
@@ -169,11 +169,11 @@ func testCreateGetUpdateDelete(t *testing.T, b Backend) {
 		t.Fatalf("Get = %+v", got)
 	}
 
-	if err := s.Create(ctx, &store.Object{ID: "id-1", Owner: "bob"}); !errors.Is(err, store.ErrExists) {
+	if err := s.Create(ctx, nil, &store.Object{ID: "id-1", Owner: "bob"}); !errors.Is(err, store.ErrExists) {
 		t.Fatalf("second Create: %v, want ErrExists", err)
 	}
 
-	err = s.Update(ctx, "id-1", func(o *store.Object) error {
+	err = s.Update(ctx, nil, "id-1", func(o *store.Object) error {
 		o.Material = nil
 		o.Attributes = []byte("destroyed")
 		return nil
@@ -187,7 +187,7 @@ func testCreateGetUpdateDelete(t *testing.T, b Backend) {
 	}
 
 	sentinel := errors.New("refused")
-	err = s.Update(ctx, "id-1", func(o *store.Object) error {
+	err = s.Update(ctx, nil, "id-1", func(o *store.Object) error {
 		o.Attributes = []byte("must not be written")
 		return sentinel
 	})
@@ -198,20 +198,20 @@ func testCreateGetUpdateDelete(t *testing.T, b Backend) {
 		t.Fatalf("failed Update wrote %q", got.Attributes)
 	}
 
-	if err := s.Update(ctx, "id-1", func(o *store.Object) error { o.Owner = "mallory"; return nil }); err == nil {
+	if err := s.Update(ctx, nil, "id-1", func(o *store.Object) error { o.Owner = "mallory"; return nil }); err == nil {
 		t.Fatal("Update changing Owner succeeded")
 	}
 
-	if err := s.Delete(ctx, "id-1"); err != nil {
+	if err := s.Delete(ctx, nil, "id-1"); err != nil {
 		t.Fatalf("Delete: %v", err)
 	}
 	if _, err := s.Get(ctx, "id-1"); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("Get after Delete: %v", err)
 	}
-	if err := s.Delete(ctx, "id-1"); !errors.Is(err, store.ErrNotFound) {
+	if err := s.Delete(ctx, nil, "id-1"); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("second Delete: %v", err)
 	}
-	if err := s.Update(ctx, "id-1", func(*store.Object) error { return nil }); !errors.Is(err, store.ErrNotFound) {
+	if err := s.Update(ctx, nil, "id-1", func(*store.Object) error { return nil }); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("Update of deleted: %v", err)
 	}
 	if ids, total := mustFind(t, s, store.Query{Owner: "alice"}); total != 0 || len(ids) != 0 {
@@ -220,7 +220,7 @@ func testCreateGetUpdateDelete(t *testing.T, b Backend) {
 	if ids, total := mustFind(t, s, store.Query{Owner: "alice", Terms: []store.Term{term("Name", "k1")}}); total != 0 {
 		t.Fatalf("Find by term after Delete: %v %d", ids, total)
 	}
-	if err := s.Create(ctx, &store.Object{}); err == nil {
+	if err := s.Create(ctx, nil, &store.Object{}); err == nil {
 		t.Fatal("Create without ID succeeded")
 	}
 }
@@ -230,7 +230,7 @@ func testUpdateMaintainsIndex(t *testing.T, b Backend) {
 	s := b.Open(t)
 	mustCreate(t, s, &store.Object{ID: "a", Owner: "o", Terms: []store.Term{term("State", "PreActive"), term("Name", "n")}})
 
-	err := s.Update(ctx, "a", func(o *store.Object) error {
+	err := s.Update(ctx, nil, "a", func(o *store.Object) error {
 		o.Terms = []store.Term{term("State", "Active"), term("Name", "n")}
 		return nil
 	})
@@ -357,7 +357,7 @@ func testConcurrentUpdatesLoseNothing(t *testing.T, b Backend) {
 	errs := make(chan error, n)
 	for range n {
 		wg.Go(func() {
-			errs <- s.Update(ctx, "counter", func(o *store.Object) error {
+			errs <- s.Update(ctx, nil, "counter", func(o *store.Object) error {
 				v, err := strconv.Atoi(string(o.Attributes))
 				if err != nil {
 					return err
@@ -394,7 +394,7 @@ func testCancelledContext(t *testing.T, b Backend) {
 	s := b.Open(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if err := s.Create(ctx, &store.Object{ID: "a"}); !errors.Is(err, context.Canceled) {
+	if err := s.Create(ctx, nil, &store.Object{ID: "a"}); !errors.Is(err, context.Canceled) {
 		t.Fatalf("Create: %v", err)
 	}
 	if _, err := s.Get(context.Background(), "a"); !errors.Is(err, store.ErrNotFound) {
@@ -413,7 +413,7 @@ func testChangeOwnerMovesObjectAndIndexes(t *testing.T, b Backend) {
 	mustCreate(t, s, ownedObject("t1", tenant, "k1")) // the tenant has a key of the same Name
 
 	rec := &store.AuditRecord{Identity: "kmipd", Operation: "TenantAdopt", Result: "Success"}
-	if err := s.ChangeOwner(store.WithAudit(ctx, rec), "a1", alice, tenant, nil); err != nil {
+	if err := s.ChangeOwner(ctx, rec, "a1", alice, tenant, nil); err != nil {
 		t.Fatalf("ChangeOwner: %v", err)
 	}
 	if rec.Seq != 1 || rec.ObjectID != "a1" {
@@ -448,7 +448,7 @@ func testChangeOwnerMovesObjectAndIndexes(t *testing.T, b Backend) {
 
 	// A second call is a no-op: nothing written, not even its record.
 	again := &store.AuditRecord{Identity: "kmipd", Operation: "TenantAdopt", Result: "Success"}
-	if err := s.ChangeOwner(store.WithAudit(ctx, again), "a1", alice, tenant, nil); err != nil {
+	if err := s.ChangeOwner(ctx, again, "a1", alice, tenant, nil); err != nil {
 		t.Fatalf("second ChangeOwner: %v", err)
 	}
 	if again.Seq != 0 {
@@ -465,7 +465,7 @@ func testChangeOwnerFunctionChangesTerms(t *testing.T, b Backend) {
 	s := b.Open(t)
 	mustCreate(t, s, ownedObject("a1", alice, "k1"))
 
-	err := s.ChangeOwner(ctx, "a1", alice, tenant, func(obj *store.Object) error {
+	err := s.ChangeOwner(ctx, nil, "a1", alice, tenant, func(obj *store.Object) error {
 		if obj.Owner != tenant {
 			t.Errorf("fn sees owner %q, want %q", obj.Owner, tenant)
 		}
@@ -502,7 +502,7 @@ func testChangeOwnerRefusalsWriteNothing(t *testing.T, b Backend) {
 		{"fn changes the owner", "a1", alice, func(o *store.Object) error { o.Owner = "CN=mallory"; return nil }, nil},
 	} {
 		rec := &store.AuditRecord{Identity: "kmipd", Operation: "TenantAdopt"}
-		err := s.ChangeOwner(store.WithAudit(ctx, rec), c.id, c.from, tenant, c.fn)
+		err := s.ChangeOwner(ctx, rec, c.id, c.from, tenant, c.fn)
 		if err == nil || (c.want != nil && !errors.Is(err, c.want)) {
 			t.Errorf("%s: err %v, want %v", c.name, err, c.want)
 		}
@@ -510,7 +510,7 @@ func testChangeOwnerRefusalsWriteNothing(t *testing.T, b Backend) {
 			t.Errorf("%s: audit record written", c.name)
 		}
 	}
-	if err := s.ChangeOwner(ctx, "a1", alice, alice, nil); err == nil {
+	if err := s.ChangeOwner(ctx, nil, "a1", alice, alice, nil); err == nil {
 		t.Error("a move to the same owner was accepted")
 	}
 	if got, _ := s.Get(ctx, "a1"); got.Owner != alice {
@@ -562,7 +562,7 @@ func testChangeOwnerConcurrentWithReaderAndWriter(t *testing.T, b Backend) {
 	})
 	wg.Go(func() {
 		for i := range n {
-			err := s.Update(ctx, fmt.Sprintf("a%03d", i), func(obj *store.Object) error {
+			err := s.Update(ctx, nil, fmt.Sprintf("a%03d", i), func(obj *store.Object) error {
 				obj.Attributes = append(obj.Attributes, " updated"...)
 				return nil
 			})
@@ -572,7 +572,7 @@ func testChangeOwnerConcurrentWithReaderAndWriter(t *testing.T, b Backend) {
 		}
 	})
 	for i := range n {
-		if err := s.ChangeOwner(ctx, fmt.Sprintf("a%03d", i), alice, tenant, nil); err != nil {
+		if err := s.ChangeOwner(ctx, nil, fmt.Sprintf("a%03d", i), alice, tenant, nil); err != nil {
 			t.Fatalf("ChangeOwner: %v", err)
 		}
 	}
@@ -602,18 +602,17 @@ func testAuditWrittenWithMutation(t *testing.T, b Backend) {
 	s := b.Open(t)
 	ctx := context.Background()
 
-	// Create and then Update under one audited context: one record, in the
-	// Create's transaction.
+	// Create and then Update given one record: one record, in the Create's
+	// transaction.
 	rec := testRecord(0)
 	rec.ObjectID = "" // as for a Create: the new ID is not known before
-	actx := store.WithAudit(ctx, rec)
-	if err := s.Create(actx, object("a")); err != nil {
+	if err := s.Create(ctx, rec, object("a")); err != nil {
 		t.Fatal(err)
 	}
 	if rec.Seq != 1 || rec.ObjectID != "a" {
 		t.Fatalf("Create did not write the record naming its object: Seq %d, ObjectID %q", rec.Seq, rec.ObjectID)
 	}
-	if err := s.Update(actx, "a", func(*store.Object) error { return nil }); err != nil {
+	if err := s.Update(ctx, rec, "a", func(*store.Object) error { return nil }); err != nil {
 		t.Fatal(err)
 	}
 	if got := allRecords(t, s); len(got) != 1 || got[0] != *rec {
@@ -622,15 +621,14 @@ func testAuditWrittenWithMutation(t *testing.T, b Backend) {
 
 	// Mutations that fail write no record and leave the head where it was.
 	failed := testRecord(1)
-	fctx := store.WithAudit(ctx, failed)
-	if err := s.Create(fctx, object("a")); !errors.Is(err, store.ErrExists) {
+	if err := s.Create(ctx, failed, object("a")); !errors.Is(err, store.ErrExists) {
 		t.Fatalf("Create of a taken ID: %v", err)
 	}
 	refused := errors.New("refused")
-	if err := s.Update(fctx, "a", func(*store.Object) error { return refused }); err != refused {
+	if err := s.Update(ctx, failed, "a", func(*store.Object) error { return refused }); err != refused {
 		t.Fatalf("Update: %v", err)
 	}
-	if err := s.Delete(fctx, "missing"); !errors.Is(err, store.ErrNotFound) {
+	if err := s.Delete(ctx, failed, "missing"); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("Delete: %v", err)
 	}
 	if failed.Seq != 0 {
@@ -646,7 +644,7 @@ func testAuditWrittenWithMutation(t *testing.T, b Backend) {
 
 	// A Delete writes its record too.
 	del := testRecord(2)
-	if err := s.Delete(store.WithAudit(ctx, del), "a"); err != nil || del.Seq != 3 {
+	if err := s.Delete(ctx, del, "a"); err != nil || del.Seq != 3 {
 		t.Fatalf("Delete: %v, Seq %d", err, del.Seq)
 	}
 	mustVerify(t, s, 3)
@@ -666,7 +664,7 @@ func testAuditConcurrentMutationsStayChained(t *testing.T, b Backend) {
 				if i%4 == 3 { // a read: its own transaction
 					err = s.AppendAudit(context.Background(), rec)
 				} else {
-					err = s.Create(store.WithAudit(context.Background(), rec), object(id))
+					err = s.Create(context.Background(), rec, object(id))
 				}
 				if err != nil || rec.Seq == 0 {
 					t.Errorf("%s: %v, Seq %d", id, err, rec.Seq)
@@ -704,7 +702,7 @@ func testClosed(t *testing.T, b Backend) {
 	if _, err := s.Get(ctx, "k"); !errors.Is(err, store.ErrClosed) {
 		t.Fatalf("Get after Close: %v", err)
 	}
-	if err := s.Create(ctx, object("k2")); !errors.Is(err, store.ErrClosed) {
+	if err := s.Create(ctx, nil, object("k2")); !errors.Is(err, store.ErrClosed) {
 		t.Fatalf("Create after Close: %v", err)
 	}
 	if _, _, err := s.Find(ctx, store.Query{}); !errors.Is(err, store.ErrClosed) {
@@ -731,7 +729,7 @@ func testForEachObject(t *testing.T, b Backend) {
 		if want := "sealed " + obj.ID; string(obj.Material) != want {
 			t.Errorf("%s: Material %q, want %q", obj.ID, obj.Material, want)
 		}
-		return s.Update(ctx, obj.ID, func(o *store.Object) error { o.Material = nil; return nil })
+		return s.Update(ctx, nil, obj.ID, func(o *store.Object) error { o.Material = nil; return nil })
 	})
 	if err != nil {
 		t.Fatalf("ForEachObject: %v", err)
@@ -795,21 +793,21 @@ func testPending(t *testing.T, b Backend) {
 	}
 
 	// UpdatePending: change, refuse (nothing written), delete.
-	err := s.UpdatePending(ctx, "a", func(p **store.Pending) error { (*p).Material = []byte("new"); return nil })
+	err := s.UpdatePending(ctx, nil, "a", func(p **store.Pending) error { (*p).Material = []byte("new"); return nil })
 	if err != nil {
 		t.Fatalf("UpdatePending: %v", err)
 	}
 	refused := errors.New("refused")
-	if err := s.UpdatePending(ctx, "a", func(p **store.Pending) error { (*p).Material = nil; return refused }); err != refused {
+	if err := s.UpdatePending(ctx, nil, "a", func(p **store.Pending) error { (*p).Material = nil; return refused }); err != refused {
 		t.Fatalf("UpdatePending with failing fn: %v", err)
 	}
 	if got := allPending(t, s); string(got[0].Material) != "new" {
 		t.Fatalf("pending a holds %q, want the update and not the refused one", got[0].Material)
 	}
-	if err := s.UpdatePending(ctx, "c", func(p **store.Pending) error { *p = nil; return nil }); err != nil {
+	if err := s.UpdatePending(ctx, nil, "c", func(p **store.Pending) error { *p = nil; return nil }); err != nil {
 		t.Fatalf("UpdatePending deleting: %v", err)
 	}
-	if err := s.UpdatePending(ctx, "c", func(**store.Pending) error { return nil }); !errors.Is(err, store.ErrNotFound) {
+	if err := s.UpdatePending(ctx, nil, "c", func(**store.Pending) error { return nil }); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("UpdatePending of a deleted record: %v, want ErrNotFound", err)
 	}
 	if got := allPending(t, s); len(got) != 2 {
@@ -823,7 +821,7 @@ func testPending(t *testing.T, b Backend) {
 		t.Fatalf("ForEachPending returned %v after %d calls, want fn's error after 1", err, calls)
 	}
 	err = s.ForEachPending(ctx, func(p *store.Pending) error {
-		return s.UpdatePending(ctx, p.ID, func(pp **store.Pending) error { *pp = nil; return nil })
+		return s.UpdatePending(ctx, nil, p.ID, func(pp **store.Pending) error { *pp = nil; return nil })
 	})
 	if err != nil {
 		t.Fatalf("ForEachPending deleting every record: %v", err)
@@ -837,7 +835,7 @@ func testPending(t *testing.T, b Backend) {
 	if err := s.PutPending(ctx, pending("x", deadline)); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Delete(ctx, "x"); err != nil {
+	if err := s.Delete(ctx, nil, "x"); err != nil {
 		t.Fatal(err)
 	}
 	if got := allPending(t, s); len(got) != 1 || got[0].ID != "x" {
@@ -858,18 +856,18 @@ func testRestorePending(t *testing.T, b Backend) {
 
 	refused := errors.New("grace ended")
 	rec := testRecord(0)
-	err := s.RestorePending(store.WithAudit(ctx, rec), "k", func(*store.Object, *store.Pending) error { return refused })
+	err := s.RestorePending(ctx, rec, "k", func(*store.Object, *store.Pending) error { return refused })
 	if err != refused || rec.Seq != 0 {
 		t.Fatalf("RestorePending with failing fn: %v, audit Seq %d; want fn's error, no record", err, rec.Seq)
 	}
-	if err := s.RestorePending(ctx, "k", func(o *store.Object, _ *store.Pending) error { o.Owner = "mallory"; return nil }); err == nil {
+	if err := s.RestorePending(ctx, nil, "k", func(o *store.Object, _ *store.Pending) error { o.Owner = "mallory"; return nil }); err == nil {
 		t.Fatal("RestorePending changing the Owner succeeded")
 	}
 	if got := allPending(t, s); len(got) != 1 {
 		t.Fatal("a failed RestorePending deleted the pending record")
 	}
 
-	err = s.RestorePending(store.WithAudit(ctx, rec), "k", func(obj *store.Object, p *store.Pending) error {
+	err = s.RestorePending(ctx, rec, "k", func(obj *store.Object, p *store.Pending) error {
 		if !p.Deadline.Equal(deadline) || string(p.Material) != "sealed k" {
 			t.Errorf("fn given pending %+v", p)
 		}
@@ -895,13 +893,13 @@ func testRestorePending(t *testing.T, b Backend) {
 	if got := allPending(t, s); len(got) != 0 {
 		t.Fatal("RestorePending left the pending record")
 	}
-	if err := s.RestorePending(ctx, "k", func(*store.Object, *store.Pending) error { return nil }); !errors.Is(err, store.ErrNotFound) {
+	if err := s.RestorePending(ctx, nil, "k", func(*store.Object, *store.Pending) error { return nil }); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("RestorePending without a pending record: %v, want ErrNotFound", err)
 	}
 	if err := s.PutPending(ctx, pending("gone", deadline)); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.RestorePending(ctx, "gone", func(*store.Object, *store.Pending) error { return nil }); !errors.Is(err, store.ErrNotFound) {
+	if err := s.RestorePending(ctx, nil, "gone", func(*store.Object, *store.Pending) error { return nil }); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("RestorePending without an object: %v, want ErrNotFound", err)
 	}
 	mustVerify(t, s, 1)
@@ -983,7 +981,7 @@ func testBackupRoundTrip(t *testing.T, b Backend) {
 	for i, id := range []string{"a", "b", "c"} {
 		obj := ownedObject(id, []string{alice, tenant, alice}[i], "k"+id)
 		rec := &store.AuditRecord{Identity: obj.Owner, Operation: "Create", Result: "Success"}
-		if err := s.Create(store.WithAudit(ctx, rec), obj); err != nil {
+		if err := s.Create(ctx, rec, obj); err != nil {
 			t.Fatal(err)
 		}
 		want = append(want, obj)
