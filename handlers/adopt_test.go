@@ -53,7 +53,7 @@ func TestPolicyAdoptsIdentityObjects(t *testing.T) {
 	ctx := context.Background()
 	core, logs := observer.New(zap.InfoLevel)
 	h := &authzHarness{harness: newHarnessWith(t, func(c *Config) { c.Logger = zap.New(core) })}
-	h.handler = Audited(h.svc, h.store, nil)
+	h.handler = audited(h.svc, h.store, nil)
 	group := kmip.Attribute{Name: kmip.AttrObjectGroup, Value: "db"}
 
 	shared, sharedName := h.newKey(acmeArray, true, group, kmip.Attribute{Name: GrantAttr, Value: acmeReader + ":get,locate"})

@@ -55,7 +55,7 @@ func newAuthzHarness(t *testing.T, p *Policy) *authzHarness {
 	if _, _, err := h.svc.SetPolicy(context.Background(), p); err != nil {
 		t.Fatal(err)
 	}
-	h.handler = Audited(h.svc, h.store, nil)
+	h.handler = audited(h.svc, h.store, nil)
 	return h
 }
 
@@ -301,7 +301,7 @@ func TestAuthorizationGrants(t *testing.T) {
 // operation on its own objects, and objects carry no creator attribute.
 func TestNoPolicy(t *testing.T) {
 	h := newHarness(t)
-	audited := Audited(h.svc, h.store, nil)
+	audited := audited(h.svc, h.store, nil)
 	serve := func(who string, op kmip.Operation, payload any) (any, error) {
 		return audited.ServeKMIP(context.Background(), &kmip.Request{Version: kmip.V1_4, Operation: op, Payload: payload, Peer: &kmip.Peer{Identity: who}, Batch: &kmip.BatchState{}})
 	}

@@ -91,7 +91,7 @@ func forEachProviderB(b *testing.B, bench func(b *testing.B, h *benchService)) {
 }
 
 // BenchmarkAuditedCreateParallel serves Create AES-256 through
-// Audited(Service) over Badger from 64 goroutines, as kmipd does under
+// audited(Service) over Badger from 64 goroutines, as kmipd does under
 // kmipctl bench --op create --conns 64 (without TLS), and reports ops/s and
 // creates per fsync. Profile it with -cpuprofile.
 func BenchmarkAuditedCreateParallel(b *testing.B) {
@@ -102,7 +102,7 @@ func BenchmarkAuditedCreateParallel(b *testing.B) {
 }
 
 // BenchmarkAuditedGetParallel serves Get of one of 1,000 keys through
-// Audited(Service) from 32 goroutines: each Get appends its audit record
+// audited(Service) from 32 goroutines: each Get appends its audit record
 // and waits for it to be durable.
 func BenchmarkAuditedGetParallel(b *testing.B) {
 	benchAuditedParallel(b, 32, providers[0].open, func(h kmip.Handler, id string) error {
@@ -124,7 +124,7 @@ func benchRequest(op kmip.Operation, payload any) *kmip.Request {
 }
 
 // benchAuditedParallel runs op from conns goroutines against
-// Audited(Service) with the module open gives, on 1,000 preloaded keys.
+// audited(Service) with the module open gives, on 1,000 preloaded keys.
 func benchAuditedParallel(b *testing.B, conns int, open func(testing.TB) hsm.Crypto, op func(h kmip.Handler, id string) error) {
 	st, err := store.OpenBadger(filepath.Join(b.TempDir(), "db"), store.Options{})
 	if err != nil {
@@ -135,7 +135,7 @@ func benchAuditedParallel(b *testing.B, conns int, open func(testing.TB) hsm.Cry
 	if err != nil {
 		b.Fatal(err)
 	}
-	h := Audited(svc, st, nil)
+	h := audited(svc, st, nil)
 	ids := make([]string, 1000)
 	for i := range ids {
 		resp, err := h.ServeKMIP(context.Background(), benchRequest(kmip14.OperationCreate, benchCreateRequest()))

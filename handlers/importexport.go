@@ -7,6 +7,7 @@ import (
 
 	"github.com/gemalto/kmip-go/kmip14"
 
+	"github.com/kmipd/kmipd/handlers/audit"
 	"github.com/kmipd/kmipd/hsm"
 	"github.com/kmipd/kmipd/kmip"
 	"github.com/kmipd/kmipd/store"
@@ -192,7 +193,7 @@ func (s *Service) replaceImported(ctx context.Context, req *kmip.Request, m *man
 	}
 	rec := s.requestRecord(ctx, req, m.id)
 	var replaced []byte
-	_, err = s.update(withItemRecord(ctx, rec), req, m.id, func(old *managed) error {
+	_, err = s.update(audit.WithRecord(ctx, rec), req, m.id, func(old *managed) error {
 		rec.Reason = "replaced " + describeReplaced(old)
 		replaced = old.sealed
 		old.attrs, old.sealed = attrs, m.sealed

@@ -214,7 +214,7 @@ func TestExportAuditIsDurable(t *testing.T) {
 	id := h.createAES(kmip.V2_1, alice, 128)
 	h.material(kmip.V2_1, id) // no longer Fresh: Export changes nothing
 	log := &unsyncedOnlyLog{AuditLog: h.store}
-	audited := Audited(h.svc, log, nil)
+	audited := audited(h.svc, log, nil)
 	_, err := audited.ServeKMIP(context.Background(), &kmip.Request{Version: kmip.V2_1, Operation: kmip14.OperationExport,
 		Payload: &kmip.ExportRequest{UniqueIdentifier: id}, Peer: &kmip.Peer{Identity: alice}, Batch: &kmip.BatchState{}})
 	if err == nil {

@@ -17,6 +17,7 @@ import (
 	"github.com/google/uuid"
 	"go.uber.org/zap"
 
+	"github.com/kmipd/kmipd/handlers/audit"
 	"github.com/kmipd/kmipd/hsm"
 	"github.com/kmipd/kmipd/kmip"
 	"github.com/kmipd/kmipd/store"
@@ -266,7 +267,7 @@ func (s *Service) update(ctx context.Context, req *kmip.Request, id string, fn f
 	}
 	var out *managed
 	var before store.Object // the stored version fn changed, for Undo
-	err = s.store.Update(ctx, itemRecord(ctx), id, func(obj *store.Object) error {
+	err = s.store.Update(ctx, audit.Record(ctx), id, func(obj *store.Object) error {
 		before = *obj
 		m, err := decode(owner(req), obj)
 		if err != nil {
@@ -320,7 +321,7 @@ func (s *Service) insert(ctx context.Context, req *kmip.Request, m *managed) err
 	if err := encodeInto(m, obj); err != nil {
 		return err
 	}
-	if err := s.store.Create(ctx, itemRecord(ctx), obj); err != nil {
+	if err := s.store.Create(ctx, audit.Record(ctx), obj); err != nil {
 		return err
 	}
 	req.Batch.OnUndo(func(ctx context.Context) error { return s.deleteForgetting(ctx, obj.ID) })

@@ -10,6 +10,7 @@ import (
 
 	"github.com/gemalto/kmip-go/kmip14"
 
+	"github.com/kmipd/kmipd/handlers/audit"
 	"github.com/kmipd/kmipd/hsm"
 	"github.com/kmipd/kmipd/kmip"
 	"github.com/kmipd/kmipd/store"
@@ -75,6 +76,17 @@ func (h *harness) batch(v kmip.Version, who string, state *kmip.BatchState) func
 		}
 		return resp, err
 	}
+}
+
+// audited wraps next in the audit trail log as kmipd does: the operations
+// that use a key are those of the routes (UsesKey), the tenants those of
+// next when it is a *Service. now is the clock (nil: time.Now).
+func audited(next kmip.Handler, log store.AuditLog, now func() time.Time) kmip.Handler {
+	cfg := audit.Config{Log: log, Now: now, UsesKey: UsesKey}
+	if s, ok := next.(*Service); ok {
+		cfg.TenantOf = s.TenantOf
+	}
+	return audit.Handler(next, cfg)
 }
 
 // must serves and fails the test on error.

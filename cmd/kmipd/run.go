@@ -20,6 +20,7 @@ import (
 
 	"github.com/kmipd/kmipd/certs"
 	"github.com/kmipd/kmipd/handlers"
+	"github.com/kmipd/kmipd/handlers/audit"
 	"github.com/kmipd/kmipd/hsm"
 	"github.com/kmipd/kmipd/kmip"
 	"github.com/kmipd/kmipd/store"
@@ -154,7 +155,8 @@ func run(ctx context.Context, cfg Config) error {
 
 	obs := newMetrics()
 	obs.module = &cachedCheck{check: binding.Check, interval: moduleCheckInterval}
-	handler, err := newCredentialGate(service, cfg, handlers.CredentialAudit(db, service, nil), obs.auth)
+	auditing := audit.Config{Log: db, UsesKey: handlers.UsesKey, TenantOf: service.TenantOf}
+	handler, err := newCredentialGate(service, cfg, audit.CredentialObserver(auditing), obs.auth)
 	if err != nil {
 		return fmt.Errorf("auth: %w", err)
 	}
@@ -162,7 +164,7 @@ func run(ctx context.Context, cfg Config) error {
 	obs.registry.MustRegister(notify.pushes, serverCertExpiry(serverTLS))
 	srv := &kmip.Server{
 		Observer:  observer{obs, newHandshakeRefusals(obs.registry, log.Named("tls"))}, // tlsmetrics.go
-		Handler:   handlers.Audited(handler, db, nil),
+		Handler:   audit.Handler(handler, auditing),
 		TLSConfig: serverTLS.Config(),
 		Identify:  serverTLS.Identify,
 		Logger:    log.Named("kmip"),

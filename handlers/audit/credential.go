@@ -1,4 +1,4 @@
-package handlers
+package audit
 
 import (
 	"context"
@@ -9,12 +9,11 @@ import (
 
 	"github.com/kmipd/kmipd/certs"
 	"github.com/kmipd/kmipd/kmip"
-	"github.com/kmipd/kmipd/store"
 )
 
-// CredentialAudit returns the certs.CredentialObserver that records in log
-// the request messages certs.RequireCredential refuses, besides the record
-// Audited writes of each of their items:
+// CredentialObserver returns the certs.CredentialObserver that records in
+// cfg.Log the request messages certs.RequireCredential refuses, besides the
+// record Handler writes of each of their items:
 //
 //   - one "Authenticate" record per refused message: Result
 //     OperationFailed, Reason the certs.FailureReason and its detail
@@ -23,37 +22,32 @@ import (
 //   - one "AuthLockout" record per identity or username the failure
 //     locked, written to disk before the items are answered.
 //
-// Both carry the client's identity, tenant (when tenants, typically the
-// *Service, resolves them; nil: none) and address; never the password,
-// nor a username that is not configured. now is the clock (nil: time.Now).
-// The observer is safe for concurrent use; an error is a record not
-// written.
-func CredentialAudit(log store.AuditLog, tenants kmip.Handler, now func() time.Time) certs.CredentialObserver {
-	if now == nil {
-		now = time.Now
-	}
-	return &credentialAudit{records: &auditor{next: tenants, log: log, now: now}}
+// Both carry the client's identity, tenant (cfg.TenantOf) and address;
+// never the password, nor a username that is not configured. The observer
+// is safe for concurrent use; an error is a record not written.
+func CredentialObserver(cfg Config) certs.CredentialObserver {
+	return &credentialAudit{recorder: newRecorder(cfg)}
 }
 
 type credentialAudit struct {
-	records *auditor // for newRecord: identity, tenant and address of a request
+	recorder
 }
 
 func (c *credentialAudit) CredentialRefused(ctx context.Context, req *kmip.Request, f certs.CredentialFailure) error {
-	rec := c.records.newRecord(req)
+	rec := c.newRecord(req)
 	rec.Operation, rec.ObjectID = "Authenticate", f.Key
 	if rec.ObjectID == "" && f.Username != "" {
 		rec.ObjectID = "username " + f.Username
 	}
 	rec.Result, rec.Reason = kmip14.ResultStatusOperationFailed.String(), describeFailure(f)
-	if err := c.records.log.AppendAuditUnsynced(ctx, rec); err != nil {
+	if err := c.log.AppendAuditUnsynced(ctx, rec); err != nil {
 		return auditFailed(rec, err)
 	}
 	for _, l := range f.Locks {
-		lock := c.records.newRecord(req)
+		lock := c.newRecord(req)
 		lock.Operation, lock.ObjectID = "AuthLockout", l.Key
 		lock.Reason = fmt.Sprintf("locked for %v after %d failures in a row", l.For, l.Failures)
-		if err := c.records.log.AppendAudit(ctx, lock); err != nil {
+		if err := c.log.AppendAudit(ctx, lock); err != nil {
 			return auditFailed(lock, err)
 		}
 	}
