@@ -10,6 +10,7 @@ import (
 	"github.com/gemalto/kmip-go/kmip14"
 	"go.uber.org/zap"
 
+	"github.com/kmipd/kmipd/handlers/authz"
 	"github.com/kmipd/kmipd/kmip"
 	"github.com/kmipd/kmipd/store"
 )
@@ -17,7 +18,7 @@ import (
 // Tenant adoption.
 //
 // Without a Policy every identity owns the objects it creates; under one,
-// the store owner of an identity's objects is its tenant (principal.owner).
+// the store owner of an identity's objects is its tenant (authz.TenantOwnerPrefix).
 // When a Policy placing an identity in a tenant is put in force, the objects
 // the identity owns would therefore vanish from its sight. SetPolicy calls
 // adoptIntoTenants, which moves them to the tenant: the identity finds them
@@ -46,18 +47,11 @@ const (
 // identities create meanwhile already belong to the tenant; a failure is
 // logged and ends the pass, which the next SetPolicy (the next start)
 // resumes.
-func (s *Service) adoptIntoTenants(ctx context.Context, a *authorizer) {
-	if a == nil {
-		return
-	}
-	identities := make([]string, 0, len(a.tenantOf))
-	for id := range a.tenantOf {
-		identities = append(identities, id)
-	}
-	slices.Sort(identities)
+func (s *Service) adoptIntoTenants(ctx context.Context, a *authz.Authorizer) {
+	identities := a.Members()
 	adopted := 0
 	for _, identity := range identities {
-		tenant := a.tenantOf[identity]
+		tenant := a.Principal(identity).Tenant()
 		n, err := s.adoptOwnedBy(ctx, identity, tenant)
 		adopted += n
 		if err != nil {
@@ -124,7 +118,7 @@ func (s *Service) adoptPage(ctx context.Context, ids []string, identity, tenant 
 
 // adoptObject moves object id from identity to tenant's owner in one store
 // transaction with its "TenantAdopt" audit record, and records identity as
-// the object's creator (CreatorAttr) unless it names one already, so that
+// the object's creator (authz.CreatorAttr) unless it names one already, so that
 // identity keeps administering it and its grants still apply. It reports
 // whether the object moved (not when it was deleted or moved meanwhile).
 func (s *Service) adoptObject(ctx context.Context, id, identity, tenant string) (bool, error) {
@@ -137,15 +131,15 @@ func (s *Service) adoptObject(ctx context.Context, id, identity, tenant string) 
 		Result:    kmip14.ResultStatusSuccess.String(),
 		Reason:    "owner " + identity + " -> tenant " + tenant,
 	}
-	err := s.store.ChangeOwner(ctx, rec, id, identity, tenantOwnerPrefix+tenant, func(obj *store.Object) error {
+	err := s.store.ChangeOwner(ctx, rec, id, identity, authz.TenantOwnerPrefix+tenant, func(obj *store.Object) error {
 		attrs, err := kmip.UnmarshalAttributes(obj.Attributes)
 		if err != nil {
 			return err
 		}
-		if attrs.Has(CreatorAttr) {
+		if attrs.Has(authz.CreatorAttr) {
 			return nil
 		}
-		attrs = append(attrs, kmip.Attribute{Name: CreatorAttr, Value: identity})
+		attrs = append(attrs, kmip.Attribute{Name: authz.CreatorAttr, Value: identity})
 		return encodeInto(&managed{id: obj.ID, owner: obj.Owner, attrs: attrs, sealed: obj.Material}, obj)
 	})
 	switch {

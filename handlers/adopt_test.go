@@ -9,15 +9,16 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest/observer"
 
+	"github.com/kmipd/kmipd/handlers/authz"
 	"github.com/kmipd/kmipd/kmip"
 	"github.com/kmipd/kmipd/store"
 )
 
 // adoptPolicy places the matrix identities in acme and globex; the reader
 // may Get and Locate what it is granted.
-func adoptPolicy() *Policy {
+func adoptPolicy() *authz.Policy {
 	p := *matrixPolicy
-	p.Roles = map[string]RolePolicy{
+	p.Roles = map[string]authz.RolePolicy{
 		"storage-array": {Operations: []string{"create", "get", "locate", "activate", "add attribute"}},
 		"reader":        {Operations: []string{"get", "locate"}},
 		"operator":      {Operations: []string{"*"}, TenantWide: true},
@@ -56,7 +57,7 @@ func TestPolicyAdoptsIdentityObjects(t *testing.T) {
 	h.handler = audited(h.svc, h.store, nil)
 	group := kmip.Attribute{Name: kmip.AttrObjectGroup, Value: "db"}
 
-	shared, sharedName := h.newKey(acmeArray, true, group, kmip.Attribute{Name: GrantAttr, Value: acmeReader + ":get,locate"})
+	shared, sharedName := h.newKey(acmeArray, true, group, kmip.Attribute{Name: authz.GrantAttr, Value: acmeReader + ":get,locate"})
 	private, privateName := h.newKey(acmeArray, false, group)
 	globexKey, globexName := h.newKey(globexArray, false)
 	loner, lonerName := h.newKey("CN=loner", false)
@@ -91,7 +92,7 @@ func TestPolicyAdoptsIdentityObjects(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := creatorOf(attrs, obj.Owner); got != creator {
+		if got := authz.CreatorOf(attrs, obj.Owner); got != creator {
 			t.Errorf("creator of %s is %q, want %q (owner %q)", id, got, creator, obj.Owner)
 		}
 	}
@@ -127,7 +128,7 @@ func TestPolicyAdoptsIdentityObjects(t *testing.T) {
 	}
 	// It still administers them: it may grant.
 	try(acmeArray, kmip14.OperationAddAttribute, &kmip.AddAttributeRequest{UniqueIdentifier: private,
-		Attribute: kmip.Attribute{Name: GrantAttr, Value: acmeOperator + ":get"}}, private, "ok")
+		Attribute: kmip.Attribute{Name: authz.GrantAttr, Value: acmeOperator + ":get"}}, private, "ok")
 
 	// The reader: only what its grant names.
 	try(acmeReader, kmip14.OperationGet, get(shared), shared, "ok")
@@ -147,7 +148,7 @@ func TestPolicyAdoptsIdentityObjects(t *testing.T) {
 
 	// An identity added to a tenant later brings its keys along.
 	withLoner := adoptPolicy()
-	withLoner.Tenants = map[string]TenantPolicy{
+	withLoner.Tenants = map[string]authz.TenantPolicy{
 		"acme":   {Identities: []string{acmeArray, acmeReader, acmeOperator, "CN=loner"}},
 		"globex": {Identities: []string{globexArray}},
 	}
@@ -175,9 +176,9 @@ func TestPolicyChangeAdoptingNothingRecordsNoAdoption(t *testing.T) {
 	rolesOnly := adoptPolicy()
 	rolesOnly.DefaultRole = "reader"
 	withdrawn := adoptPolicy()
-	withdrawn.Tenants = map[string]TenantPolicy{"acme": {Identities: []string{acmeReader, acmeOperator}}}
-	withdrawn.Bindings = slices.DeleteFunc(slices.Clone(withdrawn.Bindings), func(b Binding) bool { return b.Identity == globexArray })
-	for _, p := range []*Policy{rolesOnly, withdrawn} {
+	withdrawn.Tenants = map[string]authz.TenantPolicy{"acme": {Identities: []string{acmeReader, acmeOperator}}}
+	withdrawn.Bindings = slices.DeleteFunc(slices.Clone(withdrawn.Bindings), func(b authz.Binding) bool { return b.Identity == globexArray })
+	for _, p := range []*authz.Policy{rolesOnly, withdrawn} {
 		before := len(records(t, h.store))
 		if _, _, err := h.svc.SetPolicy(ctx, p); err != nil {
 			t.Fatal(err)

@@ -8,8 +8,8 @@ import (
 	"testing"
 
 	"github.com/gemalto/kmip-go/kmip14"
-	"gopkg.in/yaml.v3"
 
+	"github.com/kmipd/kmipd/handlers/authz"
 	"github.com/kmipd/kmipd/kmip"
 	"github.com/kmipd/kmipd/store"
 )
@@ -23,17 +23,17 @@ const (
 	globexArray  = "CN=array-1,O=globex"
 )
 
-var matrixPolicy = &Policy{
-	Tenants: map[string]TenantPolicy{
+var matrixPolicy = &authz.Policy{
+	Tenants: map[string]authz.TenantPolicy{
 		"acme":   {Identities: []string{acmeArray, acmeReader, acmeOperator}},
 		"globex": {Identities: []string{globexArray}},
 	},
-	Roles: map[string]RolePolicy{
+	Roles: map[string]authz.RolePolicy{
 		"storage-array": {Operations: []string{"create", "get", "locate", "activate"}},
 		"reader":        {Operations: []string{"get"}},
 		"operator":      {Operations: []string{"*"}, TenantWide: true},
 	},
-	Bindings: []Binding{
+	Bindings: []authz.Binding{
 		{Identity: acmeArray, Role: "storage-array"},
 		{Identity: acmeReader, Role: "reader"},
 		{Identity: acmeOperator, Role: "operator"},
@@ -49,7 +49,7 @@ type authzHarness struct {
 	names   int
 }
 
-func newAuthzHarness(t *testing.T, p *Policy) *authzHarness {
+func newAuthzHarness(t *testing.T, p *authz.Policy) *authzHarness {
 	t.Helper()
 	h := &authzHarness{harness: newHarness(t)}
 	if _, _, err := h.svc.SetPolicy(context.Background(), p); err != nil {
@@ -231,14 +231,14 @@ func outcome(t *testing.T, resp any, err error, id string) string {
 // role, nothing on other objects, and only the creator may change it.
 func TestAuthorizationGrants(t *testing.T) {
 	p := *matrixPolicy
-	p.Roles = map[string]RolePolicy{
+	p.Roles = map[string]authz.RolePolicy{
 		"storage-array": {Operations: []string{"create", "get", "locate", "activate", "add attribute", "delete_attribute", "Modify Attribute"}},
 		"reader":        {Operations: []string{"get", "locate"}},
 		"operator":      {Operations: []string{"*"}, TenantWide: true},
 	}
 	h := newAuthzHarness(t, &p)
 
-	shared, sharedName := h.newKey(acmeArray, false, kmip.Attribute{Name: GrantAttr, Value: acmeReader + ":get,locate"})
+	shared, sharedName := h.newKey(acmeArray, false, kmip.Attribute{Name: authz.GrantAttr, Value: acmeReader + ":get,locate"})
 	private, privateName := h.newKey(acmeArray, false)
 
 	try := func(who string, op kmip.Operation, payload any, id, want string) {
@@ -258,21 +258,21 @@ func TestAuthorizationGrants(t *testing.T) {
 	try(acmeReader, kmip14.OperationActivate, &kmip.ActivateRequest{UniqueIdentifier: shared}, shared, "PD") // not in its role
 
 	// A grant to an identity of another tenant gives nothing.
-	cross, _ := h.newKey(acmeArray, false, kmip.Attribute{Name: GrantAttr, Value: globexArray + ":*"})
+	cross, _ := h.newKey(acmeArray, false, kmip.Attribute{Name: authz.GrantAttr, Value: globexArray + ":*"})
 	try(globexArray, kmip14.OperationGet, &kmip.GetRequest{UniqueIdentifier: cross}, cross, "NF")
 
 	// The creator grants later with AddAttribute, and revokes by deleting it.
-	try(acmeArray, kmip14.OperationAddAttribute, &kmip.AddAttributeRequest{UniqueIdentifier: private, Attribute: kmip.Attribute{Name: GrantAttr, Value: acmeReader + ":Get"}}, private, "ok")
+	try(acmeArray, kmip14.OperationAddAttribute, &kmip.AddAttributeRequest{UniqueIdentifier: private, Attribute: kmip.Attribute{Name: authz.GrantAttr, Value: acmeReader + ":Get"}}, private, "ok")
 	try(acmeReader, kmip14.OperationGet, &kmip.GetRequest{UniqueIdentifier: private}, private, "ok")
-	try(acmeArray, kmip14.OperationDeleteAttribute, &kmip.DeleteAttributeRequest{UniqueIdentifier: private, Name: GrantAttr}, private, "ok")
+	try(acmeArray, kmip14.OperationDeleteAttribute, &kmip.DeleteAttributeRequest{UniqueIdentifier: private, Name: authz.GrantAttr}, private, "ok")
 	try(acmeReader, kmip14.OperationGet, &kmip.GetRequest{UniqueIdentifier: private}, private, "PD")
 
 	// A malformed grant is refused.
-	try(acmeArray, kmip14.OperationAddAttribute, &kmip.AddAttributeRequest{UniqueIdentifier: private, Attribute: kmip.Attribute{Name: GrantAttr, Value: acmeReader + ":fly"}}, private, "IAV")
+	try(acmeArray, kmip14.OperationAddAttribute, &kmip.AddAttributeRequest{UniqueIdentifier: private, Attribute: kmip.Attribute{Name: authz.GrantAttr, Value: acmeReader + ":fly"}}, private, "IAV")
 	_, err := h.serve(acmeArray, kmip14.OperationCreate, &kmip.CreateRequest{ObjectType: kmip14.ObjectTypeSymmetricKey, Attributes: kmip.Attributes{
 		{Name: kmip.AttrCryptographicAlgorithm, Value: kmip14.CryptographicAlgorithmAES},
 		{Name: kmip.AttrCryptographicLength, Value: int32(128)},
-		{Name: GrantAttr, Value: "no operations"},
+		{Name: authz.GrantAttr, Value: "no operations"},
 	}})
 	if got := outcome(t, nil, err, ""); got != "IAV" {
 		t.Errorf("Create with a malformed grant: %s", got)
@@ -280,19 +280,19 @@ func TestAuthorizationGrants(t *testing.T) {
 
 	// Nobody else may grant, even with Add Attribute in its role and a grant
 	// of Add Attribute on the object; nobody writes the creator attribute.
-	other, _ := h.newKey(acmeOperator, false, kmip.Attribute{Name: GrantAttr, Value: acmeArray + ":add attribute"})
+	other, _ := h.newKey(acmeOperator, false, kmip.Attribute{Name: authz.GrantAttr, Value: acmeArray + ":add attribute"})
 	try(acmeArray, kmip14.OperationAddAttribute, &kmip.AddAttributeRequest{UniqueIdentifier: other, Attribute: kmip.Attribute{Name: "x-note", Value: "n"}}, other, "ok")
-	try(acmeArray, kmip14.OperationAddAttribute, &kmip.AddAttributeRequest{UniqueIdentifier: other, Attribute: kmip.Attribute{Name: GrantAttr, Value: acmeArray + ":*"}}, other, "PD")
-	try(acmeOperator, kmip14.OperationModifyAttribute, &kmip.ModifyAttributeRequest{UniqueIdentifier: private, Attribute: kmip.Attribute{Name: CreatorAttr, Value: acmeOperator}}, private, "PD")
-	try(acmeArray, kmip14.OperationDeleteAttribute, &kmip.DeleteAttributeRequest{UniqueIdentifier: private, Name: CreatorAttr}, private, "PD")
+	try(acmeArray, kmip14.OperationAddAttribute, &kmip.AddAttributeRequest{UniqueIdentifier: other, Attribute: kmip.Attribute{Name: authz.GrantAttr, Value: acmeArray + ":*"}}, other, "PD")
+	try(acmeOperator, kmip14.OperationModifyAttribute, &kmip.ModifyAttributeRequest{UniqueIdentifier: private, Attribute: kmip.Attribute{Name: authz.CreatorAttr, Value: acmeOperator}}, private, "PD")
+	try(acmeArray, kmip14.OperationDeleteAttribute, &kmip.DeleteAttributeRequest{UniqueIdentifier: private, Name: authz.CreatorAttr}, private, "PD")
 
 	// The creator is recorded, and a client cannot forge it at creation.
-	forged, _ := h.newKey(acmeArray, false, kmip.Attribute{Name: CreatorAttr, Value: acmeOperator})
-	resp, err := h.serve(acmeOperator, kmip14.OperationGetAttributes, &kmip.GetAttributesRequest{UniqueIdentifier: forged, Names: []string{CreatorAttr}})
+	forged, _ := h.newKey(acmeArray, false, kmip.Attribute{Name: authz.CreatorAttr, Value: acmeOperator})
+	resp, err := h.serve(acmeOperator, kmip14.OperationGetAttributes, &kmip.GetAttributesRequest{UniqueIdentifier: forged, Names: []string{authz.CreatorAttr}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := resp.(*kmip.GetAttributesResponse).Attributes.All(CreatorAttr); len(got) != 1 || got[0].Value != acmeArray {
+	if got := resp.(*kmip.GetAttributesResponse).Attributes.All(authz.CreatorAttr); len(got) != 1 || got[0].Value != acmeArray {
 		t.Errorf("creator attributes %v, want one %q", got, acmeArray)
 	}
 }
@@ -312,7 +312,7 @@ func TestNoPolicy(t *testing.T) {
 	if _, err := serve(bob, kmip14.OperationGet, &kmip.GetRequest{UniqueIdentifier: id}); kmip.AsError(err).ReasonFor(kmip.V1_4) != kmip.ReasonItemNotFound {
 		t.Errorf("bob gets alice's key: %v, want Item Not Found", err)
 	}
-	if h.attrs(kmip.V1_4, alice, id).Has(CreatorAttr) {
+	if h.attrs(kmip.V1_4, alice, id).Has(authz.CreatorAttr) {
 		t.Error("creator attribute set without a policy")
 	}
 	recs := records(t, h.store)
@@ -341,11 +341,11 @@ func TestSetPolicyRecorded(t *testing.T) {
 	if rec.Operation != "PolicyChange" || rec.Reason != "sha256 none -> "+after || !strings.HasPrefix(rec.Identity, "kmipd") {
 		t.Errorf("record %+v", rec)
 	}
-	for _, bad := range []*Policy{
-		{Roles: map[string]RolePolicy{"r": {Operations: []string{"fly"}}}},
-		{Bindings: []Binding{{Identity: "CN=a", Role: "missing"}}},
+	for _, bad := range []*authz.Policy{
+		{Roles: map[string]authz.RolePolicy{"r": {Operations: []string{"fly"}}}},
+		{Bindings: []authz.Binding{{Identity: "CN=a", Role: "missing"}}},
 		{DefaultRole: "missing"},
-		{Tenants: map[string]TenantPolicy{"a": {Identities: []string{"CN=x"}}, "b": {Identities: []string{"CN=x"}}}},
+		{Tenants: map[string]authz.TenantPolicy{"a": {Identities: []string{"CN=x"}}, "b": {Identities: []string{"CN=x"}}}},
 	} {
 		if _, _, err := h.svc.SetPolicy(ctx, bad); err == nil {
 			t.Errorf("policy %+v accepted", bad)
@@ -373,46 +373,6 @@ func TestPolicyUnbound(t *testing.T) {
 	var _ store.AuditLog = h.store
 }
 
-// The policy of the README, as kmipd.yaml gives it, is valid and means what
-// it says.
-func TestPolicyYAML(t *testing.T) {
-	const doc = `
-tenants:
-  acme:
-    identities: ["CN=array-1,O=acme", "CN=array-2,O=acme", "CN=operator,O=acme"]
-roles:
-  storage-array: {operations: [create, get, get_attributes, locate, activate]}
-  operator: {operations: ["*"], tenant_wide: true}
-  reader: {operations: [get]}
-bindings:
-  - {identity: "CN=array-1,O=acme", role: storage-array}
-  - {identity: "CN=array-2,O=acme", role: storage-array}
-  - {identity: "CN=operator,O=acme", role: operator}
-default_role: reader
-`
-	var p Policy
-	dec := yaml.NewDecoder(strings.NewReader(doc))
-	dec.KnownFields(true)
-	if err := dec.Decode(&p); err != nil {
-		t.Fatal(err)
-	}
-	a, err := p.compile()
-	if err != nil {
-		t.Fatal(err)
-	}
-	array := a.principal("CN=array-1,O=acme")
-	if array.owner != "tenant:acme" || array.tenantWide || !array.ops[kmip14.OperationGetAttributes] || array.mayCall(kmip14.OperationDestroy) == nil {
-		t.Errorf("array: %+v", array)
-	}
-	if op := a.principal("CN=operator,O=acme"); !op.tenantWide || op.mayCall(kmip14.OperationDestroy) != nil {
-		t.Errorf("operator: %+v", op)
-	}
-	stranger := a.principal("CN=stranger")
-	if stranger.owner != "CN=stranger" || stranger.mayCall(kmip14.OperationGet) != nil || stranger.mayCall(kmip14.OperationCreate) == nil {
-		t.Errorf("stranger (default role reader, own tenant): %+v", stranger)
-	}
-}
-
 // TestAuthorizationGroupGrants checks the group grants of a tenant: the
 // reader may Get and Locate every object of the Object Group granted to
 // it, whoever created them, and nothing outside that group; a grant to an
@@ -421,14 +381,14 @@ func TestAuthorizationGroupGrants(t *testing.T) {
 	p := *matrixPolicy
 	// The reader's role lets it call Get, Locate and Activate at all; the
 	// group grant decides on which objects.
-	p.Roles = map[string]RolePolicy{
+	p.Roles = map[string]authz.RolePolicy{
 		"storage-array": matrixPolicy.Roles["storage-array"],
 		"reader":        {Operations: []string{"get", "locate", "activate"}},
 		"operator":      matrixPolicy.Roles["operator"],
 	}
-	p.Tenants = map[string]TenantPolicy{
+	p.Tenants = map[string]authz.TenantPolicy{
 		"acme": {Identities: []string{acmeArray, acmeReader, acmeOperator},
-			GroupGrants: []GroupGrant{{Group: "tape-library", Identity: acmeReader, Operations: []string{"get", "locate"}}}},
+			GroupGrants: []authz.GroupGrant{{Group: "tape-library", Identity: acmeReader, Operations: []string{"get", "locate"}}}},
 		"globex": {Identities: []string{globexArray}},
 	}
 	h := newAuthzHarness(t, &p)
@@ -455,8 +415,8 @@ func TestAuthorizationGroupGrants(t *testing.T) {
 	wantReason(t, err, kmip.ReasonPermissionDenied)
 
 	cross := *matrixPolicy
-	cross.Tenants = map[string]TenantPolicy{
-		"acme":   {Identities: []string{acmeArray}, GroupGrants: []GroupGrant{{Group: "g", Identity: globexArray, Operations: []string{"get"}}}},
+	cross.Tenants = map[string]authz.TenantPolicy{
+		"acme":   {Identities: []string{acmeArray}, GroupGrants: []authz.GroupGrant{{Group: "g", Identity: globexArray, Operations: []string{"get"}}}},
 		"globex": {Identities: []string{globexArray}},
 	}
 	if _, _, err := h.svc.SetPolicy(context.Background(), &cross); err == nil {
@@ -469,13 +429,13 @@ func TestAuthorizationGroupGrants(t *testing.T) {
 // tenant-wide identity) may do it, even with Import granted on the object.
 func TestAuthorizationImportReplace(t *testing.T) {
 	p := *matrixPolicy
-	p.Roles = map[string]RolePolicy{
+	p.Roles = map[string]authz.RolePolicy{
 		"storage-array": {Operations: []string{"create", "get", "import", "export"}},
 		"reader":        {Operations: []string{"create", "get"}},
 		"operator":      {Operations: []string{"*"}, TenantWide: true},
 	}
 	h := newAuthzHarness(t, &p)
-	id, _ := h.newKey(acmeReader, false, kmip.Attribute{Name: GrantAttr, Value: acmeArray + ":import,export"})
+	id, _ := h.newKey(acmeReader, false, kmip.Attribute{Name: authz.GrantAttr, Value: acmeArray + ":import,export"})
 	h.newKey(acmeArray, false) // acmeArray may create: its role works
 
 	resp, err := h.serve(acmeArray, kmip14.OperationExport, &kmip.ExportRequest{UniqueIdentifier: id})

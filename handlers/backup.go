@@ -15,6 +15,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/kmipd/kmipd/handlers/authz"
 	"github.com/kmipd/kmipd/hsm"
 	"github.com/kmipd/kmipd/kmip"
 )
@@ -37,7 +38,7 @@ import (
 // cannot name a vendor operation). With no Policy, where every client may
 // call every operation, only the identities of Config.BackupOperators may;
 // with none configured nobody can. A session is used only by the identity
-// that began it. Every step is audited like any other item (Audited).
+// that began it. Every step is audited like any other item (audit.Handler).
 const (
 	maxBackupChunk = 1 << 20
 	maxBackups     = 2                // sessions open at once (each holds a copy of the store on disk)
@@ -72,11 +73,11 @@ func (s *Service) backup(ctx context.Context, req *kmip.Request, p *kmip.BackupR
 		return nil, kmip.Errorf(kmip.ReasonOperationNotSupported, "online backup is not configured")
 	}
 	who := identityOf(req)
-	if p := principalFrom(ctx); p != nil {
-		who = p.identity // req's Peer is scoped to the tenant
+	if p := authz.PrincipalFrom(ctx); p != nil {
+		who = p.Identity() // req's Peer is scoped to the tenant
 	}
 	if s.policy.Load() == nil && !slices.Contains(s.backupOperators, who) {
-		return nil, permissionDenied("online backup is for the configured backup operators")
+		return nil, authz.PermissionDenied("online backup is for the configured backup operators")
 	}
 	switch p.Function {
 	case kmip.BackupBegin:

@@ -9,6 +9,7 @@ import (
 	"github.com/gemalto/kmip-go/kmip14"
 
 	"github.com/kmipd/kmipd/certs"
+	"github.com/kmipd/kmipd/handlers/authz"
 	"github.com/kmipd/kmipd/kmip"
 )
 
@@ -246,8 +247,8 @@ func (s *Service) certificateRequest(ctx context.Context, req *kmip.Request, sto
 // callerIdentity is the identity of req's client itself, not of its tenant
 // (ServeKMIP scopes req's Peer to the tenant under a policy).
 func callerIdentity(ctx context.Context, req *kmip.Request) string {
-	if p := principalFrom(ctx); p != nil && p.identity != "" {
-		return p.identity
+	if p := authz.PrincipalFrom(ctx); p != nil && p.Identity() != "" {
+		return p.Identity()
 	}
 	return identityOf(req)
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/gemalto/kmip-go/kmip14"
 
 	"github.com/kmipd/kmipd/handlers/audit"
+	"github.com/kmipd/kmipd/handlers/authz"
 	"github.com/kmipd/kmipd/hsm"
 	"github.com/kmipd/kmipd/kmip"
 	"github.com/kmipd/kmipd/store"
@@ -175,7 +176,7 @@ func (s *Service) newImported(ctx context.Context, req *kmip.Request, id string,
 func withoutServerSet(attrs kmip.Attributes) kmip.Attributes {
 	var out kmip.Attributes
 	for _, a := range attrs {
-		if def := kmip.LookupAttr(a.Name); (def != nil && def.ServerOnly) || a.Name == CreatorAttr {
+		if def := kmip.LookupAttr(a.Name); (def != nil && def.ServerOnly) || a.Name == authz.CreatorAttr {
 			continue
 		}
 		out = append(out, a)
@@ -187,7 +188,7 @@ func withoutServerSet(attrs kmip.Attributes) kmip.Attributes {
 // must be req's client's and usable by it (update checks both), in one
 // transaction carrying an audit record of what was replaced.
 func (s *Service) replaceImported(ctx context.Context, req *kmip.Request, m *managed) error {
-	attrs, err := principalFrom(ctx).stampCreator(m.attrs)
+	attrs, err := authz.PrincipalFrom(ctx).StampCreator(m.attrs)
 	if err != nil {
 		return err
 	}
@@ -227,7 +228,7 @@ func describeReplaced(m *managed) string {
 }
 
 // requestRecord returns an audit record of req's item on object id, as
-// Audited makes one: the client's own identity (not its tenant's), tenant
+// audit.Handler makes one: the client's own identity (not its tenant's), tenant
 // and address.
 func (s *Service) requestRecord(ctx context.Context, req *kmip.Request, id string) *store.AuditRecord {
 	rec := &store.AuditRecord{

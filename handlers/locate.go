@@ -8,6 +8,7 @@ import (
 
 	"github.com/gemalto/kmip-go/kmip14"
 
+	"github.com/kmipd/kmipd/handlers/authz"
 	"github.com/kmipd/kmipd/kmip"
 	"github.com/kmipd/kmipd/store"
 )
@@ -77,7 +78,7 @@ func (s *Service) locate(ctx context.Context, req *kmip.Request, p *kmip.LocateR
 			return nil, err
 		}
 	}
-	if f := principalFrom(ctx).mayLocate(who); f != nil {
+	if f := authz.PrincipalFrom(ctx).MayLocate(who); f != nil {
 		post = append(post, f) // within the tenant, only what the client may Locate
 	}
 	if p.ObjectGroupMember == kmip14.ObjectGroupMemberGroupMemberFresh {

@@ -6,6 +6,7 @@ import (
 
 	"github.com/gemalto/kmip-go/kmip14"
 
+	"github.com/kmipd/kmipd/handlers/authz"
 	"github.com/kmipd/kmipd/kmip"
 )
 
@@ -23,7 +24,7 @@ type route struct {
 
 	// usesKey: the operation releases key material (Get, Export) or uses a
 	// key on the client's behalf, so its answer waits until its audit
-	// record is on disk (Audited).
+	// record is on disk (audit.Handler).
 	usesKey bool
 
 	// open: every client may call it under a Policy, whatever its roles
@@ -146,12 +147,14 @@ func UsesKey(op kmip.Operation) bool {
 // refused with Permission Denied before anything is read, and the handlers
 // see the request with the tenant as the owner.
 func (s *Service) ServeKMIP(ctx context.Context, req *kmip.Request) (any, error) {
-	p := s.policy.Load().principal(identityOf(req))
-	if err := p.mayCall(req.Operation); err != nil {
-		return nil, err
+	p := s.policy.Load().Principal(identityOf(req))
+	if r := byOperation[req.Operation]; r == nil || !r.open {
+		if err := p.MayCall(req.Operation); err != nil {
+			return nil, err
+		}
 	}
-	ctx = withPrincipal(ctx, p)
-	req = p.scope(req)
+	ctx = authz.WithPrincipal(ctx, p)
+	req = p.Scope(req)
 	if req.Peer != nil {
 		s.owners.LoadOrStore(req.Peer.Identity, struct{}{})
 	}

@@ -18,6 +18,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/kmipd/kmipd/handlers/audit"
+	"github.com/kmipd/kmipd/handlers/authz"
 	"github.com/kmipd/kmipd/hsm"
 	"github.com/kmipd/kmipd/kmip"
 	"github.com/kmipd/kmipd/store"
@@ -107,7 +108,7 @@ type Service struct {
 
 	// policy is the authorization policy in force; nil means none
 	// (policy.go). policyMu serializes SetPolicy.
-	policy   atomic.Pointer[authorizer]
+	policy   atomic.Pointer[authz.Authorizer]
 	policyMu sync.Mutex
 
 	// The online backup (backup.go).
@@ -309,10 +310,10 @@ func (s *Service) restore(ctx context.Context, before *store.Object) error {
 
 // insert stores a new object for req's peer: attrs (which the caller has
 // validated) completed with the server-set attributes, and the sealed content.
-// Its grants (GrantAttr) must be well-formed; under a Policy the object
-// records its creator (CreatorAttr).
+// Its grants (authz.GrantAttr) must be well-formed; under a Policy the object
+// records its creator (authz.CreatorAttr).
 func (s *Service) insert(ctx context.Context, req *kmip.Request, m *managed) error {
-	attrs, err := principalFrom(ctx).stampCreator(m.attrs)
+	attrs, err := authz.PrincipalFrom(ctx).StampCreator(m.attrs)
 	if err != nil {
 		return err
 	}
@@ -330,17 +331,17 @@ func (s *Service) insert(ctx context.Context, req *kmip.Request, m *managed) err
 }
 
 // permit checks that the client of ctx may perform req on m, an object of
-// its tenant (see principal.mayUse). Without a principal in ctx (a call that
+// its tenant (see authz.Principal.MayUse). Without a principal in ctx (a call that
 // did not come through ServeKMIP) it allows only when no Policy is in force.
 func (s *Service) permit(ctx context.Context, req *kmip.Request, m *managed) error {
-	p := principalFrom(ctx)
+	p := authz.PrincipalFrom(ctx)
 	if p == nil {
 		if s.policy.Load() == nil {
 			return nil
 		}
-		return permissionDenied("no client identity")
+		return authz.PermissionDenied("no client identity")
 	}
-	return p.mayUse(req, m)
+	return p.MayUse(req, m.owner, m.attrs)
 }
 
 // newID returns a fresh Unique Identifier.

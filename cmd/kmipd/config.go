@@ -11,7 +11,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/kmipd/kmipd/certs"
-	"github.com/kmipd/kmipd/handlers"
+	"github.com/kmipd/kmipd/handlers/authz"
 	"github.com/kmipd/kmipd/hsm"
 )
 
@@ -147,9 +147,9 @@ type Config struct {
 	ObjectsRecount time.Duration `yaml:"objects_recount"`
 
 	// Authz is the authorization policy: tenants, roles and their bindings
-	// to identities (see handlers.Policy). Absent: every identity is its
+	// to identities (see authz.Policy). Absent: every identity is its
 	// own tenant with every operation on its own objects.
-	Authz *handlers.Policy `yaml:"authz"`
+	Authz *authz.Policy `yaml:"authz"`
 
 	// Notify lists the client endpoints that receive Notify and Put
 	// (notify.go).

@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kmipd/kmipd/handlers"
+	"github.com/kmipd/kmipd/handlers/authz"
 )
 
 func TestNeedRestart(t *testing.T) {
@@ -14,7 +14,7 @@ func TestNeedRestart(t *testing.T) {
 	// Applied by a reload: not reported.
 	next.TLS.Cert, next.TLS.ClientCAs, next.TLS.CRL = "/new/server.crt", []string{"/new/ca.pem"}, "/new/crl.pem"
 	next.Auth.RequirePassword = true
-	next.Authz = &handlers.Policy{DefaultRole: "r"}
+	next.Authz = &authz.Policy{DefaultRole: "r"}
 	if got := needRestart(cur, next); len(got) != 0 {
 		t.Errorf("reloadable changes reported as needing a restart: %v", got)
 	}

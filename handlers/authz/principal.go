@@ -1,4 +1,4 @@
-package handlers
+package authz
 
 import (
 	"context"
@@ -35,8 +35,9 @@ const (
 	GrantAttr = "x-kmipd-grant"
 )
 
-// principal is what one identity may do under the policy in force.
-type principal struct {
+// A Principal is what one identity may do under the policy in force. It is
+// immutable and safe for concurrent use.
+type Principal struct {
 	identity   string
 	tenant     string // configured tenant name; "" when the identity is its own tenant
 	owner      string // the store owner of the tenant's objects
@@ -49,7 +50,7 @@ type principal struct {
 
 // groupGranted reports whether a group grant of p gives op on an object
 // with attrs (one of its Object Groups is granted).
-func (p *principal) groupGranted(attrs kmip.Attributes, op kmip.Operation) bool {
+func (p *Principal) groupGranted(attrs kmip.Attributes, op kmip.Operation) bool {
 	for _, a := range attrs.All(kmip.AttrObjectGroup) {
 		if g, ok := a.Value.(string); ok {
 			if r, ok := p.groups[g]; ok && (r.all || r.ops[op]) {
@@ -60,35 +61,46 @@ func (p *principal) groupGranted(attrs kmip.Attributes, op kmip.Operation) bool 
 	return false
 }
 
+// Identity returns the client identity p is the principal of.
+func (p *Principal) Identity() string { return p.identity }
+
+// Tenant returns the configured tenant of p's identity, "" when it is a
+// tenant of its own.
+func (p *Principal) Tenant() string { return p.tenant }
+
 type principalKey struct{}
 
-func withPrincipal(ctx context.Context, p *principal) context.Context {
+// WithPrincipal returns ctx carrying p, the principal of the item it
+// serves.
+func WithPrincipal(ctx context.Context, p *Principal) context.Context {
 	return context.WithValue(ctx, principalKey{}, p)
 }
 
-func principalFrom(ctx context.Context) *principal {
-	p, _ := ctx.Value(principalKey{}).(*principal)
+// PrincipalFrom returns the principal ctx carries, nil when none (a call
+// that did not come through the handlers' ServeKMIP).
+func PrincipalFrom(ctx context.Context) *Principal {
+	p, _ := ctx.Value(principalKey{}).(*Principal)
 	return p
 }
 
-// permissionDenied is the error of every refusal by the policy.
-func permissionDenied(what string) error {
+// PermissionDenied is the error of every refusal by the policy.
+func PermissionDenied(what string) error {
 	return kmip.Errorf(kmip.ReasonPermissionDenied, "permission denied: %s", what)
 }
 
-// mayCall reports whether p may call op at all: Permission Denied unless one
-// of its roles lists op. The open routes (Query, Discover Versions) are
-// always allowed.
-func (p *principal) mayCall(op kmip.Operation) error {
-	if r := byOperation[op]; p.all || p.ops[op] || (r != nil && r.open) {
+// MayCall reports whether p may call op at all: Permission Denied unless one
+// of its roles lists op. The caller lets everyone call the operations that
+// describe the server rather than its objects (Query, Discover Versions).
+func (p *Principal) MayCall(op kmip.Operation) error {
+	if p.all || p.ops[op] {
 		return nil
 	}
-	return permissionDenied(op.String() + " is not in the client's roles")
+	return PermissionDenied(op.String() + " is not in the client's roles")
 }
 
-// scope returns req as the handlers see it: its Peer's Identity is the
+// Scope returns req as the handlers see it: its Peer's Identity is the
 // owner of p's tenant, the owner of every object the client creates or sees.
-func (p *principal) scope(req *kmip.Request) *kmip.Request {
+func (p *Principal) Scope(req *kmip.Request) *kmip.Request {
 	if req.Peer == nil || req.Peer.Identity == p.owner {
 		return req
 	}
@@ -99,53 +111,53 @@ func (p *principal) scope(req *kmip.Request) *kmip.Request {
 	return &scoped
 }
 
-// mayUse checks that p may perform req on m, an object of its tenant: that
-// req does not write the creator attribute, nor a grant unless p administers
-// m, and that p is m's creator, holds a tenant-wide role or has a grant for
-// req's operation.
-func (p *principal) mayUse(req *kmip.Request, m *managed) error {
-	administers := p.tenantWide || creatorOf(m.attrs, m.owner) == p.identity
+// MayUse checks that p may perform req on an object of its tenant, stored
+// under owner with attrs: that req does not write the creator attribute,
+// nor a grant unless p administers the object, and that p is its creator,
+// holds a tenant-wide role or has a grant for req's operation.
+func (p *Principal) MayUse(req *kmip.Request, owner string, attrs kmip.Attributes) error {
+	administers := p.tenantWide || CreatorOf(attrs, owner) == p.identity
 	if _, replaces := req.Payload.(*kmip.ImportRequest); replaces && !administers {
 		// An Import replaces every attribute, grants included.
-		return permissionDenied("only the creator of an object replaces it")
+		return PermissionDenied("only the creator of an object replaces it")
 	}
 	for _, a := range writtenAttrs(req.Payload) {
 		switch a.Name {
 		case CreatorAttr:
-			return permissionDenied(CreatorAttr + " is set by the server")
+			return PermissionDenied(CreatorAttr + " is set by the server")
 		case GrantAttr:
 			if !administers {
-				return permissionDenied("only the creator of an object grants operations on it")
+				return PermissionDenied("only the creator of an object grants operations on it")
 			}
 			if a.Value != nil {
 				if _, _, ok := parseGrant(a.Value); !ok {
-					return invalidValue(GrantAttr)
+					return invalidGrant()
 				}
 			}
 		}
 	}
-	if administers || granted(m.attrs, p.identity, req.Operation) || p.groupGranted(m.attrs, req.Operation) {
+	if administers || granted(attrs, p.identity, req.Operation) || p.groupGranted(attrs, req.Operation) {
 		return nil
 	}
-	return permissionDenied(req.Operation.String() + " on an object neither created by nor granted to the client")
+	return PermissionDenied(req.Operation.String() + " on an object neither created by nor granted to the client")
 }
 
-// mayLocate is the Locate filter of p: the objects p may Locate. nil when p
-// may see every object of its tenant.
-func (p *principal) mayLocate(owner string) filter {
+// MayLocate is the Locate filter of p: whether p may Locate an object of
+// owner with attrs. nil when p may see every object of its tenant.
+func (p *Principal) MayLocate(owner string) func(attrs kmip.Attributes) bool {
 	if p == nil || p.tenantWide {
 		return nil
 	}
 	return func(attrs kmip.Attributes) bool {
-		return creatorOf(attrs, owner) == p.identity || granted(attrs, p.identity, kmip14.OperationLocate) ||
+		return CreatorOf(attrs, owner) == p.identity || granted(attrs, p.identity, kmip14.OperationLocate) ||
 			p.groupGranted(attrs, kmip14.OperationLocate)
 	}
 }
 
-// creatorOf returns the identity that created an object: its creator
+// CreatorOf returns the identity that created an object: its creator
 // attribute, or its owner for an object stored without one (created with no
 // Policy in force, when the owner was the creator).
-func creatorOf(attrs kmip.Attributes, owner string) string {
+func CreatorOf(attrs kmip.Attributes, owner string) string {
 	if c, ok := attrs.Get(CreatorAttr).(string); ok {
 		return c
 	}
@@ -212,13 +224,13 @@ func writtenAttrs(payload any) []kmip.Attribute {
 	return nil
 }
 
-// stampCreator checks the grants of a new object's attrs and replaces any
+// StampCreator checks the grants of a new object's attrs and replaces any
 // creator attribute in them with p's identity when a Policy is in force;
 // with none, it only removes a client-given one.
-func (p *principal) stampCreator(attrs kmip.Attributes) (kmip.Attributes, error) {
+func (p *Principal) StampCreator(attrs kmip.Attributes) (kmip.Attributes, error) {
 	for _, a := range attrs.All(GrantAttr) {
 		if _, _, ok := parseGrant(a.Value); !ok {
-			return nil, invalidValue(GrantAttr)
+			return nil, invalidGrant()
 		}
 	}
 	attrs = slices.DeleteFunc(attrs, func(a kmip.Attribute) bool { return a.Name == CreatorAttr })
@@ -226,4 +238,9 @@ func (p *principal) stampCreator(attrs kmip.Attributes) (kmip.Attributes, error)
 		attrs = append(attrs, kmip.Attribute{Name: CreatorAttr, Value: p.identity})
 	}
 	return attrs, nil
+}
+
+// invalidGrant is the error of a GrantAttr value that does not parse.
+func invalidGrant() error {
+	return &kmip.Error{Reason: kmip.ReasonInvalidAttributeValue, Message: "invalid value for " + GrantAttr}
 }
