@@ -177,6 +177,11 @@ func TestDecodeRefusesOtherVersionForms(t *testing.T) {
 			[]func(*ttlv.Encoder){templateAttr1x}, kmip14.TagTemplateAttribute},
 		{"1.x Get with a Template-Attribute", kmip14.OperationGet, V1_4,
 			[]func(*ttlv.Encoder){uidField, templateAttr1x}, kmip14.TagTemplateAttribute},
+
+		// A 1.x field that 1.x tolerates elsewhere (a stray Object Type in
+		// Get), but not in a Locate, where it would be a filter dropped.
+		{"1.x Locate with a filter outside an Attribute", kmip14.OperationLocate, V1_2,
+			[]func(*ttlv.Encoder){symmetricKeyType}, kmip14.TagObjectType},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -39,7 +39,8 @@ func errMissing(v Version, field string) *Error {
 //   - In KMIP 1.x, the other tags of KMIP 1.x are skipped, so that 1.x
 //     clients keep working with fields of a later minor version or in odd
 //     places; but not an attribute container (Template-Attribute,
-//     Attribute), whose attributes would silently be lost.
+//     Attribute), whose attributes would silently be lost, nor a field of
+//     a Locate (extraFilter).
 //   - Everything else is refused with Invalid Message naming f: in a 1.x
 //     message the 2.x forms (Attributes, Attribute Reference, ...); in a
 //     2.x message whatever 2.x does not define there, the 1.x forms first.
@@ -50,11 +51,19 @@ func errMissing(v Version, field string) *Error {
 //     store objects without the attributes asked for, or answer a Locate
 //     whose filters were dropped with every object of the caller.
 func extraField(v Version, s, f ttlv.TTLV) *Error {
-	tag := f.Tag()
-	switch {
-	case s.Tag() == kmip14.TagResponsePayload, isExtensionTag(tag):
+	if tag := f.Tag(); !v.Is2x() && isTag1x(tag) && !isAttrContainer1x(tag) {
 		return nil
-	case !v.Is2x() && isTag1x(tag) && !isAttrContainer1x(tag):
+	}
+	return extraFilter(v, s, f)
+}
+
+// extraFilter is extraField for the fields of a Locate request, where a
+// field skipped is a filter dropped, which widens the search to every
+// object of the caller (the FortiGate and Seagate failures of other
+// servers): in KMIP 1.x too, only vendor extensions are skipped.
+func extraFilter(v Version, s, f ttlv.TTLV) *Error {
+	tag := f.Tag()
+	if s.Tag() == kmip14.TagResponsePayload || isExtensionTag(tag) {
 		return nil
 	}
 	msg := fmt.Sprintf("%s is not a field of the %s in KMIP %s", tagName(tag), tagName(s.Tag()), v)

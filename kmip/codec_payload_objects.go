@@ -10,23 +10,35 @@ import (
 
 // Create, Register, Get, Locate and Revoke payloads.
 
-// decodeAttrsField decodes c, a field of payload p that carries
-// attributes in the shape of version v: a 1.x Template-Attribute or
-// Attribute, or a 2.x Attributes; it appends them to into. Any other field
-// is extraField's to judge: the 1.x shapes in a 2.x payload and the 2.x
-// shape in a 1.x one are refused. Template names of a Template-Attribute
-// are appended to *names, or refused when names is nil.
-func decodeAttrsField(v Version, p, c ttlv.TTLV, into Attributes, names *[]Name) (Attributes, *Error) {
+// decodeAttrs decodes c when it is a field that carries attributes in the
+// shape of version v: a 1.x Template-Attribute or Attribute, or a 2.x
+// Attributes; it appends them to into. ok is false when c is none of
+// these. Template names of a Template-Attribute are appended to *names, or
+// refused when names is nil.
+func decodeAttrs(v Version, c ttlv.TTLV, into Attributes, names *[]Name) (_ Attributes, ok bool, _ *Error) {
 	switch {
 	case v.Is2x() && c.Tag() == kmip20.TagAttributes:
-		return decodeAttrs2x(v, c, into)
+		as, err := decodeAttrs2x(v, c, into)
+		return as, true, err
 	case !v.Is2x() && c.Tag() == kmip14.TagTemplateAttribute:
-		return decodeTemplateAttribute(v, c, into, names)
+		as, err := decodeTemplateAttribute(v, c, into, names)
+		return as, true, err
 	case !v.Is2x() && c.Tag() == kmip14.TagAttribute:
 		a, err := decodeAttr1x(v, c)
-		return append(into, a), err
+		return append(into, a), true, err
 	}
-	return into, extraField(v, p, c)
+	return into, false, nil
+}
+
+// decodeAttrsField decodes c, a field of payload p, as decodeAttrs does;
+// any other field is extraField's to judge, so that the 1.x shapes in a 2.x
+// payload and the 2.x shape in a 1.x one are refused.
+func decodeAttrsField(v Version, p, c ttlv.TTLV, into Attributes, names *[]Name) (Attributes, *Error) {
+	as, ok, err := decodeAttrs(v, c, into, names)
+	if !ok {
+		err = extraField(v, p, c)
+	}
+	return as, err
 }
 
 // encodeRequestAttrs writes template names and as in the shape of a Create
@@ -273,9 +285,11 @@ func decodeLocateRequest(v Version, p ttlv.TTLV) (*LocateRequest, *Error) {
 			req.ObjectGroupMember = ObjectGroupMember(x)
 		default:
 			// FortiGate wraps the 1.x filters in a Template-Attribute,
-			// which 1.x accepts. A filter the decoder did not read would
-			// widen the search: whatever is not a filter of v is refused.
-			req.Attributes, err = decodeAttrsField(v, p, c, req.Attributes, &req.TemplateNames)
+			// which 1.x accepts.
+			var ok bool
+			if req.Attributes, ok, err = decodeAttrs(v, c, req.Attributes, &req.TemplateNames); !ok {
+				err = extraFilter(v, p, c)
+			}
 		}
 		if err != nil {
 			return nil, err
