@@ -42,6 +42,13 @@ func (s *Service) get(ctx context.Context, req *kmip.Request, p *kmip.GetRequest
 	if p.KeyWrapping && wrapping == nil {
 		return nil, keyWrapTypeNotSupported("key wrapping without a Key Wrapping Specification")
 	}
+	switch p.KeyWrapType {
+	case 0, kmip14.KeyWrapTypeNotWrapped, kmip14.KeyWrapTypeAsRegistered:
+		// The server keeps keys in the clear (sealed): as registered is
+		// not wrapped, unless the Key Wrapping Specification asks.
+	default:
+		return nil, keyWrapTypeNotSupported("unknown Key Wrap Type")
+	}
 	if p.KeyCompressionType != 0 {
 		return nil, kmip.Errorf(kmip.ReasonKeyCompressionTypeNotSupported, "key compression is not supported")
 	}

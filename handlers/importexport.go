@@ -42,16 +42,10 @@ import (
 // export returns an object, its content as Get returns it and its
 // attributes as Get Attributes returns all of them.
 func (s *Service) export(ctx context.Context, req *kmip.Request, p *kmip.ExportRequest) (any, error) {
-	switch p.KeyWrapType {
-	case 0, kmip14.KeyWrapTypeNotWrapped, kmip14.KeyWrapTypeAsRegistered:
-		// The server keeps keys in the clear (sealed): as registered is
-		// not wrapped, unless the Key Wrapping Specification asks.
-	default:
-		return nil, keyWrapTypeNotSupported("unknown Key Wrap Type")
-	}
 	got, err := s.get(ctx, req, &kmip.GetRequest{
 		UniqueIdentifier:         p.UniqueIdentifier,
 		KeyFormatType:            p.KeyFormatType,
+		KeyWrapType:              p.KeyWrapType,
 		KeyCompressionType:       p.KeyCompressionType,
 		KeyWrapping:              p.KeyWrapping,
 		KeyWrappingSpecification: p.KeyWrappingSpecification,

@@ -281,6 +281,13 @@ func TestExportRefusals(t *testing.T) {
 	id := h.createAES(v, alice, 128)
 	_, err = h.do(v, alice, &kmip.ExportRequest{UniqueIdentifier: id, KeyWrapType: 7})
 	wantReason(t, err, kmip.ReasonKeyWrapTypeNotSupported)
+	_, err = h.do(v, alice, &kmip.GetRequest{UniqueIdentifier: id, KeyWrapType: 7})
+	wantReason(t, err, kmip.ReasonKeyWrapTypeNotSupported)
+	for _, wt := range []kmip.KeyWrapType{kmip14.KeyWrapTypeNotWrapped, kmip14.KeyWrapTypeAsRegistered} {
+		if _, err := h.do(v, alice, &kmip.GetRequest{UniqueIdentifier: id, KeyWrapType: wt}); err != nil {
+			t.Errorf("Get with Key Wrap Type %v: %v", wt, err)
+		}
+	}
 	_, err = h.do(v, alice, &kmip.ExportRequest{UniqueIdentifier: id, KeyCompressionType: 1})
 	wantReason(t, err, kmip.ReasonKeyCompressionTypeNotSupported)
 	// Not before 1.4.

@@ -79,6 +79,8 @@ func decodeAttr1x(v Version, f ttlv.TTLV) (Attribute, *Error) {
 			a.Index = int(i)
 		case kmip14.TagAttributeValue:
 			value = c
+		default:
+			err = extraField(v, f, c)
 		}
 		if err != nil {
 			return Attribute{}, err
@@ -162,6 +164,10 @@ func decodeTemplateAttribute(v Version, f ttlv.TTLV, into Attributes, names *[]N
 				return nil, err
 			}
 			into = append(into, a)
+		default:
+			if err := extraField(v, f, c); err != nil {
+				return nil, err
+			}
 		}
 	}
 	return into, nil
@@ -267,6 +273,9 @@ func decodeVendorAttr(v Version, f ttlv.TTLV) (Attribute, *Error) {
 			name, err = readText(c)
 		case kmip14.TagAttributeValue:
 			value = c
+		default:
+			// The Attribute Index of the 1.x form, first of all.
+			err = extraField(v, f, c)
 		}
 		if err != nil {
 			return Attribute{}, err
@@ -340,6 +349,8 @@ func decodeAttrRef(v Version, f ttlv.TTLV) (string, *Error) {
 				vendor, err = readText(c)
 			case kmip14.TagAttributeName:
 				name, err = readText(c)
+			default:
+				err = extraField(v, f, c)
 			}
 			if err != nil {
 				return "", err

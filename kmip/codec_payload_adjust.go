@@ -31,6 +31,8 @@ func decodeAdjustAttributeRequest(v Version, p ttlv.TTLV) (*AdjustAttributeReque
 			req.AdjustmentType = AdjustmentType(x)
 		case kmip20.TagAdjustmentValue:
 			req.Value, err = readAdjustmentValue(c)
+		default:
+			err = extraField(v, p, c)
 		}
 		if err != nil {
 			return nil, err

@@ -13,11 +13,14 @@ import (
 func decodeCorrelationRequest(v Version, p ttlv.TTLV) ([]byte, *Error) {
 	var value []byte
 	for c := range children(p) {
+		var err *Error
 		if c.Tag() == kmip14.TagAsynchronousCorrelationValue {
-			var err *Error
-			if value, err = readBytes(c); err != nil {
-				return nil, err
-			}
+			value, err = readBytes(c)
+		} else {
+			err = extraField(v, p, c)
+		}
+		if err != nil {
+			return nil, err
 		}
 	}
 	if value == nil {

@@ -9,20 +9,23 @@ import (
 // GetAttributes, GetAttributeList, AddAttribute, SetAttribute,
 // ModifyAttribute and DeleteAttribute payloads.
 
+// decodeGetAttributesRequest decodes a GetAttributes request, whose
+// fields are also those of a GetAttributeList response: the names are 1.x
+// Attribute Names or 2.x Attribute References.
 func decodeGetAttributesRequest(v Version, p ttlv.TTLV) (*GetAttributesRequest, *Error) {
 	req := &GetAttributesRequest{}
 	var err *Error
 	for c := range children(p) {
 		var name string
-		switch c.Tag() {
-		case kmip14.TagUniqueIdentifier:
+		switch {
+		case c.Tag() == kmip14.TagUniqueIdentifier:
 			req.UniqueIdentifier, err = readUID(v, c)
-		case kmip14.TagAttributeName:
+		case c.Tag() == kmip14.TagAttributeName && !v.Is2x():
 			name, err = readText(c)
-		case kmip20.TagAttributeReference:
-			if v.Is2x() {
-				name, err = decodeAttrRef(v, c)
-			}
+		case c.Tag() == kmip20.TagAttributeReference && v.Is2x():
+			name, err = decodeAttrRef(v, c)
+		default:
+			err = extraField(v, p, c)
 		}
 		if err != nil {
 			return nil, err
@@ -82,7 +85,7 @@ func decodeGetAttributesResponse(v Version, p ttlv.TTLV) (*GetAttributesResponse
 			}
 			continue
 		}
-		if r.Attributes, _, err = decodeRequestAttrs(v, c, r.Attributes, nil); err != nil {
+		if r.Attributes, err = decodeAttrsField(v, p, c, r.Attributes, nil); err != nil {
 			return nil, err
 		}
 	}
@@ -128,25 +131,21 @@ func decodeAttributeChange(v Version, p ttlv.TTLV) (attributeChange, *Error) {
 	var ch attributeChange
 	var err *Error
 	for c := range children(p) {
-		switch c.Tag() {
-		case kmip14.TagUniqueIdentifier:
+		switch {
+		case c.Tag() == kmip14.TagUniqueIdentifier:
 			ch.id, err = readUID(v, c)
-		case kmip14.TagAttribute:
-			if !v.Is2x() {
-				ch.attribute, err = decodeAttr1x(v, c)
-				ch.found = true
-			}
-		case kmip20.TagNewAttribute:
-			if v.Is2x() {
-				ch.attribute, err = decodeSingleAttr2x(v, c)
-				ch.found = true
-			}
-		case kmip20.TagCurrentAttribute:
-			if v.Is2x() {
-				var a Attribute
-				a, err = decodeSingleAttr2x(v, c)
-				ch.current = &a
-			}
+		case c.Tag() == kmip14.TagAttribute && !v.Is2x():
+			ch.attribute, err = decodeAttr1x(v, c)
+			ch.found = true
+		case c.Tag() == kmip20.TagNewAttribute && v.Is2x():
+			ch.attribute, err = decodeSingleAttr2x(v, c)
+			ch.found = true
+		case c.Tag() == kmip20.TagCurrentAttribute && v.Is2x():
+			var a Attribute
+			a, err = decodeSingleAttr2x(v, c)
+			ch.current = &a
+		default:
+			err = extraField(v, p, c)
 		}
 		if err != nil {
 			return attributeChange{}, err
@@ -205,29 +204,30 @@ func decodeDeleteAttributeRequest(v Version, p ttlv.TTLV) (*DeleteAttributeReque
 	req := &DeleteAttributeRequest{Index: -1}
 	var err *Error
 	for c := range children(p) {
-		switch c.Tag() {
-		case kmip14.TagUniqueIdentifier:
+		switch {
+		case c.Tag() == kmip14.TagUniqueIdentifier:
 			req.UniqueIdentifier, err = readUID(v, c)
-		case kmip14.TagAttributeName:
+		case c.Tag() == kmip14.TagAttributeName && !v.Is2x():
 			req.Name, err = readText(c)
-		case kmip14.TagAttributeIndex:
+		case c.Tag() == kmip14.TagAttributeIndex && !v.Is2x():
 			var i int32
 			i, err = readInt(c)
 			if err == nil && i < 0 {
 				err = Errorf(ReasonInvalidField, "negative Attribute Index")
 			}
 			req.Index = int(i)
-		case kmip20.TagCurrentAttribute:
-			if v.Is2x() {
-				var a Attribute
-				a, err = decodeSingleAttr2x(v, c)
-				req.Current = &a
-				req.Name = a.Name
-			}
-		case kmip20.TagAttributeReference:
-			if v.Is2x() {
-				req.Name, err = decodeAttrRef(v, c)
-			}
+		case c.Tag() == kmip20.TagCurrentAttribute && v.Is2x():
+			var a Attribute
+			a, err = decodeSingleAttr2x(v, c)
+			req.Current = &a
+			req.Name = a.Name
+		case c.Tag() == kmip20.TagAttributeReference && v.Is2x():
+			req.Name, err = decodeAttrRef(v, c)
+		default:
+			// The 1.x Attribute Name and Index in 2.x first of all: 2.x
+			// deletes by value (Current Attribute) or every instance
+			// (Attribute Reference), never by index.
+			err = extraField(v, p, c)
 		}
 		if err != nil {
 			return nil, err

@@ -44,8 +44,9 @@ func certificateRequestTag(v Version) ttlv.Tag {
 }
 
 // decodeCertification reads a Certify (withOffset false) or ReCertify
-// request payload. Fields that v does not define are ignored like any
-// unknown field.
+// request payload. A field that v does not define is extraField's to judge,
+// as any other: the 1.x Certificate Request in 2.x is refused, as the 2.x
+// Certificate Request Value and Unique Identifier in 1.x.
 func decodeCertification(v Version, p ttlv.TTLV, withOffset bool) (*certification, *Error) {
 	r := &certification{}
 	var err *Error
@@ -63,8 +64,10 @@ func decodeCertification(v Version, p ttlv.TTLV, withOffset bool) (*certificatio
 			r.request, err = readBytes(c)
 		case c.Tag() == kmip14.TagOffset && withOffset:
 			r.offset, err = readOffset(c)
+		case c.Tag() == kmip20.TagProtectionStorageMasks:
+			err = unsupportedField(v, p, c)
 		default:
-			r.attrs, _, err = decodeRequestAttrs(v, c, r.attrs, &r.names)
+			r.attrs, err = decodeAttrsField(v, p, c, r.attrs, &r.names)
 		}
 		if err != nil {
 			return nil, err

@@ -3,6 +3,7 @@ package kmip
 import (
 	"io"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -89,8 +90,8 @@ func TestCertifyRequestShapes(t *testing.T) {
 }
 
 // TestCertifyDecodeRejects: request bytes without their type are refused
-// with the version's reason, and a 1.x request does not read the 2.x tags
-// (nor 2.x the 1.x one).
+// with the version's reason, and a 1.x request refuses the 2.x tags, as 2.x
+// the 1.x one, with Invalid Message naming them.
 func TestCertifyDecodeRejects(t *testing.T) {
 	payload := func(f func(e *ttlv.Encoder)) []byte {
 		return encodeBytes(t, func(e *ttlv.Encoder) error {
@@ -105,16 +106,27 @@ func TestCertifyDecodeRejects(t *testing.T) {
 	if _, err := decodeRequestPayload(kmip14.OperationReCertify, V2_1, untyped2x); err == nil || err.Reason != ReasonMissingData {
 		t.Errorf("2.1 request without type: %v, want Missing Data", err)
 	}
-	other := payload(func(e *ttlv.Encoder) {
-		e.EncodeTextString(kmip20.TagCertificateRequestUniqueIdentifier, "csr-1")
-		e.EncodeByteString(kmip20.TagCertificateRequestValue, []byte{0x30})
-	})
-	p, err := decodeRequestPayload(kmip14.OperationCertify, V1_4, other)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got := p.(*CertifyRequest); got.CertificateRequestUniqueIdentifier != "" || got.CertificateRequest != nil {
-		t.Errorf("1.4 read the 2.x fields: %#v", got)
+	for _, tc := range []struct {
+		v     Version
+		field ttlv.Tag
+		build func(e *ttlv.Encoder)
+	}{
+		{V1_4, kmip20.TagCertificateRequestUniqueIdentifier, func(e *ttlv.Encoder) {
+			e.EncodeTextString(kmip20.TagCertificateRequestUniqueIdentifier, "csr-1")
+		}},
+		{V1_4, kmip20.TagCertificateRequestValue, func(e *ttlv.Encoder) {
+			e.EncodeEnumeration(kmip14.TagCertificateRequestType, uint32(kmip14.CertificateRequestTypePKCS_10))
+			e.EncodeByteString(kmip20.TagCertificateRequestValue, []byte{0x30})
+		}},
+		{V2_1, kmip14.TagCertificateRequest, func(e *ttlv.Encoder) {
+			e.EncodeEnumeration(kmip14.TagCertificateRequestType, uint32(kmip14.CertificateRequestTypePKCS_10))
+			e.EncodeByteString(kmip14.TagCertificateRequest, []byte{0x30})
+		}},
+	} {
+		_, err := decodeRequestPayload(kmip14.OperationCertify, tc.v, payload(tc.build))
+		if err == nil || err.Reason != ReasonInvalidMessage || !strings.Contains(err.Message, tagName(tc.field)) {
+			t.Errorf("%v Certify with %s: %v, want Invalid Message naming it", tc.v, tagName(tc.field), err)
+		}
 	}
 	wrongType := payload(func(e *ttlv.Encoder) { e.EncodeTextString(kmip14.TagCertificateRequest, "not bytes") })
 	if _, err := decodeRequestPayload(kmip14.OperationCertify, V1_4, wrongType); err == nil || err.Reason != ReasonInvalidMessage {

@@ -22,6 +22,8 @@ func decodeCheckFields(v Version, p ttlv.TTLV) (CheckRequest, *Error) {
 			r.CryptographicUsageMask, err = readInt(c)
 		case kmip14.TagLeaseTime:
 			r.LeaseTime, err = readInterval(c)
+		default:
+			err = extraField(v, p, c)
 		}
 		if err != nil {
 			return CheckRequest{}, err
@@ -69,12 +71,15 @@ func decodeLogRequest(v Version, p ttlv.TTLV) (*LogRequest, *Error) {
 	r := &LogRequest{}
 	var have bool
 	for c := range children(p) {
+		var err *Error
 		if c.Tag() == kmip20.TagLogMessage {
-			var err *Error
-			if r.Message, err = readText(c); err != nil {
-				return nil, err
-			}
+			r.Message, err = readText(c)
 			have = true
+		} else {
+			err = extraField(v, p, c)
+		}
+		if err != nil {
+			return nil, err
 		}
 	}
 	if !have {
@@ -98,6 +103,8 @@ func decodeInteropRequest(v Version, p ttlv.TTLV) (*InteropRequest, *Error) {
 			r.Function = InteropFunction(x)
 		case kmip20.TagInteropIdentifier:
 			r.Identifier, err = readText(c)
+		default:
+			err = extraField(v, p, c)
 		}
 		if err != nil {
 			return nil, err

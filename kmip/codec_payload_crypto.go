@@ -1,6 +1,8 @@
 package kmip
 
 import (
+	"slices"
+
 	"github.com/gemalto/kmip-go/kmip14"
 	"github.com/gemalto/kmip-go/ttlv"
 )
@@ -14,7 +16,9 @@ import (
 // Fields by version: the streaming fields (Correlation Value, Init
 // Indicator, Final Indicator) are 1.3 additions; Authenticated Encryption
 // Additional Data and Tag, and Digested Data, 1.4 additions. A field the
-// version lacks is left out when encoding and ignored when decoding.
+// version lacks is left out when encoding and skipped when decoding (it is
+// a 1.x field, which 1.x tolerates). A request field outside its
+// operation's list (cryptoRequestTags) is extraField's to judge.
 
 // cryptoFields is the union of the fields of the cryptographic payloads. A
 // nil or zero field is absent.
@@ -34,6 +38,32 @@ type cryptoFields struct {
 	dataLength       *int32
 }
 
+// The streaming fields of every cryptographic request but RNG Retrieve and
+// RNG Seed (KMIP 1.3 and later).
+var streamingTags = []ttlv.Tag{kmip14.TagCorrelationValue, kmip14.TagInitIndicator, kmip14.TagFinalIndicator}
+
+// cryptoRequestTags lists the fields of the request payload of each
+// cryptographic operation (KMIP 1.4 sections 4.29 to 4.37, and the same
+// operations in KMIP 2.1 section 6.1).
+var cryptoRequestTags = map[Operation][]ttlv.Tag{
+	kmip14.OperationEncrypt: append([]ttlv.Tag{kmip14.TagUniqueIdentifier, kmip14.TagCryptographicParameters,
+		kmip14.TagData, kmip14.TagIVCounterNonce, kmip14.TagAuthenticatedEncryptionAdditionalData}, streamingTags...),
+	kmip14.OperationDecrypt: append([]ttlv.Tag{kmip14.TagUniqueIdentifier, kmip14.TagCryptographicParameters,
+		kmip14.TagData, kmip14.TagIVCounterNonce, kmip14.TagAuthenticatedEncryptionAdditionalData,
+		kmip14.TagAuthenticatedEncryptionTag}, streamingTags...),
+	kmip14.OperationSign: append([]ttlv.Tag{kmip14.TagUniqueIdentifier, kmip14.TagCryptographicParameters,
+		kmip14.TagData, kmip14.TagDigestedData}, streamingTags...),
+	kmip14.OperationSignatureVerify: append([]ttlv.Tag{kmip14.TagUniqueIdentifier, kmip14.TagCryptographicParameters,
+		kmip14.TagData, kmip14.TagDigestedData, kmip14.TagSignatureData}, streamingTags...),
+	kmip14.OperationMAC: append([]ttlv.Tag{kmip14.TagUniqueIdentifier, kmip14.TagCryptographicParameters,
+		kmip14.TagData}, streamingTags...),
+	kmip14.OperationMACVerify: append([]ttlv.Tag{kmip14.TagUniqueIdentifier, kmip14.TagCryptographicParameters,
+		kmip14.TagData, kmip14.TagMACData}, streamingTags...),
+	kmip14.OperationHash:        append([]ttlv.Tag{kmip14.TagCryptographicParameters, kmip14.TagData}, streamingTags...),
+	kmip14.OperationRNGRetrieve: {kmip14.TagDataLength},
+	kmip14.OperationRNGSeed:     {kmip14.TagData},
+}
+
 // cryptoSince reports whether KMIP version v defines the field tag of the
 // cryptographic payloads.
 func cryptoSince(v Version, tag ttlv.Tag) bool {
@@ -47,11 +77,19 @@ func cryptoSince(v Version, tag ttlv.Tag) bool {
 	return true
 }
 
-func decodeCryptoFields(v Version, p ttlv.TTLV) (cryptoFields, *Error) {
+// decodeCryptoFields reads the fields of payload p. A request's fields are
+// limited to tags, its operation's list; a response's are not (nil).
+func decodeCryptoFields(v Version, p ttlv.TTLV, tags []ttlv.Tag) (cryptoFields, *Error) {
 	var f cryptoFields
 	var err *Error
 	for c := range children(p) {
 		if !cryptoSince(v, c.Tag()) {
+			continue
+		}
+		if tags != nil && !slices.Contains(tags, c.Tag()) {
+			if err := extraField(v, p, c); err != nil {
+				return cryptoFields{}, err
+			}
 			continue
 		}
 		switch c.Tag() {
@@ -93,6 +131,8 @@ func decodeCryptoFields(v Version, p ttlv.TTLV) (cryptoFields, *Error) {
 				err = Errorf(ReasonInvalidField, "negative Data Length")
 			}
 			f.dataLength = &n
+		default:
+			err = extraField(v, p, c)
 		}
 		if err != nil {
 			return cryptoFields{}, err
@@ -144,7 +184,7 @@ func encodeCryptoFields(e *ttlv.Encoder, v Version, f *cryptoFields) error {
 // Data Length and RNG Seed its Data; the other fields are the handlers' to
 // judge.
 func decodeCryptoRequest(op Operation, v Version, p ttlv.TTLV) (any, *Error) {
-	f, err := decodeCryptoFields(v, p)
+	f, err := decodeCryptoFields(v, p, cryptoRequestTags[op])
 	if err != nil {
 		return nil, err
 	}
@@ -230,7 +270,7 @@ func cryptoRequestFields(r any) (f cryptoFields, ok bool) {
 // decodeCryptoResponse decodes the response payload of the cryptographic
 // operation op.
 func decodeCryptoResponse(op Operation, v Version, p ttlv.TTLV) (any, *Error) {
-	f, err := decodeCryptoFields(v, p)
+	f, err := decodeCryptoFields(v, p, nil)
 	if err != nil {
 		return nil, err
 	}

@@ -12,15 +12,28 @@ func encodeEndpointRole(e *ttlv.Encoder, role EndpointRole) {
 	e.EncodeEnumeration(kmip20.TagEndpointRole, uint32(role))
 }
 
-// decodeEndpointRole decodes the required Endpoint Role of a payload.
+// decodeEndpointRole decodes the required Endpoint Role of a payload, its
+// only field.
 func decodeEndpointRole(v Version, p ttlv.TTLV) (EndpointRole, *Error) {
+	var role EndpointRole
+	have := false
 	for c := range children(p) {
+		var err *Error
 		if c.Tag() == kmip20.TagEndpointRole {
-			x, err := readEnum(c)
-			return EndpointRole(x), err
+			var x uint32
+			x, err = readEnum(c)
+			role, have = EndpointRole(x), true
+		} else {
+			err = extraField(v, p, c)
+		}
+		if err != nil {
+			return 0, err
 		}
 	}
-	return 0, errMissing(v, "Endpoint Role")
+	if !have {
+		return 0, errMissing(v, "Endpoint Role")
+	}
+	return role, nil
 }
 
 func decodeSetEndpointRoleRequest(v Version, p ttlv.TTLV) (*SetEndpointRoleRequest, *Error) {

@@ -22,33 +22,21 @@ func definesImportExport(v Version) error {
 	return nil
 }
 
+// decodeExportRequest decodes an Export request, whose fields are those
+// of Get.
 func decodeExportRequest(v Version, p ttlv.TTLV) (*ExportRequest, *Error) {
 	get, err := decodeGetRequest(v, p)
 	if err != nil {
 		return nil, err
 	}
-	req := &ExportRequest{
+	return &ExportRequest{
 		UniqueIdentifier:         get.UniqueIdentifier,
 		KeyFormatType:            get.KeyFormatType,
+		KeyWrapType:              get.KeyWrapType,
 		KeyCompressionType:       get.KeyCompressionType,
 		KeyWrapping:              get.KeyWrapping,
 		KeyWrappingSpecification: get.KeyWrappingSpecification,
-	}
-	if req.KeyWrapType, err = decodeKeyWrapType(p); err != nil {
-		return nil, err
-	}
-	return req, nil
-}
-
-// decodeKeyWrapType returns the Key Wrap Type of payload p, 0 when absent.
-func decodeKeyWrapType(p ttlv.TTLV) (KeyWrapType, *Error) {
-	for c := range children(p) {
-		if c.Tag() == kmip14.TagKeyWrapType {
-			x, err := readEnum(c)
-			return KeyWrapType(x), err
-		}
-	}
-	return 0, nil
+	}, nil
 }
 
 // encodeExportRequest writes r's fields in the specification's order.
@@ -100,7 +88,7 @@ func decodeExportResponse(v Version, p ttlv.TTLV) (*ExportResponse, *Error) {
 	}
 	r := &ExportResponse{ObjectType: get.ObjectType, UniqueIdentifier: get.UniqueIdentifier, Object: get.Object}
 	for c := range children(p) {
-		if r.Attributes, _, err = decodeRequestAttrs(v, c, r.Attributes, nil); err != nil {
+		if r.Attributes, err = decodeAttrsField(v, p, c, r.Attributes, nil); err != nil {
 			return nil, err
 		}
 	}
@@ -133,7 +121,7 @@ func decodeImportRequest(v Version, p ttlv.TTLV) (*ImportRequest, *Error) {
 				req.Object, err = decodeObject(v, c)
 				haveObject = true
 			} else {
-				req.Attributes, _, err = decodeRequestAttrs(v, c, req.Attributes, nil)
+				req.Attributes, err = decodeAttrsField(v, p, c, req.Attributes, nil)
 			}
 		}
 		if err != nil {

@@ -13,16 +13,17 @@ import (
 // attributes of each part of a pair in a Common, Private Key or Public Key
 // Template-Attribute; 2.x in Common, Private Key or Public Key Attributes.
 
-// keyPairPart is one of the three attribute containers of a key pair
-// request: its 1.x and 2.x tags.
+// keyPairPart is one of the three parts of a key pair request: the 1.x
+// and 2.x tags of its attribute container, and the tag of its 2.x
+// Protection Storage Masks.
 type keyPairPart struct {
-	tag1x, tag2x ttlv.Tag
+	tag1x, tag2x, masks ttlv.Tag
 }
 
 var (
-	commonPart     = keyPairPart{kmip14.TagCommonTemplateAttribute, kmip20.TagCommonAttributes}
-	privateKeyPart = keyPairPart{kmip14.TagPrivateKeyTemplateAttribute, kmip20.TagPrivateKeyAttributes}
-	publicKeyPart  = keyPairPart{kmip14.TagPublicKeyTemplateAttribute, kmip20.TagPublicKeyAttributes}
+	commonPart     = keyPairPart{kmip14.TagCommonTemplateAttribute, kmip20.TagCommonAttributes, kmip20.TagCommonProtectionStorageMasks}
+	privateKeyPart = keyPairPart{kmip14.TagPrivateKeyTemplateAttribute, kmip20.TagPrivateKeyAttributes, kmip20.TagPrivateProtectionStorageMasks}
+	publicKeyPart  = keyPairPart{kmip14.TagPublicKeyTemplateAttribute, kmip20.TagPublicKeyAttributes, kmip20.TagPublicProtectionStorageMasks}
 )
 
 // keyPairAttrs holds the decoded attribute containers of a key pair
@@ -32,10 +33,12 @@ type keyPairAttrs struct {
 	commonNames, privateNames, publicNames []Name
 }
 
-// decode reads c into the matching part when c is one of the containers
-// that v defines; ok is false otherwise. With names false, template names
-// are refused (ReKeyKeyPair has no field for them).
-func (k *keyPairAttrs) decode(v Version, c ttlv.TTLV, names bool) (ok bool, _ *Error) {
+// decode reads c, a field of payload p, into the matching part when c is
+// one of the containers that v defines; any other field is extraField's to
+// judge, so that a container of the other version family is refused. With
+// names false, template names are refused (ReKeyKeyPair has no field for
+// them).
+func (k *keyPairAttrs) decode(v Version, p, c ttlv.TTLV, names bool) *Error {
 	parts := []struct {
 		part  keyPairPart
 		as    *Attributes
@@ -45,25 +48,25 @@ func (k *keyPairAttrs) decode(v Version, c ttlv.TTLV, names bool) (ok bool, _ *E
 		{privateKeyPart, &k.private, &k.privateNames},
 		{publicKeyPart, &k.public, &k.publicNames},
 	}
-	for _, p := range parts {
+	for _, part := range parts {
 		var err *Error
 		switch {
-		case v.Is2x() && c.Tag() == p.part.tag2x:
-			if err = readStructure(c); err == nil {
-				*p.as, err = decodeAttrs2x(v, c, *p.as)
-			}
-		case !v.Is2x() && c.Tag() == p.part.tag1x:
-			n := p.names
+		case v.Is2x() && c.Tag() == part.part.tag2x:
+			*part.as, err = decodeAttrs2x(v, c, *part.as)
+		case !v.Is2x() && c.Tag() == part.part.tag1x:
+			n := part.names
 			if !names {
 				n = nil
 			}
-			*p.as, err = decodeTemplateAttribute(v, c, *p.as, n)
+			*part.as, err = decodeTemplateAttribute(v, c, *part.as, n)
+		case c.Tag() == part.part.masks:
+			err = unsupportedField(v, p, c)
 		default:
 			continue
 		}
-		return true, err
+		return err
 	}
-	return false, nil
+	return extraField(v, p, c)
 }
 
 // encodeKeyPairPart writes the container of part holding names and as, or
@@ -84,7 +87,7 @@ func encodeKeyPairPart(e *ttlv.Encoder, v Version, part keyPairPart, names []Nam
 func decodeCreateKeyPairRequest(v Version, p ttlv.TTLV) (*CreateKeyPairRequest, *Error) {
 	var k keyPairAttrs
 	for c := range children(p) {
-		if _, err := k.decode(v, c, true); err != nil {
+		if err := k.decode(v, p, c, true); err != nil {
 			return nil, err
 		}
 	}
@@ -162,8 +165,10 @@ func decodeReKeyRequest(v Version, p ttlv.TTLV) (*ReKeyRequest, *Error) {
 			r.UniqueIdentifier, err = readUID(v, c)
 		case kmip14.TagOffset:
 			r.Offset, err = readOffset(c)
+		case kmip20.TagProtectionStorageMasks:
+			err = unsupportedField(v, p, c)
 		default:
-			r.Attributes, _, err = decodeRequestAttrs(v, c, r.Attributes, &r.TemplateNames)
+			r.Attributes, err = decodeAttrsField(v, p, c, r.Attributes, &r.TemplateNames)
 		}
 		if err != nil {
 			return nil, err
@@ -194,7 +199,7 @@ func decodeReKeyKeyPairRequest(v Version, p ttlv.TTLV) (*ReKeyKeyPairRequest, *E
 		case kmip14.TagOffset:
 			r.Offset, err = readOffset(c)
 		default:
-			_, err = k.decode(v, c, false)
+			err = k.decode(v, p, c, false)
 		}
 		if err != nil {
 			return nil, err

@@ -21,6 +21,8 @@ func decodeGetUsageAllocationRequest(v Version, p ttlv.TTLV) (*GetUsageAllocatio
 		case kmip14.TagUsageLimitsCount:
 			r.UsageLimitsCount, err = readLong(c)
 			have = err == nil
+		default:
+			err = extraField(v, p, c)
 		}
 		if err != nil {
 			return nil, err

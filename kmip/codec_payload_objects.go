@@ -10,11 +10,12 @@ import (
 
 // Create, Register, Get, Locate and Revoke payloads.
 
-// decodeRequestAttrs decodes an attribute container of a request: a 1.x
-// Template-Attribute or Attribute, or a 2.x Attributes. ok is false when c
-// is none of these in version v. Template names of a Template-Attribute are
-// appended to *names, or refused when names is nil.
-func decodeRequestAttrs(v Version, c ttlv.TTLV, into Attributes, names *[]Name) (_ Attributes, ok bool, _ *Error) {
+// decodeAttrs decodes c when it is a field that carries attributes in the
+// shape of version v: a 1.x Template-Attribute or Attribute, or a 2.x
+// Attributes; it appends them to into. ok is false when c is none of
+// these. Template names of a Template-Attribute are appended to *names, or
+// refused when names is nil.
+func decodeAttrs(v Version, c ttlv.TTLV, into Attributes, names *[]Name) (_ Attributes, ok bool, _ *Error) {
 	switch {
 	case v.Is2x() && c.Tag() == kmip20.TagAttributes:
 		as, err := decodeAttrs2x(v, c, into)
@@ -27,6 +28,17 @@ func decodeRequestAttrs(v Version, c ttlv.TTLV, into Attributes, names *[]Name) 
 		return append(into, a), true, err
 	}
 	return into, false, nil
+}
+
+// decodeAttrsField decodes c, a field of payload p, as decodeAttrs does;
+// any other field is extraField's to judge, so that the 1.x shapes in a 2.x
+// payload and the 2.x shape in a 1.x one are refused.
+func decodeAttrsField(v Version, p, c ttlv.TTLV, into Attributes, names *[]Name) (Attributes, *Error) {
+	as, ok, err := decodeAttrs(v, c, into, names)
+	if !ok {
+		err = extraField(v, p, c)
+	}
+	return as, err
 }
 
 // encodeRequestAttrs writes template names and as in the shape of a Create
@@ -54,7 +66,10 @@ func decodeCreateRequest(v Version, p ttlv.TTLV) (*CreateRequest, *Error) {
 			req.ObjectType = ObjectType(x)
 			continue
 		}
-		if req.Attributes, _, err = decodeRequestAttrs(v, c, req.Attributes, &req.TemplateNames); err != nil {
+		if c.Tag() == kmip20.TagProtectionStorageMasks {
+			return nil, unsupportedField(v, p, c)
+		}
+		if req.Attributes, err = decodeAttrsField(v, p, c, req.Attributes, &req.TemplateNames); err != nil {
 			return nil, err
 		}
 	}
@@ -128,7 +143,10 @@ func decodeRegisterRequest(v Version, p ttlv.TTLV) (*RegisterRequest, *Error) {
 			haveObject = true
 			continue
 		}
-		if req.Attributes, _, err = decodeRequestAttrs(v, c, req.Attributes, &req.TemplateNames); err != nil {
+		if c.Tag() == kmip20.TagProtectionStorageMasks {
+			return nil, unsupportedField(v, p, c)
+		}
+		if req.Attributes, err = decodeAttrsField(v, p, c, req.Attributes, &req.TemplateNames); err != nil {
 			return nil, err
 		}
 	}
@@ -164,6 +182,8 @@ func decodeRegisterResponse(v Version, p ttlv.TTLV) (*RegisterResponse, *Error) 
 	return &RegisterResponse{UniqueIdentifier: c.UniqueIdentifier, Attributes: c.Attributes}, nil
 }
 
+// decodeGetRequest decodes a Get request, whose fields are also those of
+// an Export request.
 func decodeGetRequest(v Version, p ttlv.TTLV) (*GetRequest, *Error) {
 	req := &GetRequest{}
 	var err *Error
@@ -175,11 +195,16 @@ func decodeGetRequest(v Version, p ttlv.TTLV) (*GetRequest, *Error) {
 		case kmip14.TagKeyFormatType:
 			x, err = readEnum(c)
 			req.KeyFormatType = KeyFormatType(x)
+		case kmip14.TagKeyWrapType:
+			x, err = readEnum(c)
+			req.KeyWrapType = KeyWrapType(x)
 		case kmip14.TagKeyCompressionType:
 			req.KeyCompressionType, err = readEnum(c)
 		case kmip14.TagKeyWrappingSpecification:
 			req.KeyWrappingSpecification, err = decodeKeyWrappingSpecification(v, c)
 			req.KeyWrapping = true
+		default:
+			err = extraField(v, p, c)
 		}
 		if err != nil {
 			return nil, err
@@ -189,11 +214,14 @@ func decodeGetRequest(v Version, p ttlv.TTLV) (*GetRequest, *Error) {
 }
 
 // encodeGetRequest writes r, with its Key Wrapping Specification when it
-// has one.
+// has one. Key Wrap Type is a 1.4 addition (KMIP 1.4 section 4.11).
 func encodeGetRequest(e *ttlv.Encoder, v Version, r *GetRequest) error {
 	encodeUID(e, r.UniqueIdentifier)
 	if r.KeyFormatType != 0 {
 		e.EncodeEnumeration(kmip14.TagKeyFormatType, uint32(r.KeyFormatType))
+	}
+	if r.KeyWrapType != 0 && v.AtLeast(V1_4) {
+		e.EncodeEnumeration(kmip14.TagKeyWrapType, uint32(r.KeyWrapType))
 	}
 	if r.KeyCompressionType != 0 {
 		e.EncodeEnumeration(kmip14.TagKeyCompressionType, r.KeyCompressionType)
@@ -256,8 +284,12 @@ func decodeLocateRequest(v Version, p ttlv.TTLV) (*LocateRequest, *Error) {
 			x, err = readEnum(c)
 			req.ObjectGroupMember = ObjectGroupMember(x)
 		default:
-			// FortiGate wraps the 1.x filters in a Template-Attribute.
-			req.Attributes, _, err = decodeRequestAttrs(v, c, req.Attributes, &req.TemplateNames)
+			// FortiGate wraps the 1.x filters in a Template-Attribute,
+			// which 1.x accepts.
+			var ok bool
+			if req.Attributes, ok, err = decodeAttrs(v, c, req.Attributes, &req.TemplateNames); !ok {
+				err = extraFilter(v, p, c)
+			}
 		}
 		if err != nil {
 			return nil, err
@@ -339,6 +371,8 @@ func decodeRevokeRequest(v Version, p ttlv.TTLV) (*RevokeRequest, *Error) {
 			}
 		case kmip14.TagCompromiseOccurrenceDate:
 			req.CompromiseOccurrenceDate, err = readTime(c)
+		default:
+			err = extraField(v, p, c)
 		}
 		if err != nil {
 			return nil, err

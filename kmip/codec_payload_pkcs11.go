@@ -25,26 +25,29 @@ type pkcs11Fields struct {
 }
 
 // decodePKCS11Fields reads p's fields; paramsTag is the tag of the
-// parameters the direction carries.
-func decodePKCS11Fields(p ttlv.TTLV, paramsTag ttlv.Tag) (*pkcs11Fields, *Error) {
+// parameters the direction carries, and only a response (Output
+// Parameters) carries a Return Code.
+func decodePKCS11Fields(v Version, p ttlv.TTLV, paramsTag ttlv.Tag) (*pkcs11Fields, *Error) {
 	f := &pkcs11Fields{}
 	for c := range children(p) {
 		var err *Error
-		switch c.Tag() {
-		case kmip20.TagPKCS_11Interface:
+		switch {
+		case c.Tag() == kmip20.TagPKCS_11Interface:
 			f.iface, err = readText(c)
-		case kmip20.TagPKCS_11Function:
+		case c.Tag() == kmip20.TagPKCS_11Function:
 			var x uint32
 			x, err = readEnum(c)
 			f.function, f.hasFunction = PKCS11Function(x), true
-		case kmip14.TagCorrelationValue:
+		case c.Tag() == kmip14.TagCorrelationValue:
 			f.correlation, err = readBytes(c)
-		case paramsTag:
+		case c.Tag() == paramsTag:
 			f.params, err = readBytes(c)
-		case kmip20.TagPKCS_11ReturnCode:
+		case c.Tag() == kmip20.TagPKCS_11ReturnCode && paramsTag == kmip20.TagPKCS_11OutputParameters:
 			var x uint32
 			x, err = readEnum(c)
 			f.returnCode, f.hasReturn = PKCS11ReturnCode(x), true
+		default:
+			err = extraField(v, p, c)
 		}
 		if err != nil {
 			return nil, err
@@ -54,7 +57,7 @@ func decodePKCS11Fields(p ttlv.TTLV, paramsTag ttlv.Tag) (*pkcs11Fields, *Error)
 }
 
 func decodePKCS11Request(v Version, p ttlv.TTLV) (*PKCS11Request, *Error) {
-	f, err := decodePKCS11Fields(p, kmip20.TagPKCS_11InputParameters)
+	f, err := decodePKCS11Fields(v, p, kmip20.TagPKCS_11InputParameters)
 	if err != nil {
 		return nil, err
 	}
@@ -65,7 +68,7 @@ func decodePKCS11Request(v Version, p ttlv.TTLV) (*PKCS11Request, *Error) {
 }
 
 func decodePKCS11Response(v Version, p ttlv.TTLV) (*PKCS11Response, *Error) {
-	f, err := decodePKCS11Fields(p, kmip20.TagPKCS_11OutputParameters)
+	f, err := decodePKCS11Fields(v, p, kmip20.TagPKCS_11OutputParameters)
 	if err != nil {
 		return nil, err
 	}

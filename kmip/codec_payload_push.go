@@ -54,6 +54,8 @@ func decodeNotifyRequest(v Version, p ttlv.TTLV) (*NotifyRequest, *Error) {
 			r.Deleted = append(r.Deleted, name)
 		case !v.Is2x() && c.Tag() == kmip14.TagAttribute:
 			err = decodeNotifiedAttr1x(v, c, r)
+		default:
+			err = extraField(v, p, c)
 		}
 		if err != nil {
 			return nil, err
@@ -81,6 +83,10 @@ func decodeNotifiedAttr1x(v Version, f ttlv.TTLV, r *NotifyRequest) *Error {
 		case kmip14.TagAttributeName:
 			var err *Error
 			if name, err = readText(c); err != nil {
+				return err
+			}
+		default:
+			if err := extraField(v, f, c); err != nil {
 				return err
 			}
 		}
@@ -130,7 +136,7 @@ func decodePutRequest(v Version, p ttlv.TTLV) (*PutRequest, *Error) {
 				haveObject = true
 				break
 			}
-			r.Attributes, _, err = decodeRequestAttrs(v, c, r.Attributes, nil)
+			r.Attributes, err = decodeAttrsField(v, p, c, r.Attributes, nil)
 		}
 		if err != nil {
 			return nil, err

@@ -9,20 +9,23 @@ import (
 // DiscoverVersions and Query payloads.
 
 func decodeDiscoverVersionsRequest(v Version, p ttlv.TTLV) (*DiscoverVersionsRequest, *Error) {
-	vs, err := decodeVersions(p)
+	vs, err := decodeVersions(v, p)
 	return &DiscoverVersionsRequest{Versions: vs}, err
 }
 
 func decodeDiscoverVersionsResponse(v Version, p ttlv.TTLV) (*DiscoverVersionsResponse, *Error) {
-	vs, err := decodeVersions(p)
+	vs, err := decodeVersions(v, p)
 	return &DiscoverVersionsResponse{Versions: vs}, err
 }
 
 // decodeVersions reads the Protocol Version structures of p.
-func decodeVersions(p ttlv.TTLV) ([]Version, *Error) {
+func decodeVersions(v Version, p ttlv.TTLV) ([]Version, *Error) {
 	var vs []Version
 	for c := range children(p) {
 		if c.Tag() != kmip14.TagProtocolVersion {
+			if err := extraField(v, p, c); err != nil {
+				return nil, err
+			}
 			continue
 		}
 		if err := readStructure(c); err != nil {
@@ -62,13 +65,17 @@ func encodeVersions(e *ttlv.Encoder, vs []Version) {
 func decodeQueryRequest(v Version, p ttlv.TTLV) (*QueryRequest, *Error) {
 	req := &QueryRequest{}
 	for c := range children(p) {
-		if c.Tag() == kmip14.TagQueryFunction {
-			f, err := readEnum(c)
-			if err != nil {
+		if c.Tag() != kmip14.TagQueryFunction {
+			if err := extraField(v, p, c); err != nil {
 				return nil, err
 			}
-			req.Functions = append(req.Functions, QueryFunction(f))
+			continue
 		}
+		f, err := readEnum(c)
+		if err != nil {
+			return nil, err
+		}
+		req.Functions = append(req.Functions, QueryFunction(f))
 	}
 	return req, nil
 }

@@ -2,6 +2,7 @@ package kmip
 
 import (
 	"github.com/gemalto/kmip-go/kmip14"
+	"github.com/gemalto/kmip-go/kmip20"
 	"github.com/gemalto/kmip-go/ttlv"
 )
 
@@ -30,8 +31,10 @@ func decodeCreateSplitKeyRequest(v Version, p ttlv.TTLV) (*CreateSplitKeyRequest
 			r.SplitKeyMethod = SplitKeyMethod(x)
 		case kmip14.TagPrimeFieldSize:
 			r.PrimeFieldSize, err = readBigInt(c)
+		case kmip20.TagProtectionStorageMasks:
+			err = unsupportedField(v, p, c)
 		default:
-			r.Attributes, _, err = decodeRequestAttrs(v, c, r.Attributes, &r.TemplateNames)
+			r.Attributes, err = decodeAttrsField(v, p, c, r.Attributes, &r.TemplateNames)
 		}
 		if err != nil {
 			return nil, err
@@ -96,8 +99,10 @@ func decodeJoinSplitKeyRequest(v Version, p ttlv.TTLV) (*JoinSplitKeyRequest, *E
 		case kmip14.TagSecretDataType:
 			x, err = readEnum(c)
 			r.SecretDataType = SecretDataType(x)
+		case kmip20.TagProtectionStorageMasks:
+			err = unsupportedField(v, p, c)
 		default:
-			r.Attributes, _, err = decodeRequestAttrs(v, c, r.Attributes, &r.TemplateNames)
+			r.Attributes, err = decodeAttrsField(v, p, c, r.Attributes, &r.TemplateNames)
 		}
 		if err != nil {
 			return nil, err

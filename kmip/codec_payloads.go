@@ -92,11 +92,14 @@ func result[T any](p *T, err *Error) (any, *Error) {
 func decodeUIDOnly(v Version, p ttlv.TTLV) (string, *Error) {
 	var id string
 	for c := range children(p) {
+		var err *Error
 		if c.Tag() == kmip14.TagUniqueIdentifier {
-			var err *Error
-			if id, err = readUID(v, c); err != nil {
-				return "", err
-			}
+			id, err = readUID(v, c)
+		} else {
+			err = extraField(v, p, c)
+		}
+		if err != nil {
+			return "", err
 		}
 	}
 	return id, nil

@@ -80,6 +80,7 @@ type RegisterResponse struct {
 type GetRequest struct {
 	UniqueIdentifier   string
 	KeyFormatType      KeyFormatType // 0 when absent
+	KeyWrapType        KeyWrapType   // 0 when absent (KMIP 1.4 and later)
 	KeyCompressionType uint32        // 0 when absent
 	// KeyWrapping is true when the request carries a Key Wrapping
 	// Specification; the decoder sets it along with

@@ -92,6 +92,8 @@ func decodeBackupRequest(v Version, p ttlv.TTLV) (*BackupRequest, *Error) {
 			r.Offset, err = readLong(c)
 		case TagBackupLength:
 			r.Length, err = readInt(c)
+		default:
+			err = extraField(v, p, c)
 		}
 		if err != nil {
 			return nil, err
