@@ -189,7 +189,7 @@ var _ Store = (*Badger)(nil)
 // record carries the hash of the one before it (see AuditRecord), so that an
 // edited, deleted, reordered or truncated record is detected by VerifyAudit.
 // Every Store is one; it is named apart for the code that only audits
-// (handlers.Audited, the notifier, kmipctl audit).
+// (handlers/audit, the notifier, kmipctl audit).
 //
 // A record is written in one of two ways. The record of a change is given
 // to the Store's mutation that makes it (see Store), and written in the
