@@ -35,10 +35,14 @@
 // and with its PKCS#11 provider on a fresh SoftHSM2 token per kmipd
 // (-vectors.pkcs11=false leaves the second pass out). With -vectors.all it
 // replays the whole corpus except skip.txt (-vectors.skipped: skip.txt too)
-// and writes a report with the counts per provider and version:
+// and writes a report with the counts per provider and corpus folder;
+// -vectors.match narrows either run to the files whose path matches a
+// regular expression:
 //
 //	go test ./conformance/
 //	go test ./conformance -run 'TestVectors$' -vectors.all
+//	go test ./conformance -run 'TestVectors$' -vectors.all -vectors.match '^v2.0-tc/'
+//	go test ./conformance -run 'TestVectors$' -vectors.all -vectors.match 'TC-ECC-2-20' -vectors.pkcs11=false
 //	go test ./conformance -run 'TestVectors$' -vectors.all -vectors.skipped -vectors.pkcs11=false
 //
 // The PyKMIP tests skip when /usr/bin/python3 cannot import kmip, the

@@ -5,11 +5,14 @@ import (
 	"crypto/tls"
 	"flag"
 	"fmt"
+	"maps"
 	"net"
 	"os"
 	"os/exec"
 	"path"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -23,6 +26,7 @@ var (
 	vectorsSkipped = flag.Bool("vectors.skipped", false, "with -vectors.all, replay the skip.txt files too (to find which pass now)")
 	vectorsPKCS11  = flag.Bool("vectors.pkcs11", true, "also replay with kmipd's PKCS#11 provider on a SoftHSM2 token")
 	vectorsReport  = flag.String("vectors.report", "/tmp/conformance-report.txt", "where -vectors.all writes its report")
+	vectorsMatch   = flag.String("vectors.match", "", "replay only the vector files whose path relative to kmip-vectors matches this regular expression (v2.0-tc/, TC-ECC-1-20)")
 )
 
 // vectorsDir locates the corpus. Without it the vector tests skip, except
@@ -127,6 +131,16 @@ func TestVectors(t *testing.T) {
 			files = append(files, f)
 		}
 		sort.Strings(files)
+	}
+	if *vectorsMatch != "" {
+		re, err := regexp.Compile(*vectorsMatch)
+		if err != nil {
+			t.Fatalf("-vectors.match: %v", err)
+		}
+		files = slices.DeleteFunc(files, func(f string) bool { return !re.MatchString(f) })
+		if len(files) == 0 {
+			t.Fatalf("-vectors.match %q selects no file", *vectorsMatch)
+		}
 	}
 
 	var mu sync.Mutex
@@ -243,7 +257,7 @@ func groupDependent(files []string) [][]string {
 }
 
 // writeReport writes, for each provider, one line per file and the counts
-// per version.
+// per corpus folder (v1.4, v2.0-tc, v2.1).
 func writeReport(t *testing.T, name string, results map[string][]Result) {
 	var b strings.Builder
 	for _, provider := range vectorProviders() {
@@ -262,7 +276,7 @@ func writeReport(t *testing.T, name string, results map[string][]Result) {
 			}
 			counts[v][r.Status]++
 		}
-		for _, v := range []string{"v1.4", "v2.1"} {
+		for _, v := range slices.Sorted(maps.Keys(counts)) {
 			fmt.Fprintf(&b, "%s %s: %d passed, %d failed, %d skipped\n", provider, v, counts[v][Pass], counts[v][Fail], counts[v][Skip])
 		}
 	}
