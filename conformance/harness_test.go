@@ -2,6 +2,7 @@ package conformance
 
 import (
 	"context"
+	"encoding/hex"
 	"os"
 	"path/filepath"
 	"strings"
@@ -64,10 +65,18 @@ const getAttrsExpected = `<Operation type="Enumeration" value="GetAttributes"/>
 	  </Attributes>
 	</ResponsePayload>`
 
-// compareOne compares one expected response with one actual response.
+// compareOne compares one expected response with one actual response to a
+// request of op with an empty payload.
 func compareOne(t *testing.T, b *Bindings, relaxed bool, op, expected, actual string) error {
 	t.Helper()
-	tc := &TestCase{Pairs: []Pair{{Request: node(t, request(op, "")), Response: node(t, response(expected))}}}
+	return compareTo(t, b, relaxed, request(op, ""), expected, actual)
+}
+
+// compareTo compares one expected response with one actual response to the
+// request message req.
+func compareTo(t *testing.T, b *Bindings, relaxed bool, req, expected, actual string) error {
+	t.Helper()
+	tc := &TestCase{Pairs: []Pair{{Request: node(t, req), Response: node(t, response(expected))}}}
 	if b == nil {
 		b = NewBindings()
 	}
@@ -205,6 +214,43 @@ func TestPlaceholderBinding(t *testing.T) {
 	req := node(t, request("Destroy", `<UniqueIdentifier type="TextString" value="$UNIQUE_IDENTIFIER_0"/>`))
 	if _, err := encodeRequest(req, resolve); err != nil {
 		t.Errorf("encode with a bound UID: %v", err)
+	}
+}
+
+// TestCorrelationValuePerStream checks that $CORRELATION_VALUE binds anew
+// in the answer to a request that begins a stream (Init Indicator), and
+// must keep its value within a stream.
+func TestCorrelationValuePerStream(t *testing.T) {
+	b := NewBindings()
+	part := func(cv string) string {
+		return `<Operation type="Enumeration" value="MAC"/><ResultStatus type="Enumeration" value="Success"/>
+		<ResponsePayload><UniqueIdentifier type="TextString" value="k"/><CorrelationValue type="ByteString" value="` + cv + `"/></ResponsePayload>`
+	}
+	init := request("MAC", `<UniqueIdentifier type="TextString" value="k"/><Data type="ByteString" value="01"/><InitIndicator type="Boolean" value="true"/>`)
+	next := request("MAC", `<UniqueIdentifier type="TextString" value="k"/><Data type="ByteString" value="02"/><CorrelationValue type="ByteString" value="$CORRELATION_VALUE"/>`)
+	const placeholder = "$CORRELATION_VALUE"
+	steps := []struct {
+		name, req, cv string
+		ok            bool
+	}{
+		{"first stream begins", init, "aa", true},
+		{"its next part, same value", next, "aa", true},
+		{"its next part, another value", next, "bb", false},
+		{"second stream begins", init, "cc", true},
+		{"its next part, same value", next, "cc", true},
+		{"its next part, the first stream's value", next, "aa", false},
+	}
+	for _, s := range steps {
+		err := compareTo(t, b, false, s.req, part(placeholder), part(s.cv))
+		if (err == nil) != s.ok {
+			t.Errorf("%s (%s): err = %v", s.name, s.cv, err)
+		}
+	}
+	if v, _ := b.Lookup(placeholder); hex.EncodeToString(v.Bytes) != "cc" {
+		t.Errorf("%s bound to %x, want cc", placeholder, v.Bytes)
+	}
+	if got := b.Names(); len(got) != 1 || got[0] != placeholder {
+		t.Errorf("bound names %q, want only %s", got, placeholder)
 	}
 }
 

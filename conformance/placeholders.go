@@ -3,6 +3,7 @@ package conformance
 import (
 	"fmt"
 	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -113,6 +114,17 @@ func (b *Bindings) Bind(name string, v Value) error {
 	b.values[name] = v
 	b.order = append(b.order, name)
 	return nil
+}
+
+// Rebind binds name to v, replacing any earlier binding of name; it
+// serves the placeholders a file reuses for a new value by design (see
+// newStream).
+func (b *Bindings) Rebind(name string, v Value) error {
+	if _, ok := b.values[name]; ok {
+		delete(b.values, name)
+		b.order = slices.DeleteFunc(b.order, func(n string) bool { return n == name })
+	}
+	return b.Bind(name, v)
 }
 
 // Names returns the bound placeholder names in binding order.
