@@ -34,8 +34,8 @@ var skippedTags = map[string]bool{
 }
 
 // serverDates are the DateTime attributes a server sets; a literal value is
-// compared only when the same literal appears in one of the file's
-// requests (the request fixed it).
+// compared only when the same literal appears in a request sent before or
+// with the response (the request fixed it; see comparer.sent).
 var serverDates = map[string]bool{
 	"ActivationDate": true, "ArchiveDate": true, "CompromiseDate": true,
 	"CompromiseOccurrenceDate": true, "DeactivationDate": true, "DestroyDate": true,
@@ -148,26 +148,27 @@ func (n *Node) value() string {
 type comparer struct {
 	bind           *Bindings
 	relaxedReasons bool
-	literals       map[string]bool // raw literal values that appear in the case's requests
+	literals       map[string]bool // raw literal values of the requests sent so far
 	generated      map[string]bool // UID placeholders of server-generated objects (or located ones the file did not make)
 	randomized     map[string]bool // UID placeholders of keys registered with randomising Cryptographic Parameters
 }
 
-func newComparer(tc *TestCase, b *Bindings, relaxedReasons bool) *comparer {
-	c := &comparer{bind: b, relaxedReasons: relaxedReasons, literals: map[string]bool{}, generated: map[string]bool{}, randomized: map[string]bool{}}
-	var walk func(n *Node)
-	walk = func(n *Node) {
-		if n.Value != "" && !isPlaceholder(n.Value) {
-			c.literals[n.Value] = true
-		}
-		for _, ch := range n.Children {
-			walk(ch)
-		}
+func newComparer(b *Bindings, relaxedReasons bool) *comparer {
+	return &comparer{bind: b, relaxedReasons: relaxedReasons, literals: map[string]bool{}, generated: map[string]bool{}, randomized: map[string]bool{}}
+}
+
+// sent records the literal values of a request, before its response is
+// compared. A literal a server date must equal is one a request already
+// sent: a later request may repeat a date the server chose (TC-IMPEXP-2
+// imports the attributes an earlier Export answered, Initial Date
+// included), which does not fix that date in the earlier answer.
+func (c *comparer) sent(req *Node) {
+	if req.Value != "" && !isPlaceholder(req.Value) {
+		c.literals[req.Value] = true
 	}
-	for _, p := range tc.Pairs {
-		walk(p.Request)
+	for _, ch := range req.Children {
+		c.sent(ch)
 	}
-	return c
 }
 
 // scope is what a comparison needs to know about where it is.
@@ -178,8 +179,10 @@ type scope struct {
 	failed     bool   // ResultStatus is not Success
 }
 
-// message compares an expected ResponseMessage with the actual one.
+// message compares an expected ResponseMessage with the actual answer to
+// request req.
 func (c *comparer) message(req, exp *Node, got *Item) error {
+	c.sent(req)
 	if err := c.tag("", exp, got); err != nil {
 		return err
 	}

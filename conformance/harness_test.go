@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/gemalto/kmip-go/ttlv"
+	"github.com/google/uuid"
 )
 
 // node parses an XML fragment.
@@ -80,7 +81,7 @@ func compareTo(t *testing.T, b *Bindings, relaxed bool, req, expected, actual st
 	if b == nil {
 		b = NewBindings()
 	}
-	return newComparer(tc, b, relaxed).message(tc.Pairs[0].Request, tc.Pairs[0].Response, item(t, response(actual)))
+	return newComparer(b, relaxed).message(tc.Pairs[0].Request, tc.Pairs[0].Response, item(t, response(actual)))
 }
 
 func TestCompareAttributeBag(t *testing.T) {
@@ -214,6 +215,50 @@ func TestPlaceholderBinding(t *testing.T) {
 	req := node(t, request("Destroy", `<UniqueIdentifier type="TextString" value="$UNIQUE_IDENTIFIER_0"/>`))
 	if _, err := encodeRequest(req, resolve); err != nil {
 		t.Errorf("encode with a bound UID: %v", err)
+	}
+
+	// A client-chosen placeholder binds, in the request that first sends
+	// it, to a fresh random value, which later requests and responses use.
+	const random = "$UNIQUE_IDENTIFIER_RANDOM_0"
+	imp := node(t, request("Import", `<UniqueIdentifier type="TextString" value="`+random+`"/>
+		<Attributes><UniqueIdentifier type="TextString" value="`+random+`"/>
+		<ShortUniqueIdentifier type="ByteString" value="$SHORT_UNIQUE_IDENTIFIER_RANDOM_0"/></Attributes>`))
+	if _, err := encodeRequest(imp, resolve); err != nil {
+		t.Fatalf("encode with a client-chosen UID: %v", err)
+	}
+	uid, ok := b.Lookup(random)
+	if _, err := uuid.Parse(uid.Text); !ok || err != nil {
+		t.Fatalf("%s bound to %+v (%v), want a UUID", random, uid, err)
+	}
+	if suid, _ := b.Lookup("$SHORT_UNIQUE_IDENTIFIER_RANDOM_0"); len(suid.Bytes) != 32 {
+		t.Errorf("$SHORT_UNIQUE_IDENTIFIER_RANDOM_0 bound to %x, want 32 bytes", suid.Bytes)
+	}
+	if v, err := b.resolver(now)(random, ttlv.TypeTextString); err != nil || v.Text != uid.Text {
+		t.Errorf("%s again = %v, %v; want %q", random, v, err, uid.Text)
+	}
+	if _, err := b.resolver(now)("$UNIQUE_IDENTIFIER_RANDOM_1", ttlv.TypeInteger); err == nil {
+		t.Error("a client-chosen Integer resolved")
+	}
+}
+
+// TestServerDateFixedByEarlierRequest checks that a literal server date in
+// a response is compared only once a request has sent that literal.
+func TestServerDateFixedByEarlierRequest(t *testing.T) {
+	const fixed = "2018-12-19T19:24:26+10:00"
+	expected := `<Operation type="Enumeration" value="GetAttributes"/><ResultStatus type="Enumeration" value="Success"/>
+		<ResponsePayload><UniqueIdentifier type="TextString" value="k"/>
+		<Attributes><InitialDate type="DateTime" value="` + fixed + `"/></Attributes></ResponsePayload>`
+	actual := strings.Replace(expected, fixed, "2030-01-01T00:00:00Z", 1)
+	c := newComparer(NewBindings(), false)
+	compare := func(req string) error {
+		return c.message(node(t, req), node(t, response(expected)), item(t, response(actual)))
+	}
+	if err := compare(request("GetAttributes", `<UniqueIdentifier type="TextString" value="k"/>`)); err != nil {
+		t.Errorf("a date the server chose, before any request sent it: %v", err)
+	}
+	imp := request("Import", `<UniqueIdentifier type="TextString" value="k"/><Attributes><InitialDate type="DateTime" value="`+fixed+`"/></Attributes>`)
+	if err := compare(imp); err == nil {
+		t.Error("a date the request fixed differs, and the comparison passed")
 	}
 }
 
