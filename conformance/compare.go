@@ -74,7 +74,27 @@ func isServerChosen(exp *Node) (name1x string, ok bool) {
 // generatingOps are the operations whose response UIDs name objects the
 // server generated, whose key material and digests vary.
 var generatingOps = map[string]bool{
-	"Create": true, "CreateKeyPair": true, "ReKey": true, "ReKeyKeyPair": true, "DeriveKey": true,
+	"Create": true, "CreateKeyPair": true, "ReKey": true, "ReKeyKeyPair": true,
+}
+
+// generates reports whether the batch item of sc makes an object whose key
+// material varies: a generating operation, or a Derive Key from a base
+// object that is itself server-generated. A key derived from registered
+// material is determined by it (TC-DERIVEKEY-1 expects the key SHA-256
+// derives from its registered AES key), so its material compares exactly;
+// a Derive Key that names no base object (its ID Placeholder) counts as
+// generating, since which object it used is not known here.
+func (c *comparer) generates(sc scope) bool {
+	if sc.op != "DeriveKey" {
+		return generatingOps[sc.op]
+	}
+	bases := sc.reqPayload.ChildrenNamed("UniqueIdentifier")
+	for _, b := range bases {
+		if c.generated[b.Value] {
+			return true
+		}
+	}
+	return len(bases) == 0
 }
 
 // variableOutput reports whether field name of a response is output that
@@ -232,7 +252,7 @@ func (c *comparer) batchItem(path string, req, exp *Node, got *Item, multi bool)
 	}
 	if p := exp.Child("ResponsePayload"); p != nil {
 		uid := p.Child("UniqueIdentifier")
-		sc.generated = uid != nil && (c.generated[uid.Value] || generatingOps[sc.op])
+		sc.generated = uid != nil && (c.generated[uid.Value] || c.generates(sc))
 	}
 	err := c.ordered(path, exp, got, sc)
 	if (sc.op == "Register" || sc.op == "Create") && randomizing(sc.reqPayload) {
@@ -486,7 +506,7 @@ func (c *comparer) value(path string, exp *Node, got *Item, enumTag ttlv.Tag, sc
 		// this file never supplied its material, so it is treated as
 		// server-generated.
 		firstLocated := sc.op == "Locate" && !wasBound
-		if strings.HasPrefix(exp.Value, "$UNIQUE_IDENTIFIER") && (generatingOps[sc.op] || firstLocated) && strings.Contains(path, "ResponsePayload") {
+		if strings.HasPrefix(exp.Value, "$UNIQUE_IDENTIFIER") && (c.generates(sc) || firstLocated) && strings.Contains(path, "ResponsePayload") {
 			c.generated[exp.Value] = true
 		}
 		return nil

@@ -241,6 +241,49 @@ func TestPlaceholderBinding(t *testing.T) {
 	}
 }
 
+// TestDerivedKeyMaterial checks that the material of a key derived from a
+// registered key compares exactly, and that of a key derived from a
+// server-generated one does not.
+func TestDerivedKeyMaterial(t *testing.T) {
+	made := func(op string) string {
+		return `<Operation type="Enumeration" value="` + op + `"/><ResultStatus type="Enumeration" value="Success"/>
+		<ResponsePayload><UniqueIdentifier type="TextString" value="$UNIQUE_IDENTIFIER_0"/></ResponsePayload>`
+	}
+	derived := `<Operation type="Enumeration" value="DeriveKey"/><ResultStatus type="Enumeration" value="Success"/>
+		<ResponsePayload><UniqueIdentifier type="TextString" value="$UNIQUE_IDENTIFIER_1"/></ResponsePayload>`
+	derive := request("DeriveKey", `<ObjectType type="Enumeration" value="SymmetricKey"/><UniqueIdentifier type="TextString" value="$UNIQUE_IDENTIFIER_0"/>`)
+	got := func(material string) string {
+		return `<Operation type="Enumeration" value="Get"/><ResultStatus type="Enumeration" value="Success"/>
+		<ResponsePayload><ObjectType type="Enumeration" value="SymmetricKey"/><UniqueIdentifier type="TextString" value="$UNIQUE_IDENTIFIER_1"/>
+		<SymmetricKey><KeyBlock><KeyFormatType type="Enumeration" value="Raw"/>
+		<KeyValue><KeyMaterial type="ByteString" value="` + material + `"/></KeyValue></KeyBlock></SymmetricKey></ResponsePayload>`
+	}
+	get := request("Get", `<UniqueIdentifier type="TextString" value="$UNIQUE_IDENTIFIER_1"/>`)
+	for _, tc := range []struct {
+		base      string
+		wantMatch bool // whether the material must equal the expected one
+	}{
+		{"Register", true},
+		{"Create", false},
+	} {
+		b := NewBindings()
+		c := newComparer(b, false)
+		bind := func(req, expected, actual string) error {
+			return c.message(node(t, req), node(t, response(expected)), item(t, response(actual)))
+		}
+		if err := bind(request(tc.base, ""), made(tc.base), strings.Replace(made(tc.base), "$UNIQUE_IDENTIFIER_0", "base", 1)); err != nil {
+			t.Fatal(err)
+		}
+		if err := bind(derive, derived, strings.Replace(derived, "$UNIQUE_IDENTIFIER_1", "derived", 1)); err != nil {
+			t.Fatal(err)
+		}
+		err := bind(get, got("a8faed6abbf35c12a4b26e40f6feb19d"), strings.Replace(got("00112233445566778899aabbccddeeff"), "$UNIQUE_IDENTIFIER_1", "derived", 1))
+		if (err != nil) != tc.wantMatch {
+			t.Errorf("key derived from a %s key: other material: err = %v", tc.base, err)
+		}
+	}
+}
+
 // TestServerDateFixedByEarlierRequest checks that a literal server date in
 // a response is compared only once a request has sent that literal.
 func TestServerDateFixedByEarlierRequest(t *testing.T) {
