@@ -8,7 +8,6 @@ import (
 	"maps"
 	"net"
 	"os"
-	"os/exec"
 	"path"
 	"path/filepath"
 	"regexp"
@@ -18,10 +17,11 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/kmipd/kmipd/internal/vectors"
 )
 
 var (
-	vectorsDirFlag = flag.String("vectors.dir", "", "OASIS kmip-vectors directory (default $KMIP_VECTORS, else ../shared/kmip-vectors from the module root)")
 	vectorsAll     = flag.Bool("vectors.all", false, "replay every vector file, not only expected-pass.txt, and write a report")
 	vectorsSkipped = flag.Bool("vectors.skipped", false, "with -vectors.all, replay the skip.txt files too (to find which pass now)")
 	vectorsPKCS11  = flag.Bool("vectors.pkcs11", true, "also replay with kmipd's PKCS#11 provider on a SoftHSM2 token")
@@ -29,29 +29,19 @@ var (
 	vectorsMatch   = flag.String("vectors.match", "", "replay only the vector files whose path relative to kmip-vectors matches this regular expression (v2.0-tc/, TC-ECC-1-20)")
 )
 
-// vectorsDir locates the corpus. Without it the vector tests skip, except
-// under CI=true, where they fail.
+// vectorsDir locates the corpus as internal/vectors does for every package
+// ($KMIP_VECTORS, else ../shared/kmip-vectors beside the module root), all
+// of its sets. Without it the vector tests skip, except under CI=true,
+// where they fail.
 func vectorsDir(t *testing.T) string {
 	t.Helper()
-	dir := *vectorsDirFlag
-	if dir == "" {
-		dir = os.Getenv("KMIP_VECTORS")
-	}
-	if dir == "" {
-		gomod, err := exec.Command("go", "env", "GOMOD").Output()
-		if err != nil {
-			t.Fatalf("go env GOMOD: %v", err)
-		}
-		dir = filepath.Join(filepath.Dir(strings.TrimSpace(string(gomod))), "..", "shared", "kmip-vectors")
-	}
-	if _, err := os.Stat(dir); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("kmip-vectors: %v", err)
-		}
-		t.Skipf("kmip-vectors not found (%v); set KMIP_VECTORS or -vectors.dir", err)
-	}
-	return dir
+	return vectors.Require(t)
 }
+
+// corpusFiles is the number of files of the corpus: the KMIP Profiles 1.4
+// (68 mandatory, 7 optional) and 2.1 (86, 7) test cases and the 60 KMIP
+// Test Cases 2.0.
+const corpusFiles = 68 + 7 + 86 + 7 + 60
 
 // unreadable lists the vector files the converter cannot read, with why.
 var unreadable = map[string]string{}
@@ -64,8 +54,8 @@ func TestVectorsParse(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(files) < 168 {
-		t.Errorf("found %d vector files, want 168", len(files))
+	if len(files) < corpusFiles {
+		t.Errorf("found %d vector files, want %d", len(files), corpusFiles)
 	}
 	for _, f := range files {
 		tc, err := LoadFile(f)
