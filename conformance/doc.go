@@ -1,6 +1,6 @@
 // Package conformance checks the assembled server from the outside: it
-// replays the OASIS KMIP XML test vectors (KMIP Profiles v2.1 and the 1.4
-// test cases) against a live server, and its tests hold end-to-end
+// replays the OASIS KMIP XML test vectors (the KMIP Profiles 1.4 and 2.1
+// test cases and the KMIP Test Cases 2.0) against a live server, and its tests hold end-to-end
 // conversations with the real kmipd binary over real mutual TLS on
 // loopback (the project's Go client, the kmipctl CLI, the independent PyKMIP
 // client, restarts on the same data directory, hostile input).
@@ -35,12 +35,18 @@
 // and with its PKCS#11 provider on a fresh SoftHSM2 token per kmipd
 // (-vectors.pkcs11=false leaves the second pass out). With -vectors.all it
 // replays the whole corpus except skip.txt (-vectors.skipped: skip.txt too)
-// and writes a report with the counts per provider and version:
+// and writes a report with the counts per provider and corpus folder;
+// -vectors.match narrows either run to the files whose path matches a
+// regular expression:
 //
 //	go test ./conformance/
 //	go test ./conformance -run 'TestVectors$' -vectors.all
+//	go test ./conformance -run 'TestVectors$' -vectors.all -vectors.match '^v2.0-tc/'
+//	go test ./conformance -run 'TestVectors$' -vectors.all -vectors.match 'TC-ECC-2-20' -vectors.pkcs11=false
 //	go test ./conformance -run 'TestVectors$' -vectors.all -vectors.skipped -vectors.pkcs11=false
 //
+// The corpus is read from $KMIP_VECTORS, else ../shared/kmip-vectors
+// beside the module root (internal/vectors, shared with package kmip).
 // The PyKMIP tests skip when /usr/bin/python3 cannot import kmip, the
 // PKCS#11 replays when SoftHSM2 is missing, and the vector tests when the
 // corpus is missing, except under CI=true, where they fail instead.

@@ -115,7 +115,7 @@ func (r *Runner) run(ctx context.Context, tc *TestCase) error {
 	}
 	defer tr.Close()
 	b := NewBindings()
-	cmp := newComparer(tc, b, r.RelaxedReasons)
+	cmp := newComparer(b, r.RelaxedReasons)
 	defer func() {
 		if !keepObjects(tc.Path) {
 			r.cleanUp(ctx, tr, tc, b)

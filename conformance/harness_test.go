@@ -2,6 +2,7 @@ package conformance
 
 import (
 	"context"
+	"encoding/hex"
 	"os"
 	"path/filepath"
 	"strings"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	"github.com/gemalto/kmip-go/ttlv"
+	"github.com/google/uuid"
 )
 
 // node parses an XML fragment.
@@ -64,14 +66,22 @@ const getAttrsExpected = `<Operation type="Enumeration" value="GetAttributes"/>
 	  </Attributes>
 	</ResponsePayload>`
 
-// compareOne compares one expected response with one actual response.
+// compareOne compares one expected response with one actual response to a
+// request of op with an empty payload.
 func compareOne(t *testing.T, b *Bindings, relaxed bool, op, expected, actual string) error {
 	t.Helper()
-	tc := &TestCase{Pairs: []Pair{{Request: node(t, request(op, "")), Response: node(t, response(expected))}}}
+	return compareTo(t, b, relaxed, request(op, ""), expected, actual)
+}
+
+// compareTo compares one expected response with one actual response to the
+// request message req.
+func compareTo(t *testing.T, b *Bindings, relaxed bool, req, expected, actual string) error {
+	t.Helper()
+	tc := &TestCase{Pairs: []Pair{{Request: node(t, req), Response: node(t, response(expected))}}}
 	if b == nil {
 		b = NewBindings()
 	}
-	return newComparer(tc, b, relaxed).message(tc.Pairs[0].Request, tc.Pairs[0].Response, item(t, response(actual)))
+	return newComparer(b, relaxed).message(tc.Pairs[0].Request, tc.Pairs[0].Response, item(t, response(actual)))
 }
 
 func TestCompareAttributeBag(t *testing.T) {
@@ -205,6 +215,130 @@ func TestPlaceholderBinding(t *testing.T) {
 	req := node(t, request("Destroy", `<UniqueIdentifier type="TextString" value="$UNIQUE_IDENTIFIER_0"/>`))
 	if _, err := encodeRequest(req, resolve); err != nil {
 		t.Errorf("encode with a bound UID: %v", err)
+	}
+
+	// A client-chosen placeholder binds, in the request that first sends
+	// it, to a fresh random value, which later requests and responses use.
+	const random = "$UNIQUE_IDENTIFIER_RANDOM_0"
+	imp := node(t, request("Import", `<UniqueIdentifier type="TextString" value="`+random+`"/>
+		<Attributes><UniqueIdentifier type="TextString" value="`+random+`"/>
+		<ShortUniqueIdentifier type="ByteString" value="$SHORT_UNIQUE_IDENTIFIER_RANDOM_0"/></Attributes>`))
+	if _, err := encodeRequest(imp, resolve); err != nil {
+		t.Fatalf("encode with a client-chosen UID: %v", err)
+	}
+	uid, ok := b.Lookup(random)
+	if _, err := uuid.Parse(uid.Text); !ok || err != nil {
+		t.Fatalf("%s bound to %+v (%v), want a UUID", random, uid, err)
+	}
+	if suid, _ := b.Lookup("$SHORT_UNIQUE_IDENTIFIER_RANDOM_0"); len(suid.Bytes) != 32 {
+		t.Errorf("$SHORT_UNIQUE_IDENTIFIER_RANDOM_0 bound to %x, want 32 bytes", suid.Bytes)
+	}
+	if v, err := b.resolver(now)(random, ttlv.TypeTextString); err != nil || v.Text != uid.Text {
+		t.Errorf("%s again = %v, %v; want %q", random, v, err, uid.Text)
+	}
+	if _, err := b.resolver(now)("$UNIQUE_IDENTIFIER_RANDOM_1", ttlv.TypeInteger); err == nil {
+		t.Error("a client-chosen Integer resolved")
+	}
+}
+
+// TestDerivedKeyMaterial checks that the material of a key derived from a
+// registered key compares exactly, and that of a key derived from a
+// server-generated one does not.
+func TestDerivedKeyMaterial(t *testing.T) {
+	made := func(op string) string {
+		return `<Operation type="Enumeration" value="` + op + `"/><ResultStatus type="Enumeration" value="Success"/>
+		<ResponsePayload><UniqueIdentifier type="TextString" value="$UNIQUE_IDENTIFIER_0"/></ResponsePayload>`
+	}
+	derived := `<Operation type="Enumeration" value="DeriveKey"/><ResultStatus type="Enumeration" value="Success"/>
+		<ResponsePayload><UniqueIdentifier type="TextString" value="$UNIQUE_IDENTIFIER_1"/></ResponsePayload>`
+	derive := request("DeriveKey", `<ObjectType type="Enumeration" value="SymmetricKey"/><UniqueIdentifier type="TextString" value="$UNIQUE_IDENTIFIER_0"/>`)
+	got := func(material string) string {
+		return `<Operation type="Enumeration" value="Get"/><ResultStatus type="Enumeration" value="Success"/>
+		<ResponsePayload><ObjectType type="Enumeration" value="SymmetricKey"/><UniqueIdentifier type="TextString" value="$UNIQUE_IDENTIFIER_1"/>
+		<SymmetricKey><KeyBlock><KeyFormatType type="Enumeration" value="Raw"/>
+		<KeyValue><KeyMaterial type="ByteString" value="` + material + `"/></KeyValue></KeyBlock></SymmetricKey></ResponsePayload>`
+	}
+	get := request("Get", `<UniqueIdentifier type="TextString" value="$UNIQUE_IDENTIFIER_1"/>`)
+	for _, tc := range []struct {
+		base      string
+		wantMatch bool // whether the material must equal the expected one
+	}{
+		{"Register", true},
+		{"Create", false},
+	} {
+		b := NewBindings()
+		c := newComparer(b, false)
+		bind := func(req, expected, actual string) error {
+			return c.message(node(t, req), node(t, response(expected)), item(t, response(actual)))
+		}
+		if err := bind(request(tc.base, ""), made(tc.base), strings.Replace(made(tc.base), "$UNIQUE_IDENTIFIER_0", "base", 1)); err != nil {
+			t.Fatal(err)
+		}
+		if err := bind(derive, derived, strings.Replace(derived, "$UNIQUE_IDENTIFIER_1", "derived", 1)); err != nil {
+			t.Fatal(err)
+		}
+		err := bind(get, got("a8faed6abbf35c12a4b26e40f6feb19d"), strings.Replace(got("00112233445566778899aabbccddeeff"), "$UNIQUE_IDENTIFIER_1", "derived", 1))
+		if (err != nil) != tc.wantMatch {
+			t.Errorf("key derived from a %s key: other material: err = %v", tc.base, err)
+		}
+	}
+}
+
+// TestServerDateFixedByEarlierRequest checks that a literal server date in
+// a response is compared only once a request has sent that literal.
+func TestServerDateFixedByEarlierRequest(t *testing.T) {
+	const fixed = "2018-12-19T19:24:26+10:00"
+	expected := `<Operation type="Enumeration" value="GetAttributes"/><ResultStatus type="Enumeration" value="Success"/>
+		<ResponsePayload><UniqueIdentifier type="TextString" value="k"/>
+		<Attributes><InitialDate type="DateTime" value="` + fixed + `"/></Attributes></ResponsePayload>`
+	actual := strings.Replace(expected, fixed, "2030-01-01T00:00:00Z", 1)
+	c := newComparer(NewBindings(), false)
+	compare := func(req string) error {
+		return c.message(node(t, req), node(t, response(expected)), item(t, response(actual)))
+	}
+	if err := compare(request("GetAttributes", `<UniqueIdentifier type="TextString" value="k"/>`)); err != nil {
+		t.Errorf("a date the server chose, before any request sent it: %v", err)
+	}
+	imp := request("Import", `<UniqueIdentifier type="TextString" value="k"/><Attributes><InitialDate type="DateTime" value="`+fixed+`"/></Attributes>`)
+	if err := compare(imp); err == nil {
+		t.Error("a date the request fixed differs, and the comparison passed")
+	}
+}
+
+// TestCorrelationValuePerStream checks that $CORRELATION_VALUE binds anew
+// in the answer to a request that begins a stream (Init Indicator), and
+// must keep its value within a stream.
+func TestCorrelationValuePerStream(t *testing.T) {
+	b := NewBindings()
+	part := func(cv string) string {
+		return `<Operation type="Enumeration" value="MAC"/><ResultStatus type="Enumeration" value="Success"/>
+		<ResponsePayload><UniqueIdentifier type="TextString" value="k"/><CorrelationValue type="ByteString" value="` + cv + `"/></ResponsePayload>`
+	}
+	init := request("MAC", `<UniqueIdentifier type="TextString" value="k"/><Data type="ByteString" value="01"/><InitIndicator type="Boolean" value="true"/>`)
+	next := request("MAC", `<UniqueIdentifier type="TextString" value="k"/><Data type="ByteString" value="02"/><CorrelationValue type="ByteString" value="$CORRELATION_VALUE"/>`)
+	const placeholder = "$CORRELATION_VALUE"
+	steps := []struct {
+		name, req, cv string
+		ok            bool
+	}{
+		{"first stream begins", init, "aa", true},
+		{"its next part, same value", next, "aa", true},
+		{"its next part, another value", next, "bb", false},
+		{"second stream begins", init, "cc", true},
+		{"its next part, same value", next, "cc", true},
+		{"its next part, the first stream's value", next, "aa", false},
+	}
+	for _, s := range steps {
+		err := compareTo(t, b, false, s.req, part(placeholder), part(s.cv))
+		if (err == nil) != s.ok {
+			t.Errorf("%s (%s): err = %v", s.name, s.cv, err)
+		}
+	}
+	if v, _ := b.Lookup(placeholder); hex.EncodeToString(v.Bytes) != "cc" {
+		t.Errorf("%s bound to %x, want cc", placeholder, v.Bytes)
+	}
+	if got := b.Names(); len(got) != 1 || got[0] != placeholder {
+		t.Errorf("bound names %q, want only %s", got, placeholder)
 	}
 }
 

@@ -1,13 +1,17 @@
 package conformance
 
 import (
+	"crypto/rand"
 	"fmt"
 	"maps"
+	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/gemalto/kmip-go/ttlv"
+	"github.com/google/uuid"
 )
 
 // isPlaceholder reports whether a raw XML value is symbolic: $NOW,
@@ -115,6 +119,17 @@ func (b *Bindings) Bind(name string, v Value) error {
 	return nil
 }
 
+// Rebind binds name to v, replacing any earlier binding of name; it
+// serves the placeholders a file reuses for a new value by design (see
+// newStream).
+func (b *Bindings) Rebind(name string, v Value) error {
+	if _, ok := b.values[name]; ok {
+		delete(b.values, name)
+		b.order = slices.DeleteFunc(b.order, func(n string) bool { return n == name })
+	}
+	return b.Bind(name, v)
+}
+
 // Names returns the bound placeholder names in binding order.
 func (b *Bindings) Names() []string { return append([]string(nil), b.order...) }
 
@@ -126,8 +141,31 @@ func (b *Bindings) snapshot() *Bindings {
 
 func (b *Bindings) restore(s *Bindings) { b.values, b.order, b.outputs = s.values, s.order, s.outputs }
 
+// clientChosen matches the placeholders of values the client picks at
+// random: $UNIQUE_IDENTIFIER_RANDOM_0 is the identifier TC-IMPEXP-5 has an
+// Import give the object, $SHORT_UNIQUE_IDENTIFIER_RANDOM_0 its Short
+// Unique Identifier.
+var clientChosen = regexp.MustCompile(`^\$[A-Z_]+_RANDOM(_\d+)?$`)
+
+// randomValue returns a fresh random value of typ for a client-chosen
+// placeholder: a UUID as text, 32 bytes (the size of a Short Unique
+// Identifier, a SHA-256 hash) as bytes.
+func randomValue(name string, typ ttlv.Type) (Value, error) {
+	switch typ {
+	case ttlv.TypeTextString:
+		return Value{Type: typ, Text: uuid.NewString()}, nil
+	case ttlv.TypeByteString:
+		v := Value{Type: typ, Bytes: make([]byte, 32)}
+		rand.Read(v.Bytes)
+		return v, nil
+	}
+	return Value{}, fmt.Errorf("client-chosen placeholder %s in a %v", name, typ)
+}
+
 // resolver returns the request-side resolution of placeholders: $NOW±n is
-// now ± n seconds (a DateTime), any other placeholder must be bound.
+// now ± n seconds (a DateTime); a client-chosen placeholder (clientChosen)
+// binds to a fresh random value at its first occurrence; any other
+// placeholder must be bound.
 func (b *Bindings) resolver(now time.Time) resolver {
 	return func(name string, typ ttlv.Type) (Value, error) {
 		if d, ok := nowOffset(name); ok {
@@ -139,6 +177,13 @@ func (b *Bindings) resolver(now time.Time) resolver {
 		v, ok := b.Lookup(name)
 		if !ok {
 			v, ok = b.latestOutput(name)
+		}
+		if !ok && clientChosen.MatchString(name) {
+			var err error
+			if v, err = randomValue(name, typ); err != nil {
+				return Value{}, err
+			}
+			return v, b.Bind(name, v)
 		}
 		if !ok {
 			return Value{}, fmt.Errorf("harness error: placeholder %s used in a request before a response bound it", name)

@@ -5,49 +5,43 @@ import (
 	"crypto/tls"
 	"flag"
 	"fmt"
+	"maps"
 	"net"
 	"os"
-	"os/exec"
 	"path"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/kmipd/kmipd/internal/vectors"
 )
 
 var (
-	vectorsDirFlag = flag.String("vectors.dir", "", "OASIS kmip-vectors directory (default $KMIP_VECTORS, else ../shared/kmip-vectors from the module root)")
 	vectorsAll     = flag.Bool("vectors.all", false, "replay every vector file, not only expected-pass.txt, and write a report")
 	vectorsSkipped = flag.Bool("vectors.skipped", false, "with -vectors.all, replay the skip.txt files too (to find which pass now)")
 	vectorsPKCS11  = flag.Bool("vectors.pkcs11", true, "also replay with kmipd's PKCS#11 provider on a SoftHSM2 token")
 	vectorsReport  = flag.String("vectors.report", "/tmp/conformance-report.txt", "where -vectors.all writes its report")
+	vectorsMatch   = flag.String("vectors.match", "", "replay only the vector files whose path relative to kmip-vectors matches this regular expression (v2.0-tc/, TC-ECC-1-20)")
 )
 
-// vectorsDir locates the corpus. Without it the vector tests skip, except
-// under CI=true, where they fail.
+// vectorsDir locates the corpus as internal/vectors does for every package
+// ($KMIP_VECTORS, else ../shared/kmip-vectors beside the module root), all
+// of its sets. Without it the vector tests skip, except under CI=true,
+// where they fail.
 func vectorsDir(t *testing.T) string {
 	t.Helper()
-	dir := *vectorsDirFlag
-	if dir == "" {
-		dir = os.Getenv("KMIP_VECTORS")
-	}
-	if dir == "" {
-		gomod, err := exec.Command("go", "env", "GOMOD").Output()
-		if err != nil {
-			t.Fatalf("go env GOMOD: %v", err)
-		}
-		dir = filepath.Join(filepath.Dir(strings.TrimSpace(string(gomod))), "..", "shared", "kmip-vectors")
-	}
-	if _, err := os.Stat(dir); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("kmip-vectors: %v", err)
-		}
-		t.Skipf("kmip-vectors not found (%v); set KMIP_VECTORS or -vectors.dir", err)
-	}
-	return dir
+	return vectors.Require(t)
 }
+
+// corpusFiles is the number of files of the corpus: the KMIP Profiles 1.4
+// (68 mandatory, 7 optional) and 2.1 (86, 7) test cases and the 60 KMIP
+// Test Cases 2.0.
+const corpusFiles = 68 + 7 + 86 + 7 + 60
 
 // unreadable lists the vector files the converter cannot read, with why.
 var unreadable = map[string]string{}
@@ -60,8 +54,8 @@ func TestVectorsParse(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(files) < 168 {
-		t.Errorf("found %d vector files, want 168", len(files))
+	if len(files) < corpusFiles {
+		t.Errorf("found %d vector files, want %d", len(files), corpusFiles)
 	}
 	for _, f := range files {
 		tc, err := LoadFile(f)
@@ -127,6 +121,16 @@ func TestVectors(t *testing.T) {
 			files = append(files, f)
 		}
 		sort.Strings(files)
+	}
+	if *vectorsMatch != "" {
+		re, err := regexp.Compile(*vectorsMatch)
+		if err != nil {
+			t.Fatalf("-vectors.match: %v", err)
+		}
+		files = slices.DeleteFunc(files, func(f string) bool { return !re.MatchString(f) })
+		if len(files) == 0 {
+			t.Fatalf("-vectors.match %q selects no file", *vectorsMatch)
+		}
 	}
 
 	var mu sync.Mutex
@@ -243,7 +247,7 @@ func groupDependent(files []string) [][]string {
 }
 
 // writeReport writes, for each provider, one line per file and the counts
-// per version.
+// per corpus folder (v1.4, v2.0-tc, v2.1).
 func writeReport(t *testing.T, name string, results map[string][]Result) {
 	var b strings.Builder
 	for _, provider := range vectorProviders() {
@@ -262,7 +266,7 @@ func writeReport(t *testing.T, name string, results map[string][]Result) {
 			}
 			counts[v][r.Status]++
 		}
-		for _, v := range []string{"v1.4", "v2.1"} {
+		for _, v := range slices.Sorted(maps.Keys(counts)) {
 			fmt.Fprintf(&b, "%s %s: %d passed, %d failed, %d skipped\n", provider, v, counts[v][Pass], counts[v][Fail], counts[v][Skip])
 		}
 	}

@@ -2,7 +2,6 @@ package kmip
 
 import (
 	"bytes"
-	"path/filepath"
 	"reflect"
 	"testing"
 
@@ -75,7 +74,7 @@ func TestWrappedGetVectorsReencode(t *testing.T) {
 	for _, f := range []string{"v1.4/mandatory/AX-M-2-14.xml", "v2.1/mandatory/AX-M-2-21.xml"} {
 		wrapped := 0
 		for _, element := range []string{"RequestMessage", "ResponseMessage"} {
-			for _, r := range loadVectorItems(t, filepath.Join(vectorsDir, f), element) {
+			for _, r := range loadVectorItems(t, vectorPath(t, f), element) {
 				if r.op != kmip14.OperationGet || r.payload == nil {
 					continue
 				}

@@ -15,6 +15,8 @@ import (
 
 	"github.com/gemalto/kmip-go/kmip14"
 	"github.com/gemalto/kmip-go/ttlv"
+
+	"github.com/kmipd/kmipd/internal/vectors"
 )
 
 // Fuzz targets for everything that reads bytes from a client: the framing
@@ -23,8 +25,8 @@ import (
 // The text encodings are fuzzed by FuzzTextToTTLV in encoding_test.go.
 //
 // Seeds: kmip's own payload test cases encoded as requests in every version,
-// and the Request Messages of a few OASIS test vectors from
-// ../../shared/kmip-vectors (skipped when absent). Without -fuzz the seeds
+// and the Request Messages of a few OASIS test vectors, located by
+// internal/vectors (left out when absent). Without -fuzz the seeds
 // run as ordinary tests. Run one target with e.g.
 //
 //	go test ./kmip -run '^$' -fuzz '^FuzzDecodeRequest$' -fuzztime 60s
@@ -73,11 +75,11 @@ func seedRequests(tb testing.TB) [][]byte {
 // gemalto's XML unmarshaller. Messages with placeholders the generic
 // converter cannot read are left out.
 func vectorRequests(tb testing.TB) [][]byte {
-	dir := filepath.Join("..", "..", "shared", "kmip-vectors")
-	if _, err := os.Stat(dir); err != nil {
-		tb.Logf("no OASIS vectors in %s: seeding from kmip's own messages only", dir)
+	if p := vectors.Problem("v1.4", "v2.1"); p != "" {
+		tb.Logf("%s: seeding from kmip's own messages only", p)
 		return nil
 	}
+	dir, _ := vectors.Dir()
 	var out [][]byte
 	for _, name := range vectorFiles {
 		f, err := os.Open(filepath.Join(dir, name))

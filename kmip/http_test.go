@@ -174,7 +174,7 @@ func TestHTTPVectorMaximumResponseSize(t *testing.T) {
 	for name, enc := range cases {
 		for _, file := range []string{"v1.4/mandatory/" + name + "-14.xml", "v2.1/mandatory/" + name + "-21.xml"} {
 			t.Run(filepath.Base(file), func(t *testing.T) {
-				requests := loadVectorMessages(t, filepath.Join(vectorsDir, file), "RequestMessage")
+				requests := loadVectorMessages(t, vectorPath(t, file), "RequestMessage")
 				if len(requests) != 2 {
 					t.Fatalf("%d request messages", len(requests))
 				}
