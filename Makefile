@@ -23,9 +23,9 @@ vet:
 	$(GO) vet ./...
 
 # test: the OASIS vectors come from $KMIP_VECTORS, else ../shared/kmip-vectors;
-# without them internal/vectors/check says which tests skip (under CI=true they fail).
+# without them conformance/corpus/check says which tests skip (under CI=true they fail).
 test: vet
-	@$(GO) run ./internal/vectors/check
+	@$(GO) run ./conformance/corpus/check
 	$(GO) test -count=1 -timeout 10m ./...
 
 # crashtest: 20 rounds of SIGKILL under 16 writing clients (the short form runs in test)

@@ -46,7 +46,7 @@
 //	go test ./conformance -run 'TestVectors$' -vectors.all -vectors.skipped -vectors.pkcs11=false
 //
 // The corpus is read from $KMIP_VECTORS, else ../shared/kmip-vectors
-// beside the module root (internal/vectors, shared with package kmip).
+// beside the module root (conformance/corpus, shared with package kmip).
 // The PyKMIP tests skip when /usr/bin/python3 cannot import kmip, the
 // PKCS#11 replays when SoftHSM2 is missing, and the vector tests when the
 // corpus is missing, except under CI=true, where they fail instead.

@@ -18,7 +18,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kmipd/kmipd/internal/vectors"
+	"github.com/kmipd/kmipd/conformance/corpus"
 )
 
 var (
@@ -29,13 +29,13 @@ var (
 	vectorsMatch   = flag.String("vectors.match", "", "replay only the vector files whose path relative to kmip-vectors matches this regular expression (v2.0-tc/, TC-ECC-1-20)")
 )
 
-// vectorsDir locates the corpus as internal/vectors does for every package
+// vectorsDir locates the corpus as conformance/corpus does for every package
 // ($KMIP_VECTORS, else ../shared/kmip-vectors beside the module root), all
 // of its sets. Without it the vector tests skip, except under CI=true,
 // where they fail.
 func vectorsDir(t *testing.T) string {
 	t.Helper()
-	return vectors.Require(t)
+	return corpus.Require(t)
 }
 
 // corpusFiles is the number of files of the corpus: the KMIP Profiles 1.4

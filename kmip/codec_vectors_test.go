@@ -14,16 +14,16 @@ import (
 	"github.com/gemalto/kmip-go/kmip14"
 	"github.com/gemalto/kmip-go/ttlv"
 
-	"github.com/kmipd/kmipd/internal/vectors"
+	"github.com/kmipd/kmipd/conformance/corpus"
 )
 
 // vectorPath returns the path of elem inside the OASIS test vectors of the
 // KMIP Profiles 1.4 and 2.1, read in place (never copied into the repo)
-// from where internal/vectors locates them; without them the test skips,
+// from where conformance/corpus locates them; without them the test skips,
 // or fails under CI=true.
 func vectorPath(tb testing.TB, elem ...string) string {
 	tb.Helper()
-	return filepath.Join(append([]string{vectors.Require(tb, "v1.4", "v2.1")}, elem...)...)
+	return filepath.Join(append([]string{corpus.Require(tb, "v1.4", "v2.1")}, elem...)...)
 }
 
 // vectorGlob returns the corpus files matching pattern (relative to the

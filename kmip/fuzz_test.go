@@ -16,7 +16,7 @@ import (
 	"github.com/gemalto/kmip-go/kmip14"
 	"github.com/gemalto/kmip-go/ttlv"
 
-	"github.com/kmipd/kmipd/internal/vectors"
+	"github.com/kmipd/kmipd/conformance/corpus"
 )
 
 // Fuzz targets for everything that reads bytes from a client: the framing
@@ -26,7 +26,7 @@ import (
 //
 // Seeds: kmip's own payload test cases encoded as requests in every version,
 // and the Request Messages of a few OASIS test vectors, located by
-// internal/vectors (left out when absent). Without -fuzz the seeds
+// conformance/corpus (left out when absent). Without -fuzz the seeds
 // run as ordinary tests. Run one target with e.g.
 //
 //	go test ./kmip -run '^$' -fuzz '^FuzzDecodeRequest$' -fuzztime 60s
@@ -75,11 +75,11 @@ func seedRequests(tb testing.TB) [][]byte {
 // gemalto's XML unmarshaller. Messages with placeholders the generic
 // converter cannot read are left out.
 func vectorRequests(tb testing.TB) [][]byte {
-	if p := vectors.Problem("v1.4", "v2.1"); p != "" {
+	if p := corpus.Problem("v1.4", "v2.1"); p != "" {
 		tb.Logf("%s: seeding from kmip's own messages only", p)
 		return nil
 	}
-	dir, _ := vectors.Dir()
+	dir, _ := corpus.Dir()
 	var out [][]byte
 	for _, name := range vectorFiles {
 		f, err := os.Open(filepath.Join(dir, name))

@@ -1,4 +1,4 @@
-// Package vectors locates the OASIS KMIP test vectors (the kmip-vectors
+// Package corpus locates the OASIS KMIP test vectors (the kmip-vectors
 // corpus) for the tests that read them, the same way for every package:
 // the directory $KMIP_VECTORS names, else ../shared/kmip-vectors beside the
 // module root. The files are read in place and never copied into the
@@ -8,7 +8,7 @@
 // except under CI=true, where a missing corpus fails the test. `make test`
 // runs the check command first, which prints one line when the corpus is
 // missing, since `go test` does not show why a test skipped.
-package vectors
+package corpus
 
 import (
 	"fmt"

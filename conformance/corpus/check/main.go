@@ -9,16 +9,16 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/kmipd/kmipd/internal/vectors"
+	"github.com/kmipd/kmipd/conformance/corpus"
 )
 
 func main() {
-	p := vectors.Problem()
+	p := corpus.Problem()
 	if p == "" {
 		return
 	}
 	outcome := "skip"
-	if vectors.InCI() {
+	if corpus.InCI() {
 		outcome = "fail (CI=true)"
 	}
 	fmt.Fprintf(os.Stderr, "make test: %s; the tests that replay or decode them (kmip codec vector tests, conformance TestVectors and TestVectorsParse) %s\n", p, outcome)
