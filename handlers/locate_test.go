@@ -40,13 +40,16 @@ func TestLocateFilters(t *testing.T) {
 	h.must(kmip.V1_4, alice, &kmip.DestroyRequest{UniqueIdentifier: destroyed})
 	h.createAES(kmip.V1_4, bob, 128, name("a")) // another owner's
 
-	sorted := func(ids ...string) []string { slices.Sort(ids); return ids }
+	// Locate answers the most recently created object first (KMIP 1.4
+	// section 4.9, 2.1 section 6.1.27): newestFirst takes them in the order
+	// they were created.
+	newestFirst := func(ids ...string) []string { slices.Reverse(ids); return ids }
 	for _, tc := range []struct {
 		what    string
 		filters kmip.Attributes
 		want    []string
 	}{
-		{"nothing", nil, sorted(a, b, hmac, secret)},
+		{"nothing", nil, newestFirst(a, b, hmac, secret)},
 		{"object type", kmip.Attributes{{Name: kmip.AttrObjectType, Value: kmip14.ObjectTypeSecretData}}, []string{secret}},
 		{"name", kmip.Attributes{{Name: kmip.AttrName, Value: kmip.Name{Value: "a"}}}, []string{a}},
 		{"name and type", kmip.Attributes{name("b")}, []string{b}},
@@ -55,10 +58,10 @@ func TestLocateFilters(t *testing.T) {
 		{"destroyed by name", kmip.Attributes{name("gone")}, nil},
 		{"algorithm", kmip.Attributes{{Name: kmip.AttrCryptographicAlgorithm, Value: kmip14.CryptographicAlgorithmHMAC_SHA256}}, []string{hmac}},
 		{"length", kmip.Attributes{{Name: kmip.AttrCryptographicLength, Value: int32(128)}}, []string{a}},
-		{"group", kmip.Attributes{{Name: kmip.AttrObjectGroup, Value: "g1"}}, sorted(a, b)},
+		{"group", kmip.Attributes{{Name: kmip.AttrObjectGroup, Value: "g1"}}, newestFirst(a, b)},
 		{"group and length", kmip.Attributes{{Name: kmip.AttrObjectGroup, Value: "g1"}, {Name: kmip.AttrCryptographicLength, Value: int32(256)}}, []string{b}},
 		{"usage mask bits", kmip.Attributes{{Name: kmip.AttrCryptographicUsageMask, Value: int32(kmip14.CryptographicUsageMaskMACVerify)}}, []string{hmac}},
-		{"usage mask encrypt", kmip.Attributes{{Name: kmip.AttrCryptographicUsageMask, Value: int32(kmip14.CryptographicUsageMaskEncrypt)}}, sorted(a, b)},
+		{"usage mask encrypt", kmip.Attributes{{Name: kmip.AttrCryptographicUsageMask, Value: int32(kmip14.CryptographicUsageMaskEncrypt)}}, newestFirst(a, b)},
 		{"custom", kmip.Attributes{{Name: "x-Product", Value: "vSphere"}}, []string{a}},
 		{"custom other value", kmip.Attributes{{Name: "x-Product", Value: "other"}}, nil},
 		{"asi namespace", kmip.Attributes{{Name: kmip.AttrApplicationSpecificInformation, Value: kmip.ApplicationSpecificInformation{Namespace: "ns"}}}, []string{a}},
@@ -68,7 +71,7 @@ func TestLocateFilters(t *testing.T) {
 		{"unique identifier destroyed", kmip.Attributes{{Name: kmip.AttrUniqueIdentifier, Value: destroyed}}, nil},
 		{"initial date range", kmip.Attributes{
 			{Name: kmip.AttrInitialDate, Value: h.now.Add(-time.Minute)},
-			{Name: kmip.AttrInitialDate, Index: 1, Value: h.now.Add(time.Minute)}}, sorted(b, hmac, secret)},
+			{Name: kmip.AttrInitialDate, Index: 1, Value: h.now.Add(time.Minute)}}, newestFirst(b, hmac, secret)},
 		{"initial date exact", kmip.Attributes{{Name: kmip.AttrInitialDate, Value: h.now.Add(-time.Hour)}}, []string{a}},
 	} {
 		got := h.locate(kmip.V1_4, alice, &kmip.LocateRequest{Attributes: tc.filters})
@@ -95,7 +98,7 @@ func TestLocatePaging(t *testing.T) {
 	for range 7 {
 		ids = append(ids, h.createAES(kmip.V1_4, alice, 128, kmip.Attribute{Name: kmip.AttrObjectGroup, Value: "g"}))
 	}
-	slices.Sort(ids)
+	slices.Reverse(ids) // the most recently created first
 	for _, tc := range []struct {
 		filters kmip.Attributes
 	}{

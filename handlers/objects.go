@@ -202,5 +202,15 @@ func (s *Service) permit(ctx context.Context, req *kmip.Request, m *managed) err
 	return p.MayUse(req, m.owner, m.attrs)
 }
 
-// newID returns a fresh Unique Identifier.
-func newID() string { return uuid.NewString() }
+// newID returns a fresh Unique Identifier: a version 7 UUID (RFC 9562),
+// time-ordered and, within the process, increasing, so that the store's
+// descending ID order is Locate's "most recently created object first"
+// (KMIP 1.4 section 4.9, 2.1 section 6.1.27). Its 62 random bits keep it
+// unguessable; an identifier a client chose (Import) sorts by its text.
+func newID() string {
+	id, err := uuid.NewV7()
+	if err != nil { // the random source failed: nothing can be created safely
+		panic("handlers: no random source for an identifier: " + err.Error())
+	}
+	return id.String()
+}

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"errors"
 
@@ -24,7 +25,7 @@ const ctxCheckInterval = 1024
 //     write would have to update (making every Create of a common term, such
 //     as an Object Type, conflict with every other on one counter key).
 //     With no terms the driving list is the owner index.
-//  2. Walk the driving list in ID order; for each ID, check the other terms by
+//  2. Walk the driving list in descending ID order; for each ID, check the other terms by
 //     point lookups of their index keys. Objects are never read.
 func (b *Badger) Find(ctx context.Context, q Query) (ids []string, total int, err error) {
 	if q.Offset < 0 || q.Limit < 0 {
@@ -40,16 +41,29 @@ func (b *Badger) Find(ctx context.Context, q Query) (ids []string, total int, er
 		if err != nil {
 			return err
 		}
-		it := txn.NewIterator(badger.IteratorOptions{Prefix: drive})
+		// Backwards from the first key after the list: a reverse iterator
+		// seeks the greatest key not above the one given, which is end
+		// itself when it exists (skipped) or the list's last key; the walk
+		// ends below the list. (Badger's Prefix option is not used: it would
+		// end the walk at once on a key end that exists.)
+		end := prefixEnd(drive)
+		it := txn.NewIterator(badger.IteratorOptions{Reverse: true})
 		defer it.Close()
 		read := 0
-		for it.Seek(drive); it.Valid(); it.Next() {
+		for it.Seek(end); it.Valid(); it.Next() {
+			key := it.Item().Key()
+			if !bytes.HasPrefix(key, drive) {
+				if bytes.Compare(key, drive) < 0 {
+					break
+				}
+				continue // end itself
+			}
 			if read++; read%ctxCheckInterval == 0 {
 				if err := ctx.Err(); err != nil {
 					return err
 				}
 			}
-			id := it.Item().Key()[len(drive):]
+			id := key[len(drive):]
 			ok, err := hasAllTerms(txn, q.Owner, others, id)
 			if err != nil {
 				return err
@@ -128,4 +142,17 @@ func hasAllTerms(txn *badger.Txn, owner string, terms []Term, id []byte) (bool, 
 		}
 	}
 	return true, nil
+}
+
+// prefixEnd returns the smallest key above every key that starts with
+// prefix, nil when there is none (prefix is all 0xFF bytes).
+func prefixEnd(prefix []byte) []byte {
+	end := bytes.Clone(prefix)
+	for i := len(end) - 1; i >= 0; i-- {
+		if end[i] < 0xFF {
+			end[i]++
+			return end[:i+1]
+		}
+	}
+	return nil
 }

@@ -45,7 +45,7 @@ type Object struct {
 }
 
 // Query selects objects for Locate. All Terms must match (AND). Offset skips
-// that many matches in ID order; Limit 0 means no limit.
+// that many matches in descending ID order; Limit 0 means no limit.
 type Query struct {
 	Owner  string
 	Terms  []Term
@@ -115,8 +115,10 @@ type Store interface {
 	Delete(ctx context.Context, audit *AuditRecord, id string) error
 
 	// Find returns the IDs of q.Owner's objects that have every term of
-	// q.Terms, in ID order, after skipping q.Offset and at most q.Limit of
-	// them, and the total number of matches. It reads only index entries of
+	// q.Terms, in descending ID order, after skipping q.Offset and at most
+	// q.Limit of them, and the total number of matches. The server's IDs
+	// are time-ordered, so this is the most recently created first, the
+	// order Locate answers in (KMIP 1.4 section 4.9, 2.1 section 6.1.27). It reads only index entries of
 	// the most selective term, never the whole store.
 	Find(ctx context.Context, q Query) (ids []string, total int, err error)
 

@@ -265,7 +265,7 @@ func testFindTermsOffsetLimit(t *testing.T, b Backend) {
 
 	all := []store.Term{term("Object Type", "SymmetricKey"), term("Name", "shared"), term("State", "Active")}
 	ids, total := mustFind(t, s, store.Query{Owner: "o", Terms: all})
-	want := []string{"id-00", "id-06", "id-12", "id-18", "id-24"}
+	want := []string{"id-24", "id-18", "id-12", "id-06", "id-00"} // descending ID order
 	if total != 5 || !slices.Equal(ids, want) {
 		t.Fatalf("three terms: %v total %d, want %v", ids, total, want)
 	}
@@ -278,7 +278,7 @@ func testFindTermsOffsetLimit(t *testing.T, b Backend) {
 		t.Fatalf("offset past end: %v total %d", ids, total)
 	}
 	ids, total = mustFind(t, s, store.Query{Owner: "o", Limit: 3})
-	if total != 30 || !slices.Equal(ids, []string{"id-00", "id-01", "id-02"}) {
+	if total != 30 || !slices.Equal(ids, []string{"id-29", "id-28", "id-27"}) {
 		t.Fatalf("no terms: %v total %d", ids, total)
 	}
 	if _, total = mustFind(t, s, store.Query{Owner: "o", Terms: []store.Term{term("Name", "shared"), term("Name", "n1")}}); total != 0 {
@@ -336,7 +336,7 @@ func testSeparatorCollisions(t *testing.T, b Backend) {
 		{store.Query{Owner: "a", Terms: []store.Term{term("b", "c\x01")}}, []string{"\x01d"}},
 		{store.Query{Owner: "a", Terms: []store.Term{term("", "bc")}}, []string{"v"}},
 		{store.Query{Owner: "a", Terms: []store.Term{term("b", "")}}, nil},
-		{store.Query{Owner: "a"}, []string{"\x01d", "v", "w", "y", "z"}},
+		{store.Query{Owner: "a"}, []string{"z", "y", "w", "v", "\x01d"}},
 		{store.Query{Owner: "a\x00b"}, []string{"x"}},
 	}
 	for _, c := range cases {
@@ -432,10 +432,10 @@ func testChangeOwnerMovesObjectAndIndexes(t *testing.T, b Backend) {
 		terms []store.Term
 		want  []string
 	}{
-		{tenant, []store.Term{term("Name", "k1")}, []string{"a1", "t1"}}, // Names are not unique
-		{tenant, []store.Term{term("Object Group", "db")}, []string{"a1", "t1"}},
-		{tenant, []store.Term{term("State", "active"), term("Name", "k1")}, []string{"a1", "t1"}},
-		{tenant, nil, []string{"a1", "t1"}},
+		{tenant, []store.Term{term("Name", "k1")}, []string{"t1", "a1"}}, // Names are not unique
+		{tenant, []store.Term{term("Object Group", "db")}, []string{"t1", "a1"}},
+		{tenant, []store.Term{term("State", "active"), term("Name", "k1")}, []string{"t1", "a1"}},
+		{tenant, nil, []string{"t1", "a1"}},
 		{alice, []store.Term{term("Name", "k1")}, nil},
 		{alice, []store.Term{term("Object Group", "db")}, []string{"a2"}},
 		{alice, []store.Term{term("State", "active")}, []string{"a2"}},
@@ -455,7 +455,7 @@ func testChangeOwnerMovesObjectAndIndexes(t *testing.T, b Backend) {
 		t.Fatalf("the no-op wrote audit record %d", again.Seq)
 	}
 	mustVerify(t, s, 1)
-	if ids, _ := mustFind(t, s, store.Query{Owner: tenant, Terms: []store.Term{term("Name", "k1")}}); !slices.Equal(ids, []string{"a1", "t1"}) {
+	if ids, _ := mustFind(t, s, store.Query{Owner: tenant, Terms: []store.Term{term("Name", "k1")}}); !slices.Equal(ids, []string{"t1", "a1"}) {
 		t.Fatalf("after the no-op: %v", ids)
 	}
 }
@@ -1013,7 +1013,7 @@ func testBackupRoundTrip(t *testing.T, b Backend) {
 	if _, err := r.Get(ctx, "after"); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("an object created after the backup was restored: %v", err)
 	}
-	if ids, _ := mustFind(t, r, store.Query{Owner: alice, Terms: []store.Term{term("Object Group", "db")}}); !slices.Equal(ids, []string{"a", "c"}) {
+	if ids, _ := mustFind(t, r, store.Query{Owner: alice, Terms: []store.Term{term("Object Group", "db")}}); !slices.Equal(ids, []string{"c", "a"}) {
 		t.Fatalf("Find after restore = %v", ids)
 	}
 	if got := allPending(t, r); len(got) != 1 || got[0].ID != "b" || !got[0].Deadline.Equal(deadline) || string(got[0].Material) != "sealed b" {
