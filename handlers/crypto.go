@@ -153,8 +153,9 @@ func cipherPart(pt *part, cp hsm.CipherParams, decrypt bool, run func(hsm.Cipher
 // releasable returns how many of the first n bytes of a stream's input a
 // part that is not final may encrypt or decrypt with cp: those whose output
 // no later input changes, and, decrypting, that no pending check withholds.
-// The specification leaves it to the server (KMIP 1.4 sections 4.29 and
-// 4.30: a part's response Data is optional); see stream.go for the choice.
+// The specification leaves it to the server: a response's Data is optional
+// (KMIP 2.1 sections 6.1.11 and 6.1.17, Decrypt and Encrypt); stream.go
+// gives the choice and the test cases it follows.
 func releasable(cp hsm.CipherParams, n int, decrypt bool) int {
 	switch {
 	case aead(cp):
