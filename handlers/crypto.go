@@ -77,34 +77,15 @@ func (s *Service) encrypt(ctx context.Context, req *kmip.Request, p *kmip.Encryp
 	}
 	resp := &kmip.EncryptResponse{}
 	resp.UniqueIdentifier, err = s.withKey(ctx, req, streamKeyID(pt, p.UniqueIdentifier), useEncrypt, len(p.Data), func(k *usableKey, key []byte) error {
-		cp, err := s.partCipherParams(k, pt, p.Parameters, p.IVCounterNonce, p.AdditionalData, nil)
+		cp, err := partCipherParams(req, k, pt, p.Parameters, p.IVCounterNonce, p.AdditionalData, nil)
 		if err != nil {
 			return err
 		}
-		input := pt.input
-		if !pt.final && !streamMode(cp) {
-			input = input[:len(input)-len(input)%blockSize(cp)]
-			cp.Padding = hsm.PaddingNone
-		}
-		if !pt.final && len(input) == pt.st.emitted {
-			return nil
-		}
-		r, err := s.crypto.Encrypt(key, cp, input)
-		if err != nil {
-			return moduleError(err)
-		}
-		if pt.st != nil {
-			if r.IV != nil {
-				pt.st.params = withIV(pt.st.params, r.IV)
-			}
-			r.Data = r.Data[min(pt.st.emitted, len(r.Data)):]
-			pt.st.emitted += len(r.Data)
-		}
-		resp.Data, resp.IVCounterNonce = r.Data, r.IV
-		if pt.final {
-			resp.Data, resp.Tag = nonNil(r.Data), r.Tag
-		}
-		return nil
+		r, err := cipherPart(pt, cp, false, func(cp hsm.CipherParams, data []byte) (hsm.CipherResult, error) {
+			return s.crypto.Encrypt(key, cp, data)
+		})
+		resp.Data, resp.IVCounterNonce, resp.Tag = pt.output(r.Data), r.IV, r.Tag
+		return err
 	})
 	resp.CorrelationValue = s.endPart(pt, err)
 	if err != nil {
@@ -120,16 +101,15 @@ func (s *Service) decrypt(ctx context.Context, req *kmip.Request, p *kmip.Decryp
 	}
 	resp := &kmip.DecryptResponse{}
 	resp.UniqueIdentifier, err = s.withKey(ctx, req, streamKeyID(pt, p.UniqueIdentifier), useDecrypt, len(p.Data), func(k *usableKey, key []byte) error {
-		cp, err := s.partCipherParams(k, pt, p.Parameters, p.IVCounterNonce, p.AdditionalData, p.Tag)
-		if err != nil || !pt.final {
+		cp, err := partCipherParams(req, k, pt, p.Parameters, p.IVCounterNonce, p.AdditionalData, p.Tag)
+		if err != nil {
 			return err
 		}
-		r, err := s.crypto.Decrypt(key, cp, pt.input)
-		if err != nil {
-			return moduleError(err)
-		}
-		resp.Data = nonNil(r.Data)
-		return nil
+		r, err := cipherPart(pt, cp, true, func(cp hsm.CipherParams, data []byte) (hsm.CipherResult, error) {
+			return s.crypto.Decrypt(key, cp, data)
+		})
+		resp.Data = pt.output(r.Data)
+		return err
 	})
 	resp.CorrelationValue = s.endPart(pt, err)
 	if err != nil {
@@ -138,42 +118,114 @@ func (s *Service) decrypt(ctx context.Context, req *kmip.Request, p *kmip.Decryp
 	return resp, nil
 }
 
-// partCipherParams returns the module parameters of a part: those the
-// stream fixed with its first part, or the request's merged over the key's.
-// The final part of a Decrypt stream brings the tag.
-func (s *Service) partCipherParams(k *usableKey, pt *part, req *kmip.CryptographicParameters, iv, aad, tag []byte) (hsm.CipherParams, error) {
-	if pt.st != nil && pt.st.params != nil {
-		cp := pt.st.params.(hsm.CipherParams)
-		if tag != nil {
-			cp.Tag, cp.TagLength = tag, len(tag)
+// cipherPart runs Encrypt or Decrypt (run) with cp for part pt and returns
+// the output the part releases: for a part that is not final, that of the
+// input releasable gives, less what earlier parts returned; for the final
+// part, the rest, with the tag.
+func cipherPart(pt *part, cp hsm.CipherParams, decrypt bool, run func(hsm.CipherParams, []byte) (hsm.CipherResult, error)) (hsm.CipherResult, error) {
+	input := pt.input
+	if !pt.final {
+		input = input[:releasable(cp, len(input), decrypt)]
+		cp.Padding = hsm.PaddingNone
+		if len(input) == pt.st.emitted {
+			return hsm.CipherResult{}, nil
 		}
-		return cp, nil
 	}
-	cp, err := cipherParams(k.algorithm(), mergeParams(k.params(), req), iv, aad, tag)
+	r, err := run(cp, input)
 	if err != nil {
-		return cp, err
+		return hsm.CipherResult{}, moduleError(err)
 	}
 	if pt.st != nil {
+		if r.IV != nil {
+			cp := pt.st.params.(hsm.CipherParams)
+			cp.IV = r.IV
+			pt.st.params = cp
+		}
+		r.Data = r.Data[min(pt.st.emitted, len(r.Data)):]
+		pt.st.emitted += len(r.Data)
+	}
+	if !pt.final {
+		r.Tag = nil // the tag of a prefix
+	}
+	return r, nil
+}
+
+// releasable returns how many of the first n bytes of a stream's input a
+// part that is not final may encrypt or decrypt with cp: those whose output
+// no later input changes, and, decrypting, that no pending check withholds.
+// The specification leaves it to the server: a response's Data is optional
+// (KMIP 2.1 sections 6.1.11 and 6.1.17, Decrypt and Encrypt); stream.go
+// gives the choice and the test cases it follows.
+func releasable(cp hsm.CipherParams, n int, decrypt bool) int {
+	switch {
+	case aead(cp):
+		if decrypt {
+			return 0 // no plaintext before the tag is checked
+		}
+		return n
+	case cp.Mode == hsm.ModeCTR || cp.Algorithm == hsm.ChaCha20:
+		return n
+	case cp.Mode == hsm.ModeECB || cp.Mode == hsm.ModeCBC:
+		bs := blockSize(cp)
+		k := n - n%bs
+		if decrypt && cp.Padding == hsm.PaddingPKCS5 && k == n && k > 0 {
+			k -= bs // may be the last block, whose padding the final part removes
+		}
+		return k
+	}
+	return 0 // RSA: one block, the whole input
+}
+
+// aead reports whether cp is an authenticated encryption scheme.
+func aead(cp hsm.CipherParams) bool {
+	return cp.Mode == hsm.ModeGCM || cp.Algorithm == hsm.ChaCha20Poly1305
+}
+
+// partCipherParams returns the module parameters of a part: those the
+// stream fixed with its first part, or the request's merged over the key's.
+// A Decrypt part may bring the tag (KMIP asks for it with the first part;
+// clients give it with the last).
+//
+// Authenticated encryption needs KMIP 1.4, which added the Authenticated
+// Encryption Additional Data and Tag fields (1.4 sections 4.29 and 4.30).
+// KMIP 1.2 and 1.3 define GCM as a Block Cipher Mode, but an Encrypt
+// response in them could not return the tag, nor a Decrypt request bring
+// it: a ciphertext without its tag could never be checked. So the server
+// refuses them with Feature Not Supported, the 1.x reason for a valid
+// request that uses a feature the server does not support, rather than
+// Invalid Field, which would call the request malformed.
+func partCipherParams(req *kmip.Request, k *usableKey, pt *part, rp *kmip.CryptographicParameters, iv, aad, tag []byte) (hsm.CipherParams, error) {
+	later := pt.st != nil && pt.st.params != nil
+	cp, err := streamParams(pt, func() (hsm.CipherParams, error) {
+		cp, err := cipherParams(k.algorithm(), mergeParams(k.params(), rp), iv, aad, tag)
+		if err == nil && aead(cp) && req.Version.Less(kmip.V1_4) {
+			err = kmip.Errorf(kmip.ReasonFeatureNotSupported, "authenticated encryption needs KMIP 1.4 or later (Authenticated Encryption Tag)")
+		}
+		return cp, err
+	})
+	if err == nil && later && tag != nil {
+		cp.Tag, cp.TagLength = tag, len(tag)
 		pt.st.params = cp
 	}
-	return cp, nil
+	return cp, err
 }
 
-// withIV returns cipher parameters with the IV a stream's first part chose.
-func withIV(params any, iv []byte) any {
-	cp := params.(hsm.CipherParams)
-	cp.IV = iv
-	return cp
+// streamParams returns the module parameters of part pt: those its
+// stream's first part fixed, or else those build makes, which a stream
+// keeps for its later parts.
+func streamParams[P any](pt *part, build func() (P, error)) (P, error) {
+	if pt.st != nil && pt.st.params != nil {
+		return pt.st.params.(P), nil // a stream is bound to one operation
+	}
+	p, err := build()
+	if err == nil && pt.st != nil {
+		pt.st.params = p
+	}
+	return p, err
 }
 
-// streamMode reports whether cp encrypts as a stream cipher, whose output
-// for a prefix of the input is a prefix of the output.
-func streamMode(cp hsm.CipherParams) bool {
-	return cp.Mode == hsm.ModeCTR || cp.Mode == hsm.ModeGCM || cp.Algorithm == hsm.ChaCha20 || cp.Algorithm == hsm.ChaCha20Poly1305
-}
-
-// blockSize returns the block size of a block cipher, in bytes; RSA has
-// none and streams nothing before the final part.
+// blockSize returns the block size of a block cipher (AES, Triple DES), in
+// bytes; for any other algorithm, more than any input.
 func blockSize(cp hsm.CipherParams) int {
 	switch cp.Algorithm {
 	case hsm.AES:
@@ -195,7 +247,9 @@ func (s *Service) sign(ctx context.Context, req *kmip.Request, p *kmip.SignReque
 	}
 	resp := &kmip.SignResponse{}
 	resp.UniqueIdentifier, err = s.withKey(ctx, req, streamKeyID(pt, p.UniqueIdentifier), useSign, len(data), func(k *usableKey, key []byte) error {
-		sp, err := signParams(k.algorithm(), mergeParams(k.params(), p.Parameters), prehashed)
+		sp, err := streamParams(pt, func() (hsm.SignParams, error) {
+			return signParams(k.algorithm(), mergeParams(k.params(), p.Parameters), prehashed)
+		})
 		if err != nil || !pt.final {
 			return err
 		}
@@ -214,23 +268,28 @@ func (s *Service) signatureVerify(ctx context.Context, req *kmip.Request, p *kmi
 	if prehashed {
 		data = p.DigestedData
 	}
-	pt, err := s.streamPart(req, kmip14.OperationSignatureVerify, p.UniqueIdentifier, p.Streaming, data, nil)
+	pt, err := s.streamPart(req, kmip14.OperationSignatureVerify, p.UniqueIdentifier, p.Streaming, data, p.SignatureData)
 	if err != nil {
 		return nil, err
 	}
 	resp := &kmip.SignatureVerifyResponse{}
 	resp.UniqueIdentifier, err = s.withKey(ctx, req, streamKeyID(pt, p.UniqueIdentifier), useVerify, len(data), func(k *usableKey, key []byte) error {
-		sp, err := signParams(k.algorithm(), mergeParams(k.params(), p.Parameters), prehashed)
+		sp, err := streamParams(pt, func() (hsm.SignParams, error) {
+			return signParams(k.algorithm(), mergeParams(k.params(), p.Parameters), prehashed)
+		})
 		if err != nil || !pt.final {
 			return err
 		}
-		ok, err := s.crypto.Verify(key, sp, pt.input, p.SignatureData)
+		if pt.check == nil {
+			return kmip.Errorf(kmip.ReasonMissingData, "no Signature Data to verify")
+		}
+		ok, err := s.crypto.Verify(key, sp, pt.input, pt.check)
 		if err == nil && !ok && sp.Padding == hsm.PaddingPSS && sp.SaltLength == 0 {
 			// No Salt Length given: accept the signer's other usual choice,
 			// the longest salt (conformance case CS-AC-M-2 verifies the
 			// signature of CS-AC-M-1, made with Salt Length 222).
 			if sp.SaltLength = maxPSSSalt(key, sp.Hash); sp.SaltLength > 0 {
-				ok, err = s.crypto.Verify(key, sp, pt.input, p.SignatureData)
+				ok, err = s.crypto.Verify(key, sp, pt.input, pt.check)
 			}
 		}
 		if err != nil {
@@ -244,15 +303,6 @@ func (s *Service) signatureVerify(ctx context.Context, req *kmip.Request, p *kmi
 		return nil, err
 	}
 	return resp, nil
-}
-
-// nonNil returns b, or an empty slice for nil: a final output of no bytes
-// is still answered as an empty Data (conformance case CS-BC-M-GCM-2).
-func nonNil(b []byte) []byte {
-	if b == nil {
-		return []byte{}
-	}
-	return b
 }
 
 // validity returns the Validity Indicator of a check.
@@ -270,7 +320,9 @@ func (s *Service) mac(ctx context.Context, req *kmip.Request, p *kmip.MACRequest
 	}
 	resp := &kmip.MACResponse{}
 	resp.UniqueIdentifier, err = s.withKey(ctx, req, streamKeyID(pt, p.UniqueIdentifier), useMAC, len(p.Data), func(k *usableKey, key []byte) error {
-		mp, err := macParams(k.algorithm(), mergeParams(k.params(), p.Parameters))
+		mp, err := streamParams(pt, func() (hsm.MACParams, error) {
+			return macParams(k.algorithm(), mergeParams(k.params(), p.Parameters))
+		})
 		if err != nil || !pt.final {
 			return err
 		}
@@ -285,21 +337,26 @@ func (s *Service) mac(ctx context.Context, req *kmip.Request, p *kmip.MACRequest
 }
 
 func (s *Service) macVerify(ctx context.Context, req *kmip.Request, p *kmip.MACVerifyRequest) (any, error) {
-	pt, err := s.streamPart(req, kmip14.OperationMACVerify, p.UniqueIdentifier, p.Streaming, p.Data, nil)
+	pt, err := s.streamPart(req, kmip14.OperationMACVerify, p.UniqueIdentifier, p.Streaming, p.Data, p.MACData)
 	if err != nil {
 		return nil, err
 	}
 	resp := &kmip.MACVerifyResponse{}
 	resp.UniqueIdentifier, err = s.withKey(ctx, req, streamKeyID(pt, p.UniqueIdentifier), useMACVerify, len(p.Data), func(k *usableKey, key []byte) error {
-		mp, err := macParams(k.algorithm(), mergeParams(k.params(), p.Parameters))
+		mp, err := streamParams(pt, func() (hsm.MACParams, error) {
+			return macParams(k.algorithm(), mergeParams(k.params(), p.Parameters))
+		})
 		if err != nil || !pt.final {
 			return err
+		}
+		if pt.check == nil {
+			return kmip.Errorf(kmip.ReasonMissingData, "no MAC Data to verify")
 		}
 		mac, err := s.crypto.MAC(key, mp, pt.input)
 		if err != nil {
 			return moduleError(err)
 		}
-		resp.ValidityIndicator = validity(len(p.MACData) > 0 && subtle.ConstantTimeCompare(mac, p.MACData) == 1)
+		resp.ValidityIndicator = validity(len(pt.check) > 0 && subtle.ConstantTimeCompare(mac, pt.check) == 1)
 		return nil
 	})
 	resp.CorrelationValue = s.endPart(pt, err)
@@ -309,21 +366,25 @@ func (s *Service) macVerify(ctx context.Context, req *kmip.Request, p *kmip.MACV
 	return resp, nil
 }
 
-// hash digests data with the request's Hashing Algorithm (KMIP 1.4+).
+// hash digests data with the request's Hashing Algorithm (KMIP 1.2+); a
+// stream keeps its first part's.
 func (s *Service) hash(_ context.Context, req *kmip.Request, p *kmip.HashRequest) (any, error) {
-	if p.Parameters == nil || p.Parameters.HashingAlgorithm == 0 {
-		return nil, kmip.Errorf(kmip.ReasonInvalidField, "Hash needs a Hashing Algorithm")
-	}
-	h, ok := hashOf(p.Parameters.HashingAlgorithm)
-	if !ok {
-		return nil, unsupported("unsupported Hashing Algorithm")
-	}
 	pt, err := s.streamPart(req, kmip14.OperationHash, "", p.Streaming, p.Data, nil)
 	if err != nil {
 		return nil, err
 	}
 	resp := &kmip.HashResponse{}
-	if pt.final {
+	h, err := streamParams(pt, func() (crypto.Hash, error) {
+		if p.Parameters == nil || p.Parameters.HashingAlgorithm == 0 {
+			return 0, kmip.Errorf(kmip.ReasonInvalidField, "Hash needs a Hashing Algorithm")
+		}
+		h, ok := hashOf(p.Parameters.HashingAlgorithm)
+		if !ok {
+			return 0, unsupported("unsupported Hashing Algorithm")
+		}
+		return h, nil
+	})
+	if err == nil && pt.final {
 		resp.Data, err = hsm.Hash(h, pt.input)
 		err = moduleError(err)
 	}

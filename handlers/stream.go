@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"bytes"
 	"crypto/rand"
 	"encoding/hex"
 	"sync"
@@ -9,32 +10,53 @@ import (
 	"github.com/kmipd/kmipd/kmip"
 )
 
-// Streaming (multi-part) cryptographic operations (KMIP 1.3+): a first
-// request with Init Indicator true gets a Correlation Value, the following
-// ones name it, the last one has Final Indicator true.
+// Streaming (multi-part) cryptographic operations (KMIP 1.3 and later: 1.4
+// sections 4.29 to 4.37, and the same operations in 2.1 section 6.1): a
+// first request with Init Indicator true gets a
+// Correlation Value, the following ones name it, the last one has Final
+// Indicator true.
 //
 // The module's operations are one-shot, so the Service keeps each stream's
-// input in memory and runs the operation over what has arrived:
+// input in memory and runs the operation over what has arrived. What a part
+// answers (crypto.go, releasable):
 //
 //   - Encrypt returns output as soon as it is final: in stream modes (CTR,
 //     GCM, ChaCha20, ChaCha20-Poly1305) each part's ciphertext, as the
 //     keystream of the whole input so far gives it (conformance case
-//     CS-BC-M-GCM-3); in ECB and CBC the complete blocks; the rest, the
-//     padding and the AEAD tag with the final part.
-//   - Decrypt, Sign, Signature Verify, MAC, MAC Verify and Hash answer with
-//     the final part only: no plaintext is released before its tag is
-//     checked.
+//     CS-BC-M-GCM-3); in ECB and CBC the complete blocks (TC-STREAM-ENC-1,
+//     TC-STREAM-ENCDEC-1); the rest, the padding and the AEAD tag with the
+//     final part.
+//   - Decrypt returns plaintext as soon as it is final and no check is
+//     pending: in CTR and ChaCha20 each part's; in ECB and CBC the complete
+//     blocks, except, with padding, the last complete block, which may hold
+//     the padding that only the final part can remove (TC-STREAM-ENCDEC-1);
+//     in the AEAD modes (GCM, ChaCha20-Poly1305) nothing before the final
+//     part, since no plaintext is released before its tag is checked.
+//   - Sign, Signature Verify, MAC, MAC Verify and Hash answer with the final
+//     part only. The Signature Data or MAC Data to verify may come with any
+//     part, once (the request tables of both: "Yes for single-part. No for
+//     multi-part"; TC-STREAM-SIGNVFY-1 and TC-STREAM-MAC-1 give it with the
+//     first part).
 //
+// A response part with no output has no Data (or Signature Data, MAC Data,
+// Validity Indicator): those fields are "Yes for single-part. No for
+// multi-part" in the response tables too. A one-shot request always gets
+// them, an empty Data included (CS-BC-M-GCM-2).
+//
+// The first part fixes the stream's key, operation and parameters (later
+// parts may repeat or omit them; the stream goes on with the first part's).
 // A stream lives in memory only (a restart ends it), belongs to the identity
-// that started it, and is bounded: at most maxStreamInput bytes of input,
-// maxStreamsPerOwner open streams per owner and maxStreams in all, and it
-// ends maxStreamAge after it started. Running the operation over the whole
-// input at each part costs quadratic time in the number of parts, which the
-// input bound keeps small.
+// that started it (any other identity gets Invalid Correlation Value, and
+// the stream goes on), and is bounded: at most maxStreamInput bytes of input,
+// maxStreamsPerOwner open streams per owner, maxStreams and maxStreamBytes of
+// input in all; it ends maxStreamAge after it started. Running the
+// operation over the whole input at each part costs quadratic time in the
+// number of parts, which the input bound keeps small.
 const (
 	maxStreamInput     = 1 << 20
 	maxStreamsPerOwner = 64
 	maxStreams         = 4096
+	maxStreamBytes     = 256 << 20
 	maxStreamAge       = 10 * time.Minute
 )
 
@@ -45,20 +67,44 @@ type stream struct {
 	op      kmip.Operation
 	started time.Time
 	input   []byte // all input so far
-	emitted int    // output bytes already returned (Encrypt)
+	check   []byte // the Signature Data or MAC Data to verify, once given
+	emitted int    // output bytes already returned (Encrypt, Decrypt)
 	params  any    // the operation's module parameters, fixed by the first part
+}
+
+// size returns the bytes st holds for its client.
+func (st *stream) size() int { return len(st.input) + len(st.check) }
+
+// wipe zeroes what st holds.
+func (st *stream) wipe() {
+	clear(st.input)
+	clear(st.check)
 }
 
 // streams holds the open streams by Correlation Value. The zero value is
 // ready; it is safe for concurrent use. A stream is used by one request at
-// a time: take removes it and put returns it.
+// a time: take removes it and put returns it; bytes counts the input of
+// every stream, held or taken.
 type streams struct {
-	mu sync.Mutex
-	m  map[string]*stream
+	mu    sync.Mutex
+	m     map[string]*stream
+	bytes int
 }
 
-// start opens a stream and returns its Correlation Value (16 random bytes).
-// The stream is held by the request that opened it until put.
+// errStreamLimit is the failure of a stream beyond a server limit. KMIP 2.x
+// has Server Limit Exceeded for it; 1.3 and 1.4, which lack it, get
+// Permission Denied, their reason for a request the server's policy refuses.
+func errStreamLimit(msg string) error {
+	return &kmip.Error{Reason: kmip.ReasonServerLimitExceeded, Reason1x: kmip.ReasonPermissionDenied, Message: msg}
+}
+
+// errCorrelation is the failure of a Correlation Value that names no stream
+// the request may continue.
+var errCorrelation = &kmip.Error{Reason: kmip.ReasonInvalidCorrelationValue, Message: "unknown Correlation Value"}
+
+// start opens a stream for st, whose input is already counted, and returns
+// its Correlation Value (16 random bytes). The stream is held by the
+// request that opened it until put.
 func (ss *streams) start(st *stream, now time.Time) ([]byte, error) {
 	ss.mu.Lock()
 	defer ss.mu.Unlock()
@@ -70,7 +116,7 @@ func (ss *streams) start(st *stream, now time.Time) ([]byte, error) {
 		}
 	}
 	if n >= maxStreamsPerOwner || len(ss.m) >= maxStreams {
-		return nil, kmip.Errorf(kmip.ReasonPermissionDenied, "too many open streams")
+		return nil, errStreamLimit("too many open streams")
 	}
 	corr := make([]byte, 16)
 	if _, err := rand.Read(corr); err != nil {
@@ -81,7 +127,7 @@ func (ss *streams) start(st *stream, now time.Time) ([]byte, error) {
 }
 
 // take removes and returns the stream of corr, if it belongs to owner and
-// to operation op.
+// to operation op; any other stream stays as it is.
 func (ss *streams) take(corr []byte, owner string, op kmip.Operation, now time.Time) (*stream, error) {
 	ss.mu.Lock()
 	defer ss.mu.Unlock()
@@ -89,7 +135,7 @@ func (ss *streams) take(corr []byte, owner string, op kmip.Operation, now time.T
 	key := hex.EncodeToString(corr)
 	st, ok := ss.m[key]
 	if !ok || st.owner != owner || st.op != op {
-		return nil, &kmip.Error{Reason: kmip.ReasonInvalidCorrelationValue, Message: "unknown Correlation Value"}
+		return nil, errCorrelation
 	}
 	delete(ss.m, key)
 	return st, nil
@@ -105,11 +151,32 @@ func (ss *streams) put(corr []byte, st *stream) {
 	ss.m[hex.EncodeToString(corr)] = st
 }
 
+// reserve counts n more bytes of stream input, or fails when all streams
+// together would hold more than maxStreamBytes.
+func (ss *streams) reserve(n int) error {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	if ss.bytes+n > maxStreamBytes {
+		return errStreamLimit("the server holds too much stream input")
+	}
+	ss.bytes += n
+	return nil
+}
+
+// end forgets st, taken or never put: its input is zeroed and uncounted.
+func (ss *streams) end(st *stream) {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	ss.bytes -= st.size()
+	st.wipe()
+}
+
 // expire ends the streams older than maxStreamAge. The caller holds mu.
 func (ss *streams) expire(now time.Time) {
 	for k, st := range ss.m {
 		if now.Sub(st.started) > maxStreamAge {
-			clear(st.input)
+			ss.bytes -= st.size()
+			st.wipe()
 			delete(ss.m, k)
 		}
 	}
@@ -120,29 +187,33 @@ type part struct {
 	st    *stream // nil for a one-shot request
 	corr  []byte  // the stream's Correlation Value
 	input []byte  // all input so far (one-shot: the request's data)
+	check []byte  // the value to verify, given with this part or an earlier one
 	final bool    // the operation completes with this request
 }
 
 // streamPart handles the streaming fields sf of a request of operation op
-// on key keyID with data. A one-shot request (no Init Indicator, no
-// Correlation Value, or Init and Final together) gives a part with st nil.
-// An initial one opens a stream with params; a following one continues the
-// stream its Correlation Value names. The caller finishes with endPart.
-func (s *Service) streamPart(req *kmip.Request, op kmip.Operation, keyID string, sf kmip.Streaming, data []byte, params any) (*part, error) {
+// on key keyID with data and, for Signature Verify and MAC Verify, the
+// value to verify check (nil when the request has none). A one-shot request
+// (no Init Indicator, no Correlation Value, or Init and Final together)
+// gives a part with st nil. An initial one opens a stream; a following one
+// continues the stream its Correlation Value names. The caller finishes
+// with endPart.
+func (s *Service) streamPart(req *kmip.Request, op kmip.Operation, keyID string, sf kmip.Streaming, data, check []byte) (*part, error) {
 	now := s.clock()
 	if sf.CorrelationValue == nil {
 		if !sf.InitIndicator || sf.FinalIndicator {
-			return &part{input: data, final: true}, nil
+			return &part{input: data, check: check, final: true}, nil
 		}
-		if len(data) > maxStreamInput {
-			return nil, kmip.Errorf(kmip.ReasonInvalidField, "stream input too long")
-		}
-		st := &stream{owner: owner(req), keyID: keyID, op: op, input: append([]byte(nil), data...), params: params}
-		corr, err := s.streams.start(st, now)
-		if err != nil {
+		st := &stream{owner: owner(req), keyID: keyID, op: op}
+		if err := s.addInput(st, data, check); err != nil {
 			return nil, err
 		}
-		return &part{st: st, corr: corr, input: st.input}, nil
+		corr, err := s.streams.start(st, now)
+		if err != nil {
+			s.streams.end(st)
+			return nil, err
+		}
+		return &part{st: st, corr: corr, input: st.input, check: st.check}, nil
 	}
 	if sf.InitIndicator {
 		return nil, kmip.Errorf(kmip.ReasonInvalidField, "Init Indicator with a Correlation Value")
@@ -155,12 +226,35 @@ func (s *Service) streamPart(req *kmip.Request, op kmip.Operation, keyID string,
 		s.streams.put(sf.CorrelationValue, st)
 		return nil, kmip.Errorf(kmip.ReasonInvalidField, "the stream uses another key")
 	}
-	if len(st.input)+len(data) > maxStreamInput {
-		clear(st.input)
-		return nil, kmip.Errorf(kmip.ReasonInvalidField, "stream input too long")
+	if check != nil && st.check != nil && !bytes.Equal(check, st.check) {
+		s.streams.put(sf.CorrelationValue, st)
+		return nil, kmip.Errorf(kmip.ReasonInvalidField, "the stream was given another value to verify")
+	}
+	if st.check != nil {
+		check = nil
+	}
+	if err := s.addInput(st, data, check); err != nil {
+		s.streams.end(st)
+		return nil, err
+	}
+	return &part{st: st, corr: sf.CorrelationValue, input: st.input, check: st.check, final: sf.FinalIndicator}, nil
+}
+
+// addInput appends data to the input of st and sets its value to verify to
+// check (when not nil), within the bounds of one stream and of all.
+func (s *Service) addInput(st *stream, data, check []byte) error {
+	n := len(data) + len(check)
+	if st.size()+n > maxStreamInput {
+		return errStreamLimit("stream input too long")
+	}
+	if err := s.streams.reserve(n); err != nil {
+		return err
 	}
 	st.input = append(st.input, data...)
-	return &part{st: st, corr: sf.CorrelationValue, input: st.input, final: sf.FinalIndicator}, nil
+	if check != nil {
+		st.check = append([]byte{}, check...)
+	}
+	return nil
 }
 
 // endPart ends the request of p: a stream that continues is kept (when err
@@ -171,9 +265,22 @@ func (s *Service) endPart(p *part, err error) []byte {
 		return nil
 	}
 	if p.final || err != nil {
-		clear(p.st.input)
+		s.streams.end(p.st)
 		return nil
 	}
 	s.streams.put(p.corr, p.st)
 	return p.corr
+}
+
+// output returns the output b of part p as a response carries it: a
+// one-shot request's always (an empty one as empty), a stream part's only
+// when it has some (nil, so absent, otherwise).
+func (p *part) output(b []byte) []byte {
+	switch {
+	case p.st == nil && b == nil:
+		return []byte{}
+	case p.st != nil && len(b) == 0:
+		return nil
+	}
+	return b
 }

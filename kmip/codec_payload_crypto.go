@@ -13,6 +13,15 @@ import (
 // same relative order, so one decoder and one encoder serve them all; each
 // operation maps its payload type to and from cryptoFields.
 //
+// A nil field is absent, a non-nil one present, even empty. The response
+// Data of Encrypt, Decrypt and Hash (and Sign's Signature Data, MAC's MAC
+// Data) is required in KMIP 1.2; streaming (1.3) made it optional, since a
+// part may have no output yet: "Yes for single-part. No for multi-part"
+// (2.1 section 6.1, the Hash, MAC and Sign response tables; Encrypt and
+// Decrypt say "No"). The handlers set it accordingly, in every version:
+// empty for a one-shot request with no output (CS-BC-M-GCM-2), absent for
+// a part without output (TC-STREAM-ENC-1).
+//
 // Fields by version: the streaming fields (Correlation Value, Init
 // Indicator, Final Indicator) are 1.3 additions; Authenticated Encryption
 // Additional Data and Tag, and Digested Data, 1.4 additions. A field the
@@ -308,10 +317,10 @@ func decodeCryptoResponse(op Operation, v Version, p ttlv.TTLV) (any, *Error) {
 func cryptoResponseFields(r any) (cryptoFields, bool) {
 	switch r := r.(type) {
 	case *EncryptResponse:
-		return cryptoFields{id: r.UniqueIdentifier, data: present(r.Data), ivCounterNonce: r.IVCounterNonce,
+		return cryptoFields{id: r.UniqueIdentifier, data: r.Data, ivCounterNonce: r.IVCounterNonce,
 			tag: r.Tag, correlationValue: r.CorrelationValue}, true
 	case *DecryptResponse:
-		return cryptoFields{id: r.UniqueIdentifier, data: present(r.Data), correlationValue: r.CorrelationValue}, true
+		return cryptoFields{id: r.UniqueIdentifier, data: r.Data, correlationValue: r.CorrelationValue}, true
 	case *SignResponse:
 		return cryptoFields{id: r.UniqueIdentifier, signatureData: r.SignatureData, correlationValue: r.CorrelationValue}, true
 	case *SignatureVerifyResponse:
@@ -328,14 +337,4 @@ func cryptoResponseFields(r any) (cryptoFields, bool) {
 		return cryptoFields{dataLength: &r.DataLength}, true
 	}
 	return cryptoFields{}, false
-}
-
-// present returns b, or an empty slice when b is nil: the Data of Encrypt
-// and Decrypt responses is written even when empty (an empty plaintext or
-// ciphertext, as the GCM test cases expect).
-func present(b []byte) []byte {
-	if b == nil {
-		return []byte{}
-	}
-	return b
 }

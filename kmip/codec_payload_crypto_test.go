@@ -198,13 +198,14 @@ func TestCryptoDecodeRejects(t *testing.T) {
 }
 
 // profileVectorFiles are the OASIS test cases of the cryptographic and
-// asymmetric profiles.
+// asymmetric profiles, and the streaming ones of the 2.0 test cases.
 func profileVectorFiles(t *testing.T) []string {
 	var files []string
 	for _, pattern := range []string{"CS-*", "AKLC-*", "AX-*", "QS-*", "SUITEB_*"} {
 		files = append(files, vectorGlob(t, "v*", "*", pattern+".xml")...)
 	}
-	return files
+	// The streaming test cases, whose parts without output have no Data.
+	return append(files, vectorGlob(t, "v2.0-tc", "TC-STREAM-*.xml")...)
 }
 
 // newPayloadOps are the operations of codec_payload_crypto.go and
@@ -261,17 +262,40 @@ func TestProfileVectors(t *testing.T) {
 	t.Logf("payloads round-tripped byte for byte: %v", counts)
 }
 
-// TestEmptyPlaintextIsWritten: a Decrypt response with no plaintext still
-// carries its (empty) Data, as the GCM test cases expect.
-func TestEmptyPlaintextIsWritten(t *testing.T) {
-	b := encodeBytes(t, func(e *ttlv.Encoder) error {
-		return encodeResponsePayload(e, kmip14.OperationDecrypt, V2_1, &DecryptResponse{UniqueIdentifier: "k"})
-	})
-	found := false
-	for c := range children(b) {
-		found = found || (c.Tag() == kmip14.TagData && len(c.ValueByteString()) == 0)
+// TestResponseDataPresence: the Data of an Encrypt, Decrypt or Hash
+// response is written when set, even empty (a one-shot request with no
+// output, CS-BC-M-GCM-2), and left out when nil (a stream part with no
+// output, TC-STREAM-ENC-1), in every version that defines the operation.
+func TestResponseDataPresence(t *testing.T) {
+	responses := func(data []byte) map[Operation]any {
+		return map[Operation]any{
+			kmip14.OperationEncrypt: &EncryptResponse{UniqueIdentifier: "k", Data: data},
+			kmip14.OperationDecrypt: &DecryptResponse{UniqueIdentifier: "k", Data: data},
+			kmip14.OperationHash:    &HashResponse{Data: data},
+		}
 	}
-	if !found {
-		t.Errorf("no empty Data in %s", ttlv.TTLV(b))
+	for _, v := range []Version{V1_2, V1_3, V1_4, V2_0, V2_1} {
+		for _, c := range []struct {
+			data []byte
+			want bool
+		}{{[]byte{}, true}, {nil, false}} {
+			for op, resp := range responses(c.data) {
+				b := encodeBytes(t, func(e *ttlv.Encoder) error { return encodeResponsePayload(e, op, v, resp) })
+				found := false
+				for f := range children(b) {
+					found = found || (f.Tag() == kmip14.TagData && len(f.ValueByteString()) == 0)
+				}
+				if found != c.want {
+					t.Errorf("%v %v, Data %#v: Data written %v, want %v: %s", v, op, c.data, found, c.want, ttlv.TTLV(b))
+				}
+				got, err := decodeResponsePayload(op, v, b)
+				if err != nil {
+					t.Fatalf("%v %v: %v", v, op, err)
+				}
+				if !reflect.DeepEqual(got, resp) {
+					t.Errorf("%v %v: decoded %+v, want %+v", v, op, got, resp)
+				}
+			}
+		}
 	}
 }
