@@ -72,9 +72,13 @@ func isServerChosen(exp *Node) (name1x string, ok bool) {
 }
 
 // generatingOps are the operations whose response UIDs name objects the
-// server generated, whose key material and digests vary.
+// server generated, whose key material and digests vary. Create Split Key
+// is one even for a registered key: its parts are random shares (random
+// XOR parts, or random polynomial coefficients), and only the key Join
+// Split Key rebuilds from them is determined.
 var generatingOps = map[string]bool{
 	"Create": true, "CreateKeyPair": true, "ReKey": true, "ReKeyKeyPair": true,
+	"CreateSplitKey": true,
 }
 
 // generates reports whether the batch item of sc makes an object whose key

@@ -16,23 +16,39 @@ import (
 // sections 6.1.12 and 6.1.30); the arithmetic is package
 // handlers/internal/splitkey.
 //
-// Create Split Key splits the key the request names, or a Symmetric Key the
-// module generates from the request's attributes (which is then never
-// stored), into Split Key Parts objects. Each part is a Split Key owned by
-// the caller, with Key Part Identifier 1..N, the split's parts, threshold,
-// method and prime, the base key's Cryptographic Algorithm and Length, the
-// request's attributes, and Links: Previous Link to the part before it, Next
-// Link to the part after it and, when an existing key was split, Parent Link
-// to that key.
+// Create Split Key splits the key the request's Unique Identifier names, or
+// a Symmetric Key the module generates from the request's attributes (which
+// is then never stored), into Split Key Parts objects. The request's Object
+// Type is the type of the objects created, Split Key ("Determines the type
+// of object to be created", KMIP 1.4 section 4.38, 2.1 section 6.1.12; the
+// OASIS KMIP 2.0 test cases TC-SJ-1-20 to -4-20 send it). kmipd once read
+// it as the type of the key to split, and still accepts Symmetric Key or
+// Secret Data in that sense, checked against the key named.
+//
+// Each part is a Split Key owned by the caller, with Key Part Identifier
+// 1..N, the split's parts, threshold, method and prime, the base key's
+// Cryptographic Algorithm and Length, the request's attributes, and Links:
+// Previous Link to the part before it, Next Link to the part after it and,
+// when an existing key was split, Parent Link to that key.
 //
 // Join Split Key reads at least Threshold parts of one split (same method,
 // parts, threshold, prime, algorithm and length; distinct Key Part
 // Identifiers), rebuilds the key, and registers it as a new Symmetric Key or
 // Secret Data with the request's attributes.
 //
-// Parameters and parts that do not fit are Invalid Field; a part that is no
+// Parameters and parts that do not fit are Invalid Field, each with its
+// reason; fewer parts than the Split Key Threshold is Cryptographic Failure,
+// as the OASIS test cases expect (TC-SJ-1-20 step 3); a part that is no
 // Split Key is Invalid Field (1.x) or Invalid Object Type (2.x); a destroyed
-// part is Item Not Found (1.x) or Object Destroyed (2.x), as in Get.
+// part is Item Not Found (1.x) or Object Destroyed (2.x), and another
+// owner's part Object Not Found (1.x Item Not Found), as in Get.
+//
+// Polynomial Sharing GF(2^8) and GF(2^16) work in the fields the Split Key
+// object defines (KMIP 1.2-1.4 section 2.2.8, 2.0-2.1 Split Key object):
+// GF(2^8) modulo x^8+x^4+x^3+x^2+1, the only field in those versions, which
+// carry no field naming another (KMIP 3.0 adds the Split Key Polynomial
+// attribute for that). splitParams is the one place a part's field is
+// chosen, in Create and in Join.
 
 // splitMethods maps the Split Key Methods kmipd implements to their
 // arithmetic; any other method is the zero splitkey.Method, which Split and
@@ -44,12 +60,46 @@ var splitMethods = map[kmip.SplitKeyMethod]splitkey.Method{
 	kmip14.SplitKeyMethodPolynomialSharingPrimeField: splitkey.PrimeField,
 }
 
+// splitParams returns the arithmetic of a split by method with prime (the
+// Prime Field Size, nil for the other methods), in the field KMIP 1.2-2.1
+// define for the GF methods (the zero Polynomial, splitkey.KMIPPolynomial).
+func splitParams(method kmip.SplitKeyMethod, prime *big.Int) splitkey.Params {
+	return splitkey.Params{Method: splitMethods[method], Prime: primeOf(method, prime)}
+}
+
+// checkSplitCounts refuses, each with its reason, Split Key Parts and
+// Threshold no split can have. The threshold is the number of parts needed
+// to rebuild the key (KMIP 1.4 section 2.2.8), so it cannot exceed the
+// parts, and an XOR split needs them all (same section: Split Key Parts
+// "identical to Split Key Threshold"); kmipd also refuses a threshold of 1,
+// which would make every part the key itself, and more than
+// splitkey.MaxParts parts, the most GF(2^8) can number and a bound on what
+// one request stores.
+func checkSplitCounts(method kmip.SplitKeyMethod, n, k int) error {
+	switch {
+	case n < 2 || n > splitkey.MaxParts:
+		return kmip.Errorf(kmip.ReasonInvalidField, "Split Key Parts %d is not between 2 and %d", n, splitkey.MaxParts)
+	case k < 2:
+		return kmip.Errorf(kmip.ReasonInvalidField, "Split Key Threshold %d is below 2: every part would be the key", k)
+	case k > n:
+		return kmip.Errorf(kmip.ReasonInvalidField, "Split Key Threshold %d exceeds Split Key Parts %d", k, n)
+	case splitMethods[method] == 0:
+		return kmip.Errorf(kmip.ReasonInvalidField, "Split Key Method %v is not supported", method)
+	case method == kmip14.SplitKeyMethodXOR && k != n:
+		return kmip.Errorf(kmip.ReasonInvalidField, "an XOR split needs every part: Split Key Threshold %d differs from Split Key Parts %d", k, n)
+	}
+	return nil
+}
+
 // invalidSplit is the error for split parameters or parts that do not fit.
 func invalidSplit(msg string) error { return kmip.Errorf(kmip.ReasonInvalidField, "%s", msg) }
 
 func (s *Service) createSplitKey(ctx context.Context, req *kmip.Request, p *kmip.CreateSplitKeyRequest) (any, error) {
 	v := req.Version
 	n, k := int(p.SplitKeyParts), int(p.SplitKeyThreshold)
+	if err := checkSplitCounts(p.SplitKeyMethod, n, k); err != nil {
+		return nil, err
+	}
 	attrs, err := s.withTemplates(ctx, req, p.TemplateNames, p.Attributes)
 	if err != nil {
 		return nil, err
@@ -65,9 +115,9 @@ func (s *Service) createSplitKey(ctx context.Context, req *kmip.Request, p *kmip
 	if p.SplitKeyMethod == kmip14.SplitKeyMethodPolynomialSharingPrimeField && len(base.Material) != keyBytes(base) {
 		return nil, invalidSplit("the key's length does not allow the Prime Field method")
 	}
-	shares, err := splitkey.Split(splitMethods[p.SplitKeyMethod], base.Material, n, k, p.PrimeFieldSize, rand.Reader)
+	shares, err := splitkey.Split(splitParams(p.SplitKeyMethod, p.PrimeFieldSize), base.Material, n, k, rand.Reader)
 	if err != nil {
-		return nil, invalidSplit("Split Key Parts, Threshold, Method or Prime Field Size do not fit the key")
+		return nil, invalidSplit("the Split Key Method or Prime Field Size does not fit the key")
 	}
 	defer func() {
 		for _, sh := range shares {
@@ -129,11 +179,14 @@ func (s *Service) createSplitKey(ctx context.Context, req *kmip.Request, p *kmip
 // for a key generated for the split.
 func (s *Service) keyToSplit(ctx context.Context, req *kmip.Request, p *kmip.CreateSplitKeyRequest, attrs kmip.Attributes) (*kmip.KeyBlock, string, error) {
 	v := req.Version
-	if p.ObjectType != kmip14.ObjectTypeSymmetricKey && p.ObjectType != kmip14.ObjectTypeSecretData {
-		return nil, "", &kmip.Error{Reason: kmip.ReasonInvalidObjectType, Message: "only Symmetric Keys and Secret Data are split"}
+	switch p.ObjectType {
+	case kmip14.ObjectTypeSplitKey: // the type of the parts (sections 4.38, 6.1.12)
+	case kmip14.ObjectTypeSymmetricKey, kmip14.ObjectTypeSecretData: // the key's, as kmipd once read it
+	default:
+		return nil, "", &kmip.Error{Reason: kmip.ReasonInvalidObjectType, Message: "Create Split Key creates Split Keys"}
 	}
 	if p.UniqueIdentifier == "" {
-		if p.ObjectType != kmip14.ObjectTypeSymmetricKey {
+		if p.ObjectType == kmip14.ObjectTypeSecretData {
 			return nil, "", invalidSplit("the key the server generates to split is a Symmetric Key")
 		}
 		alg, bits, err := symmetricParams(v, attrs.Get(kmip.AttrCryptographicAlgorithm), attrs.Get(kmip.AttrCryptographicLength))
@@ -150,7 +203,10 @@ func (s *Service) keyToSplit(ctx context.Context, req *kmip.Request, p *kmip.Cre
 	if err != nil {
 		return nil, "", err
 	}
-	if objectTypeOf(m.attrs) != p.ObjectType {
+	switch t := objectTypeOf(m.attrs); {
+	case t != kmip14.ObjectTypeSymmetricKey && t != kmip14.ObjectTypeSecretData:
+		return nil, "", &kmip.Error{Reason: kmip.ReasonInvalidObjectType, Message: "only Symmetric Keys and Secret Data are split"}
+	case p.ObjectType != kmip14.ObjectTypeSplitKey && p.ObjectType != t:
 		return nil, "", &kmip.Error{Reason: kmip.ReasonInvalidObjectType, Message: "Object Type differs from the key's"}
 	}
 	if err := liveContent(m); err != nil {
@@ -230,7 +286,7 @@ func (s *Service) joinSplitKey(ctx context.Context, req *kmip.Request, p *kmip.J
 		return nil, err
 	}
 	kb := first.KeyBlock
-	material, err := splitkey.Join(splitMethods[first.SplitKeyMethod], shares, int(first.SplitKeyThreshold), keyBytes(kb), first.PrimeFieldSize)
+	material, err := splitkey.Join(splitParams(first.SplitKeyMethod, first.PrimeFieldSize), shares, int(first.SplitKeyThreshold), keyBytes(kb))
 	if err != nil {
 		return nil, invalidSplit("the parts do not rebuild a key")
 	}
@@ -295,8 +351,11 @@ func (s *Service) readParts(ctx context.Context, req *kmip.Request, ids []string
 			return nil, shares, invalidSplit("the parts are not of one split")
 		}
 	}
-	if first == nil || len(shares) < int(first.SplitKeyThreshold) {
-		return nil, shares, invalidSplit("fewer parts than the Split Key Threshold")
+	if first == nil {
+		return nil, shares, invalidSplit("no parts to join")
+	}
+	if len(shares) < int(first.SplitKeyThreshold) {
+		return nil, shares, kmip.Errorf(kmip.ReasonCryptographicFailure, "%d parts given, fewer than the Split Key Threshold %d", len(shares), first.SplitKeyThreshold)
 	}
 	return first, shares, nil
 }

@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"bytes"
+	"encoding/hex"
 	"math/big"
 	"slices"
 	"testing"
@@ -11,11 +12,12 @@ import (
 	"github.com/kmipd/kmipd/kmip"
 )
 
-// splitKey splits key id (or a new AES-256 key when id is "") as alice.
+// splitKey splits key id (or a new AES-256 key when id is "") as alice,
+// with Object Type Split Key, the type of the parts.
 func (h *harness) splitKey(v kmip.Version, id string, method kmip.SplitKeyMethod, n, k int32, prime *big.Int) []string {
 	h.t.Helper()
 	req := &kmip.CreateSplitKeyRequest{
-		ObjectType: kmip14.ObjectTypeSymmetricKey, UniqueIdentifier: id,
+		ObjectType: kmip14.ObjectTypeSplitKey, UniqueIdentifier: id,
 		SplitKeyParts: n, SplitKeyThreshold: k, SplitKeyMethod: method, PrimeFieldSize: prime,
 	}
 	if id == "" {
@@ -144,13 +146,13 @@ func TestJoinSplitKeyRefusals(t *testing.T) {
 	key := h.createAES(v, alice, 128)
 
 	_, err := h.joinKey(v, alice, parts[0], parts[1])
-	wantReason(t, err, kmip.ReasonInvalidField) // below the threshold
+	wantReason(t, err, kmip.ReasonCryptographicFailure) // below the threshold (TC-SJ-1-20 step 3)
 	_, err = h.joinKey(v, alice, parts[0], parts[1], parts[1])
 	wantReason(t, err, kmip.ReasonInvalidField) // a part twice
 	_, err = h.joinKey(v, alice, parts[0], parts[1], xor[2])
 	wantReason(t, err, kmip.ReasonInvalidField) // another method
 	_, err = h.joinKey(v, alice, xor[0], xor[1])
-	wantReason(t, err, kmip.ReasonInvalidField) // XOR needs every part
+	wantReason(t, err, kmip.ReasonCryptographicFailure) // XOR needs every part
 	_, err = h.joinKey(v, alice, parts[0], parts[1], key)
 	wantReason(t, err, kmip.ReasonInvalidObjectType) // not a Split Key
 	_, err = h.joinKey(v, bob, parts[0], parts[1], parts[2])
@@ -183,6 +185,10 @@ func TestCreateSplitKeyRefusals(t *testing.T) {
 	h := newHarness(t)
 	v := kmip.V2_1
 	key := h.createAES(v, alice, 128)
+	part := h.splitKey(v, key, kmip14.SplitKeyMethodXOR, 2, 2, nil)[0]
+	odd := h.must(v, alice, &kmip.RegisterRequest{ObjectType: kmip14.ObjectTypeSecretData, Object: kmip.Object{
+		Type: kmip14.ObjectTypeSecretData, SecretDataType: kmip14.SecretDataTypePassword,
+		KeyBlock: &kmip.KeyBlock{FormatType: kmip14.KeyFormatTypeOpaque, Material: []byte("odd")}}}).(*kmip.RegisterResponse).UniqueIdentifier
 	for _, tc := range []struct {
 		name string
 		req  kmip.CreateSplitKeyRequest
@@ -191,12 +197,19 @@ func TestCreateSplitKeyRefusals(t *testing.T) {
 		{"xor threshold below parts", kmip.CreateSplitKeyRequest{UniqueIdentifier: key, SplitKeyParts: 3, SplitKeyThreshold: 2, SplitKeyMethod: kmip14.SplitKeyMethodXOR}, kmip.ReasonInvalidField},
 		{"threshold above parts", kmip.CreateSplitKeyRequest{UniqueIdentifier: key, SplitKeyParts: 2, SplitKeyThreshold: 3, SplitKeyMethod: kmip14.SplitKeyMethodPolynomialSharingGF2_8}, kmip.ReasonInvalidField},
 		{"prime missing", kmip.CreateSplitKeyRequest{UniqueIdentifier: key, SplitKeyParts: 3, SplitKeyThreshold: 2, SplitKeyMethod: kmip14.SplitKeyMethodPolynomialSharingPrimeField}, kmip.ReasonInvalidField},
-		{"another owner's key", kmip.CreateSplitKeyRequest{UniqueIdentifier: h.createAES(v, bob, 128), SplitKeyParts: 3, SplitKeyThreshold: 2, SplitKeyMethod: kmip14.SplitKeyMethodXOR}, kmip.ReasonObjectNotFound},
-		{"object type", kmip.CreateSplitKeyRequest{ObjectType: kmip14.ObjectTypePrivateKey, SplitKeyParts: 3, SplitKeyThreshold: 2, SplitKeyMethod: kmip14.SplitKeyMethodXOR}, kmip.ReasonInvalidObjectType},
+		{"another owner's key", kmip.CreateSplitKeyRequest{UniqueIdentifier: h.createAES(v, bob, 128), SplitKeyParts: 3, SplitKeyThreshold: 3, SplitKeyMethod: kmip14.SplitKeyMethodXOR}, kmip.ReasonObjectNotFound},
+		{"object type", kmip.CreateSplitKeyRequest{ObjectType: kmip14.ObjectTypePrivateKey, SplitKeyParts: 3, SplitKeyThreshold: 3, SplitKeyMethod: kmip14.SplitKeyMethodXOR}, kmip.ReasonInvalidObjectType},
+		{"256 parts", kmip.CreateSplitKeyRequest{UniqueIdentifier: key, SplitKeyParts: 256, SplitKeyThreshold: 2, SplitKeyMethod: kmip14.SplitKeyMethodPolynomialSharingGF2_8}, kmip.ReasonInvalidField},
+		{"negative parts", kmip.CreateSplitKeyRequest{UniqueIdentifier: key, SplitKeyParts: -3, SplitKeyThreshold: 2, SplitKeyMethod: kmip14.SplitKeyMethodPolynomialSharingGF2_8}, kmip.ReasonInvalidField},
+		{"threshold one", kmip.CreateSplitKeyRequest{UniqueIdentifier: key, SplitKeyParts: 3, SplitKeyThreshold: 1, SplitKeyMethod: kmip14.SplitKeyMethodPolynomialSharingGF2_8}, kmip.ReasonInvalidField},
+		{"unknown method", kmip.CreateSplitKeyRequest{UniqueIdentifier: key, SplitKeyParts: 3, SplitKeyThreshold: 2, SplitKeyMethod: 0x80000001}, kmip.ReasonInvalidField},
+		{"gf16 odd key", kmip.CreateSplitKeyRequest{UniqueIdentifier: odd, SplitKeyParts: 3, SplitKeyThreshold: 2, SplitKeyMethod: kmip14.SplitKeyMethodPolynomialSharingGF2_16}, kmip.ReasonInvalidField},
+		{"a part split again", kmip.CreateSplitKeyRequest{UniqueIdentifier: part, SplitKeyParts: 3, SplitKeyThreshold: 2, SplitKeyMethod: kmip14.SplitKeyMethodPolynomialSharingGF2_8}, kmip.ReasonInvalidObjectType},
+		{"legacy object type not the key's", kmip.CreateSplitKeyRequest{ObjectType: kmip14.ObjectTypeSecretData, UniqueIdentifier: key, SplitKeyParts: 3, SplitKeyThreshold: 2, SplitKeyMethod: kmip14.SplitKeyMethodPolynomialSharingGF2_8}, kmip.ReasonInvalidObjectType},
 	} {
 		req := tc.req
 		if req.ObjectType == 0 {
-			req.ObjectType = kmip14.ObjectTypeSymmetricKey
+			req.ObjectType = kmip14.ObjectTypeSplitKey
 		}
 		_, err := h.do(v, alice, &req)
 		if err == nil {
@@ -205,9 +218,10 @@ func TestCreateSplitKeyRefusals(t *testing.T) {
 		}
 		wantReason(t, err, tc.want)
 	}
-	// Nothing was stored by the refused requests.
+	// Nothing was stored by the refused requests: only the XOR split's
+	// two parts exist.
 	found := h.locate(v, alice, &kmip.LocateRequest{Attributes: kmip.Attributes{{Name: kmip.AttrObjectType, Value: kmip14.ObjectTypeSplitKey}}})
-	if len(found.UniqueIdentifiers) != 0 {
+	if len(found.UniqueIdentifiers) != 2 {
 		t.Errorf("refused splits left parts: %v", found.UniqueIdentifiers)
 	}
 }
@@ -270,4 +284,70 @@ func TestGetRefusesObjectTypesTheVersionLacks(t *testing.T) {
 	wantSentIn(t, kmip.V1_1, err, kmip.ReasonFeatureNotSupported)
 	_, err = h.do(kmip.V1_4, alice, &kmip.GetRequest{UniqueIdentifier: csr})
 	wantSentIn(t, kmip.V1_4, err, kmip.ReasonFeatureNotSupported)
+}
+
+// TestCreateSplitKeyLegacyObjectType: a request whose Object Type names the
+// type of the key to split, as kmipd once read it, still splits the key.
+func TestCreateSplitKeyLegacyObjectType(t *testing.T) {
+	h := newHarness(t)
+	for _, v := range []kmip.Version{kmip.V1_2, kmip.V2_1} {
+		key := h.createAES(v, alice, 128)
+		resp := h.must(v, alice, &kmip.CreateSplitKeyRequest{
+			ObjectType: kmip14.ObjectTypeSymmetricKey, UniqueIdentifier: key,
+			SplitKeyParts: 3, SplitKeyThreshold: 2, SplitKeyMethod: kmip14.SplitKeyMethodPolynomialSharingGF2_8,
+		}).(*kmip.CreateSplitKeyResponse)
+		joined, err := h.joinKey(v, alice, resp.UniqueIdentifiers[2], resp.UniqueIdentifiers[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(h.material(v, joined), h.material(v, key)) {
+			t.Errorf("%v: joined key differs from the split one", v)
+		}
+	}
+}
+
+// TestJoinRegisteredOASISParts registers the parts of the OASIS KMIP 2.0
+// test case TC-SJ-3-20 (a 2-of-4 GF(2^8) split of 0102…10 made by the
+// reference implementation; their Key Blocks carry no algorithm) and joins
+// every pair into that key, in 1.4 and 2.0. Another owner cannot join them,
+// alone or with its own parts.
+func TestJoinRegisteredOASISParts(t *testing.T) {
+	shares := []string{"66C46A7754F94DE420C7B1A7FFF5EC56", "CF93D1E2A7E593CD5B8D6247F4E5D49C",
+		"A855B891F61AD9217240D8EC061E37DA", "803DBAD55CDD329FAD19D99AE2C5A415"}
+	want, _ := hex.DecodeString("0102030405060708090A0B0C0D0E0F10")
+	h := newHarness(t)
+	register := func(v kmip.Version, who string, i int) string {
+		material, _ := hex.DecodeString(shares[i])
+		obj := kmip.Object{Type: kmip14.ObjectTypeSplitKey, SplitKeyParts: 4, KeyPartIdentifier: int32(i + 1),
+			SplitKeyThreshold: 2, SplitKeyMethod: kmip14.SplitKeyMethodPolynomialSharingGF2_8,
+			KeyBlock: &kmip.KeyBlock{FormatType: kmip14.KeyFormatTypeRaw, Material: material}}
+		return h.must(v, who, &kmip.RegisterRequest{ObjectType: kmip14.ObjectTypeSplitKey, Object: obj}).(*kmip.RegisterResponse).UniqueIdentifier
+	}
+	aes128 := kmip.Attributes{
+		{Name: kmip.AttrCryptographicAlgorithm, Value: kmip14.CryptographicAlgorithmAES},
+		{Name: kmip.AttrCryptographicLength, Value: int32(128)},
+		{Name: kmip.AttrCryptographicUsageMask, Value: int32(12)},
+	}
+	for _, v := range []kmip.Version{kmip.V1_4, kmip.V2_0} {
+		var ids []string
+		for i := range shares {
+			ids = append(ids, register(v, alice, i))
+		}
+		for i := range ids {
+			for j := i + 1; j < len(ids); j++ {
+				resp, err := h.do(v, alice, &kmip.JoinSplitKeyRequest{ObjectType: kmip14.ObjectTypeSymmetricKey,
+					UniqueIdentifiers: []string{ids[i], ids[j]}, Attributes: aes128})
+				if err != nil {
+					t.Fatalf("%v: parts %d, %d: %v", v, i+1, j+1, err)
+				}
+				if got := h.material(v, resp.(*kmip.JoinSplitKeyResponse).UniqueIdentifier); !bytes.Equal(got, want) {
+					t.Errorf("%v: parts %d, %d rebuild %x", v, i+1, j+1, got)
+				}
+			}
+		}
+		_, err := h.joinKey(v, bob, ids[0], ids[2])
+		wantReason(t, err, kmip.ReasonObjectNotFound) // 1.x Item Not Found
+		_, err = h.joinKey(v, bob, register(v, bob, 1), ids[2])
+		wantReason(t, err, kmip.ReasonObjectNotFound)
+	}
 }

@@ -7,11 +7,12 @@ import "math/big"
 // when it is empty, a new one the server generates from Attributes (in 2.x
 // the ID Placeholder is not implied: an empty identifier means a new key).
 // Attributes and TemplateNames (1.x only) are those of the new key and its
-// parts.
+// parts. ObjectType "determines the type of object to be created" (1.4
+// section 4.38, 2.1 section 6.1.12): Split Key.
 //
 //kmip:no-id-placeholder
 type CreateSplitKeyRequest struct {
-	ObjectType        ObjectType // of the key to split
+	ObjectType        ObjectType // of the parts: Split Key
 	UniqueIdentifier  string     // optional: an existing key to split
 	SplitKeyParts     int32
 	SplitKeyThreshold int32
