@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"bytes"
 	"context"
 	"crypto"
 	"errors"
@@ -183,6 +184,7 @@ func (s *Service) deriveKey(ctx context.Context, req *kmip.Request, p *kmip.Deri
 		bases = append(bases, b)
 	}
 	key, dp, err := d.inputs(bases, p.Parameters)
+	defer clear(dp.Data)
 	if err != nil {
 		return nil, err
 	}
@@ -255,7 +257,8 @@ func (d derivation) check(dp kmip.DerivationParameters) error {
 }
 
 // inputs returns the key material and the module's parameters of the
-// derivation of d from bases with dp; the caller zeroes the material.
+// derivation of d from bases with dp; the caller zeroes the material and
+// the parameters' Data, also on error.
 func (d derivation) inputs(bases []*usableKey, dp kmip.DerivationParameters) ([]byte, hsm.DeriveParams, error) {
 	out := hsm.DeriveParams{Method: d.method, Salt: dp.Salt, IV: dp.InitializationVector, Iterations: int(dp.IterationCount)}
 	if d.method == hsm.DeriveECDH {
@@ -295,14 +298,15 @@ func (d derivation) inputs(bases []*usableKey, dp kmip.DerivationParameters) ([]
 	return key, out, err
 }
 
-// derivationData returns the Derivation Data of a derivation: the
-// request's, or the content of the second base object, a Secret Data.
+// derivationData returns a copy of the Derivation Data of a derivation,
+// for the caller to zero: the request's, or the content of the second base
+// object, a Secret Data.
 func derivationData(d derivation, bases []*usableKey, dp kmip.DerivationParameters) ([]byte, error) {
 	if len(bases) == 1 {
 		if dp.DerivationData == nil && d.takes&takesData != 0 && d.method != hsm.DeriveHKDF {
 			return nil, kmip.Errorf(kmip.ReasonInvalidField, "this Derivation Method needs Derivation Data")
 		}
-		return dp.DerivationData, nil
+		return bytes.Clone(dp.DerivationData), nil
 	}
 	second := bases[1]
 	switch {
