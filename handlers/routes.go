@@ -76,6 +76,7 @@ func init() {
 		{op: kmip14.OperationRegister, serve: handle((*Service).register)},
 		{op: kmip14.OperationReKey, serve: handle((*Service).reKey)},
 		{op: kmip14.OperationReKeyKeyPair, serve: handle((*Service).reKeyKeyPair)},
+		{op: kmip14.OperationDeriveKey, serve: handle((*Service).deriveKey), usesKey: true},
 		{op: kmip14.OperationCreateSplitKey, serve: handle((*Service).createSplitKey)},
 		{op: kmip14.OperationJoinSplitKey, serve: handle((*Service).joinSplitKey)},
 		{op: kmip14.OperationLocate, serve: handle((*Service).locate)},

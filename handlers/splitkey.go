@@ -166,7 +166,7 @@ func (s *Service) createSplitKey(ctx context.Context, req *kmip.Request, p *kmip
 	}
 	for i, m := range parts {
 		if err := s.insert(ctx, req, m); err != nil {
-			s.removeParts(ctx, ids[:i])
+			s.removeCreated(ctx, ids[:i])
 			return nil, err
 		}
 	}
@@ -249,11 +249,12 @@ func addLink(attrs *kmip.Attributes, t kmip.LinkType, id string) {
 	*attrs = append(*attrs, kmip.Attribute{Name: kmip.AttrLink, Value: kmip.Link{Type: t, ID: id}, Index: nextIndex(*attrs, kmip.AttrLink)})
 }
 
-// removeParts deletes the parts a failed Create Split Key had stored.
-func (s *Service) removeParts(ctx context.Context, ids []string) {
+// removeCreated deletes the objects a failed request had stored: the parts
+// of a Create Split Key, the object of a Derive Key.
+func (s *Service) removeCreated(ctx context.Context, ids []string) {
 	for _, id := range ids {
 		if err := s.deleteForgetting(ctx, id); err != nil {
-			s.log.Warn("removing a split key part after a failure", zap.String("id", id), zap.Error(err))
+			s.log.Warn("removing an object created by a failed request", zap.String("id", id), zap.Error(err))
 		}
 	}
 }

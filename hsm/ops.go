@@ -145,6 +145,12 @@ type Operations interface {
 	// PKIX DER. A spec the module does not generate is ErrBadParameters; no
 	// key is returned with an error.
 	GenerateKeyPair(spec KeyPairSpec) (privateKey, publicKey []byte, err error)
+	// DeriveKey derives p.Length bytes from key as p describes (DeriveWith,
+	// ops_derive.go) and returns them in the clear for one call: the caller
+	// seals them (through Seal, with the rest of the object) and zeroes
+	// them. key is a symmetric key or secret (raw bytes), or for ECDH a
+	// private key.
+	DeriveKey(key []byte, p DeriveParams) ([]byte, error)
 }
 
 // Hash returns the digest of data with h. It is a pure function, not a key

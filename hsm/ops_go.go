@@ -49,3 +49,8 @@ func (g GoOperations) WrapKey(wrappingKey []byte, p WrapParams, keyBytes []byte)
 func (g GoOperations) UnwrapKey(wrappingKey []byte, p WrapParams, wrapped []byte) ([]byte, error) {
 	return unwrapSoftware(wrappingKey, p, wrapped)
 }
+
+// DeriveKey derives key material from key; see Operations.
+func (g GoOperations) DeriveKey(key []byte, p DeriveParams) ([]byte, error) {
+	return DeriveWith(g, key, p)
+}

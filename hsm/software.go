@@ -284,6 +284,14 @@ func (s *Software) GenerateKeyPair(spec KeyPairSpec) ([]byte, []byte, error) {
 	return generateKeyPairSoftware(spec)
 }
 
+// DeriveKey derives key material from key in Go; see Operations.
+func (s *Software) DeriveKey(key []byte, p DeriveParams) ([]byte, error) {
+	if err := s.checkOpen(); err != nil {
+		return nil, err
+	}
+	return DeriveWith(s, key, p)
+}
+
 // checkOpen returns ErrClosed after Close.
 func (s *Software) checkOpen() error {
 	s.mu.RLock()

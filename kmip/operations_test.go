@@ -33,6 +33,7 @@ func TestOperationTableAgreesWithCodec(t *testing.T) {
 func TestDefinesSpecWindows(t *testing.T) {
 	first := map[Operation]Version{
 		kmip14.OperationCreate:           V1_0,
+		kmip14.OperationDeriveKey:        V1_0, // 1.0 section 4.6
 		kmip14.OperationNotify:           V1_0,
 		kmip14.OperationDiscoverVersions: V1_1, // 1.1 section 4.26
 		kmip14.OperationReKeyKeyPair:     V1_1, // 1.1 section 4.5
@@ -56,7 +57,7 @@ func TestDefinesSpecWindows(t *testing.T) {
 			}
 		}
 	}
-	for _, op := range []Operation{kmip14.OperationDeriveKey, kmip14.OperationValidate, OperationLogin, Operation(0x80000099)} {
+	for _, op := range []Operation{kmip14.OperationValidate, OperationLogin, Operation(0x80000099)} {
 		if Defines(V2_1, op) {
 			t.Errorf("Defines(2.1, %v): the codec does not implement it", op)
 		}
@@ -74,6 +75,7 @@ func TestOperationOf(t *testing.T) {
 		{&ReKeyKeyPairRequest{}, kmip14.OperationReKeyKeyPair, true},
 		{&MACVerifyRequest{}, kmip14.OperationMACVerify, true},
 		{&HashRequest{}, kmip14.OperationHash, true},
+		{&DeriveKeyRequest{}, kmip14.OperationDeriveKey, true},
 		{&GetResponse{}, 0, false},
 		{GetRequest{}, 0, false},
 		{nil, 0, false},

@@ -236,6 +236,26 @@ func (p *ReCertifyRequest) SetObjectID(id string) { p.UniqueIdentifier = id }
 // ObjectID returns p.UniqueIdentifier.
 func (p *ReCertifyResponse) ObjectID() string { return p.UniqueIdentifier }
 
+// ObjectID returns the one Unique Identifier p lists, or "" when it lists
+// none or several.
+func (p *DeriveKeyRequest) ObjectID() string {
+	if len(p.UniqueIdentifiers) == 1 {
+		return p.UniqueIdentifiers[0]
+	}
+	return ""
+}
+
+// SetObjectID makes id the one Unique Identifier of p when p lists none;
+// a list is left as it is.
+func (p *DeriveKeyRequest) SetObjectID(id string) {
+	if len(p.UniqueIdentifiers) == 0 {
+		p.UniqueIdentifiers = []string{id}
+	}
+}
+
+// ObjectID returns p.UniqueIdentifier.
+func (p *DeriveKeyResponse) ObjectID() string { return p.UniqueIdentifier }
+
 // ObjectID returns p.UniqueIdentifier.
 func (p *ExportRequest) ObjectID() string { return p.UniqueIdentifier }
 
@@ -291,6 +311,23 @@ func (p *CreateSplitKeyResponse) ObjectID() string {
 		return p.UniqueIdentifiers[0]
 	}
 	return ""
+}
+
+// ObjectID returns the one Unique Identifier p lists, or "" when it lists
+// none or several.
+func (p *JoinSplitKeyRequest) ObjectID() string {
+	if len(p.UniqueIdentifiers) == 1 {
+		return p.UniqueIdentifiers[0]
+	}
+	return ""
+}
+
+// SetObjectID makes id the one Unique Identifier of p when p lists none;
+// a list is left as it is.
+func (p *JoinSplitKeyRequest) SetObjectID(id string) {
+	if len(p.UniqueIdentifiers) == 0 {
+		p.UniqueIdentifiers = []string{id}
+	}
 }
 
 // ObjectID returns p.UniqueIdentifier.

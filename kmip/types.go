@@ -32,12 +32,19 @@ type (
 	CryptographicUsageMask = kmip14.CryptographicUsageMask
 	BatchErrorContinuation = kmip14.BatchErrorContinuationOption
 	SplitKeyMethod         = kmip14.SplitKeyMethod
+	DerivationMethod       = kmip14.DerivationMethod
 	CertificateRequestType = kmip14.CertificateRequestType
 )
 
 // ObjectTypeCertificateRequest is the Object Type of a Certificate Request
 // object, which KMIP 2.x adds.
 const ObjectTypeCertificateRequest = ObjectType(kmip20.ObjectTypeCertificateRequest)
+
+// Derivation Methods that KMIP 2.0 adds to the 1.4 dictionary.
+const (
+	DerivationMethodAWSSignatureVersion4 = DerivationMethod(kmip20.DerivationMethodAWSSignatureVersion4)
+	DerivationMethodHKDF                 = DerivationMethod(kmip20.DerivationMethodHKDF)
+)
 
 // Operations and result reasons that KMIP 2.x adds to the 1.4 dictionary.
 const (

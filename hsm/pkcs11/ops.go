@@ -14,10 +14,13 @@ import "github.com/kmipd/kmipd/hsm"
 //	GenerateKeyPair RSA, ECDSA, Ed25519        token: C_GenerateKeyPair (CKM_RSA_PKCS_KEY_PAIR_GEN,
 //	                                           CKM_EC_KEY_PAIR_GEN, CKM_EC_EDWARDS_KEY_PAIR_GEN); the
 //	                                           PKCS#8 DER is built in Go and sealed in the token
+//	DeriveKey HMAC, Encrypt, SP 800-108 KDFs   the token's MAC and Encrypt above, wherever they
+//	                                           run (hsm.DeriveWith): CKM_SHA256_HMAC, CKM_AES_*
 //	AES-GCM other IV lengths, AES-CTR,         Go, as the software provider; IVs it chooses come
 //	Triple DES, ChaCha20, ChaCha20-Poly1305,   from the token's generator
 //	RSA encrypt/decrypt, Sign, Verify,
-//	other HMACs, CMAC
+//	other HMACs, CMAC, DeriveKey PBKDF2,
+//	Hash, HKDF and ECDH
 //
 // Keys given to the token are imported as sensitive, non-extractable session
 // objects (CKA_TOKEN false) for one call and destroyed afterwards; generated
@@ -105,6 +108,19 @@ func (p *Provider) MAC(key []byte, mp hsm.MACParams, data []byte) ([]byte, error
 		return p.hmacInToken(key, data)
 	}
 	return p.inGo().MAC(key, mp, data)
+}
+
+// DeriveKey derives key material from key with the provider's own MAC and
+// Encrypt, so that the token computes the HMACs and encryptions it has
+// mechanisms for. SoftHSM2 has no PBKDF2, SP 800-108 or hash derivation
+// mechanism (CKM_PKCS5_PBKD2, CKM_SP800_108_*); its CKM_AES_ECB_ENCRYPT_DATA
+// and CKM_ECDH1_DERIVE would leave the result in a token object to be read
+// back, which the token's own Encrypt spares.
+func (p *Provider) DeriveKey(key []byte, dp hsm.DeriveParams) ([]byte, error) {
+	if err := p.checkOpen(); err != nil {
+		return nil, err
+	}
+	return hsm.DeriveWith(p, key, dp)
 }
 
 // GenerateKeyPair generates a key pair in the token and returns the

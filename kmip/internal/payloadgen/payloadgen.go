@@ -30,9 +30,10 @@ type idField struct {
 // own Unique Identifier, or a key pair's private key's.
 var idFields = []string{"UniqueIdentifier", "PrivateKeyUniqueIdentifier"}
 
-// listField is the field of a response that lists the objects it found
-// or produced; it names an object when it lists exactly one. A request's
-// list (Join Split Key's parts) names no single object.
+// listField is the field of a payload that lists the objects it found,
+// produced or acts on (Join Split Key's parts, Derive Key's base
+// objects); it names an object when it lists exactly one. A request's
+// empty list stands for the ID Placeholder, as an empty identifier does.
 const listField = "UniqueIdentifiers"
 
 // noPlaceholder is the directive, in a request type's doc comment, of a
@@ -90,7 +91,7 @@ func writeMethods(b *bytes.Buffer, name string, st *ast.StructType, noPlaceholde
 	if !request && !strings.HasSuffix(name, "Response") {
 		return
 	}
-	f, ok := objectField(st, request)
+	f, ok := objectField(st)
 	if !ok {
 		return
 	}
@@ -105,6 +106,17 @@ func (p *%[1]s) ObjectID() string {
 	return ""
 }
 `, name, f.name)
+		if request && !noPlaceholder {
+			fmt.Fprintf(b, `
+// SetObjectID makes id the one Unique Identifier of p when p lists none;
+// a list is left as it is.
+func (p *%[1]s) SetObjectID(id string) {
+	if len(p.%[2]s) == 0 {
+		p.%[2]s = []string{id}
+	}
+}
+`, name, f.name)
+		}
 		return
 	}
 	fmt.Fprintf(b, `
@@ -120,7 +132,7 @@ func (p *%[1]s) SetObjectID(id string) { p.%[2]s = id }
 }
 
 // objectField returns the field by which a payload names its object.
-func objectField(st *ast.StructType, request bool) (idField, bool) {
+func objectField(st *ast.StructType) (idField, bool) {
 	fields := map[string]ast.Expr{}
 	for _, fd := range st.Fields.List {
 		for _, n := range fd.Names {
@@ -132,7 +144,7 @@ func objectField(st *ast.StructType, request bool) (idField, bool) {
 			return idField{name: name}, true
 		}
 	}
-	if at, ok := fields[listField].(*ast.ArrayType); ok && !request && at.Len == nil && isIdent(at.Elt, "string") {
+	if at, ok := fields[listField].(*ast.ArrayType); ok && at.Len == nil && isIdent(at.Elt, "string") {
 		return idField{name: listField, list: true}, true
 	}
 	return idField{}, false
