@@ -11,11 +11,17 @@ import (
 	"github.com/kmipd/kmipd/kmip"
 )
 
-// create generates a Symmetric Key inside the cryptographic module.
+// create generates a Symmetric Key, or in KMIP 2.x Secret Data, inside the
+// cryptographic module. KMIP 1.x Create makes symmetric keys only (1.4
+// section 4.1); 2.0 section 6.1.7 adds Secret Data ("generate a new
+// symmetric key or generate Secret Data").
 func (s *Service) create(ctx context.Context, req *kmip.Request, p *kmip.CreateRequest) (any, error) {
 	v := req.Version
-	if p.ObjectType != kmip14.ObjectTypeSymmetricKey {
-		return nil, &kmip.Error{Reason: kmip.ReasonInvalidObjectType, Message: "Create makes Symmetric Keys only"}
+	switch {
+	case p.ObjectType == kmip14.ObjectTypeSymmetricKey:
+	case p.ObjectType == kmip14.ObjectTypeSecretData && v.Is2x():
+	default:
+		return nil, &kmip.Error{Reason: kmip.ReasonInvalidObjectType, Message: "Create makes Symmetric Keys (and, in KMIP 2.x, Secret Data) only"}
 	}
 	attrs, err := s.withTemplates(ctx, req, p.TemplateNames, p.Attributes)
 	if err != nil {
@@ -23,6 +29,9 @@ func (s *Service) create(ctx context.Context, req *kmip.Request, p *kmip.CreateR
 	}
 	if err := checkCreationAttrs(v, attrs); err != nil {
 		return nil, err
+	}
+	if p.ObjectType == kmip14.ObjectTypeSecretData {
+		return s.createSecretData(ctx, req, attrs)
 	}
 	alg, bits, err := symmetricParams(v, attrs.Get(kmip.AttrCryptographicAlgorithm), attrs.Get(kmip.AttrCryptographicLength))
 	if err != nil {
@@ -41,6 +50,50 @@ func (s *Service) create(ctx context.Context, req *kmip.Request, p *kmip.CreateR
 	}
 	s.log.Debug("created", zap.String("id", m.id), zap.String("owner", m.owner), zap.Stringer("algorithm", alg), zap.Int("bits", bits))
 	return &kmip.CreateResponse{ObjectType: p.ObjectType, UniqueIdentifier: m.id}, nil
+}
+
+// maxSecretDataBits bounds the Secret Data Create generates: 64 KiB, far
+// above any password or seed, so that a client cannot make the module
+// generate and the store keep megabytes per request.
+const maxSecretDataBits = 64 << 13
+
+// createSecretData generates Secret Data of the request's Cryptographic
+// Length (bits, a multiple of 8) from the module's random bit generator. KMIP
+// 2.0 section 6.1.7 names no Secret Data Type for it: it is Password, as
+// the KMIP Test Cases 2.0 (TC-CREATE-SD-1) expect, in an Opaque key block.
+func (s *Service) createSecretData(ctx context.Context, req *kmip.Request, attrs kmip.Attributes) (any, error) {
+	n, ok := intValue(attrs.Get(kmip.AttrCryptographicLength))
+	if !ok || n < 8 || n > maxSecretDataBits || n%8 != 0 {
+		return nil, kmip.Errorf(kmip.ReasonInvalidField, "Secret Data is a Cryptographic Length of 8 to %d bits, a multiple of 8", maxSecretDataBits)
+	}
+	if attrs.Has(kmip.AttrCryptographicAlgorithm) {
+		return nil, kmip.Errorf(kmip.ReasonInvalidField, "Secret Data has no Cryptographic Algorithm")
+	}
+	// Secret Data carries no Cryptographic Length attribute (2.0 section
+	// 4.x lists it for keys); the length only sizes the data.
+	attrs = removeAll(attrs, kmip.AttrCryptographicLength)
+	m, err := s.newManaged(req, kmip14.ObjectTypeSecretData, attrs)
+	if err != nil {
+		return nil, err
+	}
+	data, err := s.crypto.GenerateKey(int(n))
+	if err != nil {
+		return nil, err
+	}
+	defer clear(data)
+	obj := &kmip.Object{Type: kmip14.ObjectTypeSecretData, SecretDataType: kmip14.SecretDataTypePassword,
+		KeyBlock: &kmip.KeyBlock{FormatType: kmip14.KeyFormatTypeOpaque, Material: data}}
+	if err := s.setContent(m, obj); err != nil {
+		return nil, err
+	}
+	setSingle(&m.attrs, kmip.AttrKeyFormatType, kmip14.KeyFormatTypeOpaque)
+	if s.rng.RNGAlgorithm != 0 {
+		setSingle(&m.attrs, kmip.AttrRandomNumberGenerator, s.rng)
+	}
+	if err := s.insert(ctx, req, m); err != nil {
+		return nil, err
+	}
+	return &kmip.CreateResponse{ObjectType: kmip14.ObjectTypeSecretData, UniqueIdentifier: m.id}, nil
 }
 
 // newSymmetricKey returns a new symmetric key object with attrs and material

@@ -52,15 +52,6 @@ func (h *harness) derive(v kmip.Version, who string, p *kmip.DeriveKeyRequest) (
 	return resp.(*kmip.DeriveKeyResponse).UniqueIdentifier, nil
 }
 
-func unhex(t *testing.T, s string) []byte {
-	t.Helper()
-	b, err := hex.DecodeString(s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
 // TestDeriveKeyMethods derives with each method, in 1.4 and 2.1, over both
 // cryptographic modules, and checks the material against the OASIS cases
 // TC-DERIVEKEY-1 to -5 and published vectors (RFC 6070, SP 800-38A, the
