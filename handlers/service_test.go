@@ -201,7 +201,11 @@ func TestCreateSymmetricKeys(t *testing.T) {
 	_, err := h.do(kmip.V1_4, alice, &kmip.CreateRequest{ObjectType: kmip14.ObjectTypeSymmetricKey, Attributes: kmip.Attributes{
 		{Name: kmip.AttrCryptographicAlgorithm, Value: kmip14.CryptographicAlgorithmAES}}})
 	wantSentIn(t, kmip.V1_4, err, kmip.ReasonInvalidField)
+	// KMIP 2.x Create makes Secret Data too (TestCreateSecretData), of a
+	// Cryptographic Length it must be given; 1.x makes keys only.
 	_, err = h.do(kmip.V2_1, alice, &kmip.CreateRequest{ObjectType: kmip14.ObjectTypeSecretData})
+	wantReason(t, err, kmip.ReasonInvalidField)
+	_, err = h.do(kmip.V2_1, alice, &kmip.CreateRequest{ObjectType: kmip14.ObjectTypeOpaqueObject})
 	wantReason(t, err, kmip.ReasonInvalidObjectType)
 }
 
