@@ -13,6 +13,7 @@ import (
 
 	"github.com/kmipd/kmipd/kmip"
 	"github.com/kmipd/kmipd/store"
+	"github.com/kmipd/kmipd/store/storetest"
 )
 
 var auditPeer = &kmip.Peer{
@@ -39,16 +40,9 @@ func (h *auditedHarness) serve(op kmip.Operation, payload any) (any, error) {
 	})
 }
 
+// records returns every record of log (storetest.AllRecords).
 func records(t *testing.T, log store.AuditLog) []store.AuditRecord {
-	t.Helper()
-	var out []store.AuditRecord
-	if err := log.AuditRecords(context.Background(), 0, func(r store.AuditRecord) error {
-		out = append(out, r)
-		return nil
-	}); err != nil {
-		t.Fatal(err)
-	}
-	return out
+	return storetest.AllRecords(t, log)
 }
 
 // serveRecorded serves one item and returns its response and the one record

@@ -72,18 +72,14 @@ func (s *Service) createSecretData(ctx context.Context, req *kmip.Request, attrs
 	// Secret Data carries no Cryptographic Length attribute (2.0 section
 	// 4.x lists it for keys); the length only sizes the data.
 	attrs = removeAll(attrs, kmip.AttrCryptographicLength)
-	m, err := s.newManaged(req, kmip14.ObjectTypeSecretData, attrs)
-	if err != nil {
-		return nil, err
-	}
 	data, err := s.crypto.GenerateKey(int(n))
 	if err != nil {
 		return nil, err
 	}
 	defer clear(data)
-	obj := &kmip.Object{Type: kmip14.ObjectTypeSecretData, SecretDataType: kmip14.SecretDataTypePassword,
-		KeyBlock: &kmip.KeyBlock{FormatType: kmip14.KeyFormatTypeOpaque, Material: data}}
-	if err := s.setContent(m, obj); err != nil {
+	m, err := s.newManagedWith(req, kmip14.ObjectTypeSecretData, attrs, &kmip.Object{Type: kmip14.ObjectTypeSecretData,
+		SecretDataType: kmip14.SecretDataTypePassword, KeyBlock: &kmip.KeyBlock{FormatType: kmip14.KeyFormatTypeOpaque, Material: data}})
+	if err != nil {
 		return nil, err
 	}
 	setSingle(&m.attrs, kmip.AttrKeyFormatType, kmip14.KeyFormatTypeOpaque)
@@ -94,6 +90,19 @@ func (s *Service) createSecretData(ctx context.Context, req *kmip.Request, attrs
 		return nil, err
 	}
 	return &kmip.CreateResponse{ObjectType: kmip14.ObjectTypeSecretData, UniqueIdentifier: m.id}, nil
+}
+
+// newManagedWith returns a new object of type t with attrs (see newManaged)
+// and the content obj, sealed (setContent); it is not yet stored.
+func (s *Service) newManagedWith(req *kmip.Request, t kmip.ObjectType, attrs kmip.Attributes, obj *kmip.Object) (*managed, error) {
+	m, err := s.newManaged(req, t, attrs)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.setContent(m, obj); err != nil {
+		return nil, err
+	}
+	return m, nil
 }
 
 // newSymmetricKey returns a new symmetric key object with attrs and material
@@ -219,8 +228,12 @@ func (s *Service) seal(id string, obj *kmip.Object) ([]byte, error) {
 // out what a version lacks. State is Pre-Active, or what the client's
 // Activation and Deactivation Dates make it.
 func (s *Service) newManaged(req *kmip.Request, t kmip.ObjectType, clientAttrs kmip.Attributes) (*managed, error) {
+	id, err := newID()
+	if err != nil {
+		return nil, err
+	}
 	now := s.now()
-	m := &managed{id: newID(), owner: owner(req)}
+	m := &managed{id: id, owner: owner(req)}
 	m.attrs = kmip.Attributes{
 		{Name: kmip.AttrUniqueIdentifier, Value: m.id},
 		{Name: kmip.AttrObjectType, Value: t},

@@ -199,11 +199,8 @@ func (s *Service) deriveKey(ctx context.Context, req *kmip.Request, p *kmip.Deri
 	if err := completeObject(v, &obj, &attrs); err != nil {
 		return nil, err
 	}
-	m, err := s.newManaged(req, p.ObjectType, attrs)
+	m, err := s.newManagedWith(req, p.ObjectType, attrs, &obj)
 	if err != nil {
-		return nil, err
-	}
-	if err := s.setContent(m, &obj); err != nil {
 		return nil, err
 	}
 	for _, b := range bases {

@@ -3,6 +3,7 @@ package handlers
 import (
 	"context"
 	"errors"
+	"fmt"
 
 	"github.com/google/uuid"
 
@@ -207,10 +208,11 @@ func (s *Service) permit(ctx context.Context, req *kmip.Request, m *managed) err
 // descending ID order is Locate's "most recently created object first"
 // (KMIP 1.4 section 4.9, 2.1 section 6.1.27). Its 62 random bits keep it
 // unguessable; an identifier a client chose (Import) sorts by its text.
-func newID() string {
+// It fails only when the random source does.
+func newID() (string, error) {
 	id, err := uuid.NewV7()
-	if err != nil { // the random source failed: nothing can be created safely
-		panic("handlers: no random source for an identifier: " + err.Error())
+	if err != nil {
+		return "", fmt.Errorf("handlers: no random source for an identifier: %w", err)
 	}
-	return id.String()
+	return id.String(), nil
 }

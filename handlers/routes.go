@@ -148,9 +148,17 @@ func UsesKey(op kmip.Operation) bool {
 // refused with Permission Denied before anything is read, and the handlers
 // see the request with the tenant as the owner.
 func (s *Service) ServeKMIP(ctx context.Context, req *kmip.Request) (any, error) {
+	// The codec refuses an operation the version does not define before it
+	// gets here; a request built in process may name none (zero), and is
+	// then held to the operation of its payload, by the same table.
+	op := req.Operation
+	if op == 0 {
+		op, _ = kmip.OperationOf(req.Payload)
+	}
+	r := byOperation[op]
 	p := s.policy.Load().Principal(identityOf(req))
-	if r := byOperation[req.Operation]; r == nil || !r.open {
-		if err := p.MayCall(req.Operation); err != nil {
+	if r == nil || !r.open {
+		if err := p.MayCall(op); err != nil {
 			return nil, err
 		}
 	}
@@ -159,17 +167,9 @@ func (s *Service) ServeKMIP(ctx context.Context, req *kmip.Request) (any, error)
 	if req.Peer != nil {
 		s.owners.LoadOrStore(req.Peer.Identity, struct{}{})
 	}
-	// The codec refuses an operation the version does not define before it
-	// gets here; a request built in process may name none (zero), and is
-	// then held to the operation of its payload, by the same table.
-	op := req.Operation
-	if op == 0 {
-		op, _ = kmip.OperationOf(req.Payload)
-	}
 	if !kmip.Defines(req.Version, op) {
 		return nil, kmip.Errorf(kmip.ReasonOperationNotSupported, "operation %v does not exist in KMIP %v", op, req.Version)
 	}
-	r := byOperation[op]
 	if r == nil || r.serve == nil {
 		return nil, kmip.Errorf(kmip.ReasonOperationNotSupported, "operation %v is not supported", op)
 	}

@@ -303,11 +303,8 @@ func (s *Service) joinSplitKey(ctx context.Context, req *kmip.Request, p *kmip.J
 	if err := completeObject(v, &obj, &attrs); err != nil {
 		return nil, err
 	}
-	m, err := s.newManaged(req, p.ObjectType, attrs)
+	m, err := s.newManagedWith(req, p.ObjectType, attrs, &obj)
 	if err != nil {
-		return nil, err
-	}
-	if err := s.setContent(m, &obj); err != nil {
 		return nil, err
 	}
 	if err := s.insert(ctx, req, m); err != nil {

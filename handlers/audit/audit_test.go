@@ -11,6 +11,7 @@ import (
 
 	"github.com/kmipd/kmipd/kmip"
 	"github.com/kmipd/kmipd/store"
+	"github.com/kmipd/kmipd/store/storetest"
 )
 
 var auditPeer = &kmip.Peer{
@@ -32,16 +33,9 @@ func openStore(t *testing.T) *store.Badger {
 	return st
 }
 
+// records returns every record of log (storetest.AllRecords).
 func records(t *testing.T, log store.AuditLog) []store.AuditRecord {
-	t.Helper()
-	var out []store.AuditRecord
-	if err := log.AuditRecords(context.Background(), 0, func(r store.AuditRecord) error {
-		out = append(out, r)
-		return nil
-	}); err != nil {
-		t.Fatal(err)
-	}
-	return out
+	return storetest.AllRecords(t, log)
 }
 
 // TestHandlerRecordsTenant: each record carries the tenant Config.TenantOf

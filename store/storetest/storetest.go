@@ -130,7 +130,10 @@ func mustAppend(t testing.TB, s store.AuditLog, rec *store.AuditRecord) {
 	}
 }
 
-func allRecords(t testing.TB, s store.AuditLog) []store.AuditRecord {
+// AllRecords returns every record of s's audit trail, in sequence order,
+// failing t when they cannot be read. Tests of packages that audit through
+// a store use it too.
+func AllRecords(t testing.TB, s store.AuditLog) []store.AuditRecord {
 	t.Helper()
 	var out []store.AuditRecord
 	if err := s.AuditRecords(context.Background(), 0, func(r store.AuditRecord) error {
@@ -615,7 +618,7 @@ func testAuditWrittenWithMutation(t *testing.T, b Backend) {
 	if err := s.Update(ctx, rec, "a", func(*store.Object) error { return nil }); err != nil {
 		t.Fatal(err)
 	}
-	if got := allRecords(t, s); len(got) != 1 || got[0] != *rec {
+	if got := AllRecords(t, s); len(got) != 1 || got[0] != *rec {
 		t.Fatalf("records after Create+Update: %+v", got)
 	}
 
@@ -634,7 +637,7 @@ func testAuditWrittenWithMutation(t *testing.T, b Backend) {
 	if failed.Seq != 0 {
 		t.Fatalf("a failed mutation wrote the record: Seq %d", failed.Seq)
 	}
-	if got := allRecords(t, s); len(got) != 1 {
+	if got := AllRecords(t, s); len(got) != 1 {
 		t.Fatalf("%d records after failed mutations, want 1", len(got))
 	}
 	mustAppend(t, s, failed) // the caller records the failure itself
@@ -678,7 +681,7 @@ func testAuditConcurrentMutationsStayChained(t *testing.T, b Backend) {
 	const total = goroutines * perGoroutine
 	mustVerify(t, s, total)
 	seen := make(map[string]bool)
-	for i, r := range allRecords(t, s) {
+	for i, r := range AllRecords(t, s) {
 		if r.Seq != uint64(i+1) {
 			t.Fatalf("record %d has Seq %d: not dense", i+1, r.Seq)
 		}
@@ -930,7 +933,7 @@ func testAuditAppendIterateVerify(t *testing.T, b Backend) {
 	}
 	written = append(written, *unsynced)
 
-	got := allRecords(t, s)
+	got := AllRecords(t, s)
 	if len(got) != len(written) {
 		t.Fatalf("AuditRecords: %d records, want %d", len(got), len(written))
 	}
