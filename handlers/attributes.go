@@ -21,14 +21,24 @@ func visible(v kmip.Version, name string) bool {
 
 // onlyWhenNamed reports whether attribute name is left out of the answer to
 // "all attributes" in version v. The table marks the server bookkeeping
-// (Original Creation Date, Key Format Type, Short Unique Identifier) that
-// PyKMIP 0.10 fails the whole call on. KMIP 1.4 and 2.1 answer as the OASIS
-// profile test cases expect (TL-M-3, SKLC-O-1 list them among all
-// attributes); the other versions, which PyKMIP-based clients speak by
-// default (1.2) or at most (2.0), return them only when named.
-func onlyWhenNamed(v kmip.Version, name string) bool {
+// that PyKMIP 0.10 fails the whole call on. In KMIP 1.2 and 1.3, which
+// PyKMIP speaks by default, those attributes (Original Creation Date,
+// Random Number Generator) come only when named; no OASIS case in those
+// versions lists them.
+//
+// From 1.4 on the answer is every attribute, as KMIP 2.0 section 6.1.22
+// (Get Attributes: when no Attribute Reference is given, all attributes are
+// returned) and the OASIS cases say: TL-M-3-14, SKLC-O-1-21, and the KMIP
+// 2.0 Test Cases TC-CERTATTR-1 and TC-IMPEXP-1..5, which list Short Unique
+// Identifier and Key Format Type among all attributes. PyKMIP 0.10's KMIP
+// 2.0 decoder rejects those; Config.PyKMIPAttributes leaves them out of 2.0
+// answers for deployments with such clients.
+func (s *Service) onlyWhenNamed(v kmip.Version, name string) bool {
 	d := kmip.LookupAttr(name)
-	return d != nil && d.OnlyWhenNamed && v != kmip.V1_4 && v.Less(kmip.V2_1)
+	if d == nil || !d.OnlyWhenNamed {
+		return false
+	}
+	return v.Less(kmip.V1_4) || (s.pykmipAttributes && v == kmip.V2_0)
 }
 
 // getAttributes returns all of an object's attributes, or the named ones; a
@@ -41,7 +51,7 @@ func (s *Service) getAttributes(ctx context.Context, req *kmip.Request, p *kmip.
 	var out kmip.Attributes
 	if len(p.Names) == 0 {
 		for _, a := range m.attrs {
-			if onlyWhenNamed(req.Version, a.Name) {
+			if s.onlyWhenNamed(req.Version, a.Name) {
 				continue
 			}
 			if visible(req.Version, a.Name) {

@@ -108,7 +108,7 @@ func TestAllAttributesPerVersion(t *testing.T) {
 	for _, tc := range []struct {
 		v    kmip.Version
 		want bool
-	}{{kmip.V1_2, false}, {kmip.V1_4, true}, {kmip.V2_0, false}, {kmip.V2_1, true}} {
+	}{{kmip.V1_2, false}, {kmip.V1_4, true}, {kmip.V2_0, true}, {kmip.V2_1, true}} {
 		all := h.attrs(tc.v, alice, id)
 		if got := all.Has(kmip.AttrOriginalCreationDate); got != tc.want {
 			t.Errorf("%v: Original Creation Date in all attributes = %v, want %v", tc.v, got, tc.want)
@@ -123,5 +123,27 @@ func TestAllAttributesPerVersion(t *testing.T) {
 		if !h.attrs(tc.v, alice, id, kmip.AttrOriginalCreationDate).Has(kmip.AttrOriginalCreationDate) {
 			t.Errorf("%v: Original Creation Date missing when named", tc.v)
 		}
+	}
+}
+
+// TestPyKMIPAttributes checks the interop setting for PyKMIP 0.10 in KMIP
+// 2.0: the bookkeeping attributes leave 2.0's "all attributes" only, and
+// still come when named.
+func TestPyKMIPAttributes(t *testing.T) {
+	h := newHarnessWith(t, func(c *Config) { c.PyKMIPAttributes = true })
+	id := h.createAES(kmip.V2_1, alice, 128)
+	for _, tc := range []struct {
+		v    kmip.Version
+		want bool
+	}{{kmip.V2_0, false}, {kmip.V2_1, true}} {
+		all := h.attrs(tc.v, alice, id)
+		for _, name := range []string{kmip.AttrKeyFormatType, kmip.AttrShortUniqueIdentifier, kmip.AttrExtractable} {
+			if all.Has(name) != tc.want {
+				t.Errorf("%v: %s in all attributes = %v, want %v", tc.v, name, !tc.want, tc.want)
+			}
+		}
+	}
+	if !h.attrs(kmip.V2_0, alice, id, kmip.AttrShortUniqueIdentifier).Has(kmip.AttrShortUniqueIdentifier) {
+		t.Error("2.0: Short Unique Identifier missing when named")
 	}
 }

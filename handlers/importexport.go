@@ -42,6 +42,13 @@ import (
 // export returns an object, its content as Get returns it and its
 // attributes as Get Attributes returns all of them.
 func (s *Service) export(ctx context.Context, req *kmip.Request, p *kmip.ExportRequest) (any, error) {
+	// The attributes are those of the object as it is exported: read
+	// before the Get that serves it, which clears Fresh (the KMIP 2.0 Test
+	// Cases TC-IMPEXP-1..3 expect Fresh true in the Export response).
+	attrs, err := s.getAttributes(ctx, req, &kmip.GetAttributesRequest{UniqueIdentifier: p.UniqueIdentifier})
+	if err != nil {
+		return nil, err
+	}
 	got, err := s.get(ctx, req, &kmip.GetRequest{
 		UniqueIdentifier:         p.UniqueIdentifier,
 		KeyFormatType:            p.KeyFormatType,
@@ -54,13 +61,6 @@ func (s *Service) export(ctx context.Context, req *kmip.Request, p *kmip.ExportR
 		return nil, err
 	}
 	obj := got.(*kmip.GetResponse)
-	attrs, err := s.getAttributes(ctx, req, &kmip.GetAttributesRequest{UniqueIdentifier: obj.UniqueIdentifier})
-	if err != nil {
-		if kb := obj.Object.KeyBlock; kb != nil {
-			clear(kb.Material)
-		}
-		return nil, err
-	}
 	return &kmip.ExportResponse{
 		ObjectType:       obj.ObjectType,
 		UniqueIdentifier: obj.UniqueIdentifier,

@@ -53,6 +53,7 @@ func TestExportImportAcrossStores(t *testing.T) {
 				kmip.Attribute{Name: kmip.AttrName, Value: kmip.Name{Value: "db-key", Type: kmip14.NameTypeUninterpretedTextString}},
 				kmip.Attribute{Name: kmip.AttrObjectGroup, Value: "payments"},
 				kmip.Attribute{Name: "x-Owner-Team", Value: "storage"})
+			wantAttrs := src.attrs(v, alice, id) // as exported: Export serves the object, Fresh turns false after
 			exp := src.export(v, &kmip.ExportRequest{UniqueIdentifier: id})
 			if exp.UniqueIdentifier != id || exp.ObjectType != kmip14.ObjectTypeSymmetricKey {
 				t.Fatalf("Export answered %q, %v", exp.UniqueIdentifier, exp.ObjectType)
@@ -60,7 +61,6 @@ func TestExportImportAcrossStores(t *testing.T) {
 			if got := stateOf(exp.Attributes); got != kmip14.StateActive {
 				t.Errorf("exported State %v, want Active", got)
 			}
-			wantAttrs := src.attrs(v, alice, id)
 			if !reflect.DeepEqual(exp.Attributes, wantAttrs) {
 				t.Errorf("exported attributes\n %v\nwant those of Get Attributes\n %v", exp.Attributes, wantAttrs)
 			}

@@ -118,6 +118,7 @@ func completeObject(v kmip.Version, obj *kmip.Object, attrs *kmip.Attributes) er
 		}
 		setSingle(attrs, kmip.AttrCertificateType, obj.CertificateType)
 		setSingle(attrs, kmip.AttrCertificateLength, int32(len(obj.CertificateValue)))
+		setSingle(attrs, kmip.AttrKeyFormatType, kmip14.KeyFormatTypeRaw) // as its Digest says
 		*attrs = append(*attrs, certificateAttributes(obj)...)
 	default:
 		return &kmip.Error{Reason: kmip.ReasonInvalidObjectType, Message: "object type not supported"}

@@ -33,7 +33,11 @@ func digestOf(obj *kmip.Object) (kmip.Digest, bool) {
 	case obj.KeyBlock != nil:
 		content, format = obj.KeyBlock.Material, obj.KeyBlock.FormatType
 	case obj.Type == kmip14.ObjectTypeCertificate:
-		content = obj.CertificateValue
+		// A certificate's digest is of its Raw form: the OASIS cases
+		// (TC-CERTATTR-1-20, TC-IMPEXP-5-20) show Key Format Type Raw in
+		// it, where KMIP 2.0 section 4.17 (Digest) leaves it optional for
+		// objects other than keys.
+		content, format = obj.CertificateValue, kmip14.KeyFormatTypeRaw
 	case obj.Type == kmip14.ObjectTypeOpaqueObject:
 		content = obj.OpaqueValue
 	}

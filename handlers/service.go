@@ -81,6 +81,15 @@ type Config struct {
 	// when no Policy is in force (under a Policy, the holders of a role
 	// with every operation may).
 	BackupOperators []string
+
+	// PyKMIPAttributes, for deployments with PyKMIP 0.10 clients speaking
+	// KMIP 2.0, leaves the server bookkeeping attributes (Short Unique
+	// Identifier, Key Format Type, Extractable...) out of 2.0 answers to
+	// "all attributes": that client's 2.0 decoder fails the whole call on
+	// them. They are still returned when named. Off, 2.0 answers with every
+	// attribute, as the specification and the OASIS test cases say
+	// (attributes.go, onlyWhenNamed).
+	PyKMIPAttributes bool
 }
 
 // Service serves KMIP batch items. It implements kmip.Handler and is safe for
@@ -97,6 +106,8 @@ type Service struct {
 	lease  time.Duration
 	psm    int32
 	grace  time.Duration // Config.DestroyGrace
+
+	pykmipAttributes bool // Config.PyKMIPAttributes
 
 	certifier Certifier // Config.Certifier; nil: no Certify or ReCertify
 
@@ -150,8 +161,9 @@ func New(cfg Config) (*Service, error) {
 
 		notifier: cfg.Notifier,
 
-		backupDir:       cfg.BackupDir,
-		backupOperators: cfg.BackupOperators,
+		backupDir:        cfg.BackupDir,
+		backupOperators:  cfg.BackupOperators,
+		pykmipAttributes: cfg.PyKMIPAttributes,
 	}
 	if s.log == nil {
 		s.log = zap.NewNop()

@@ -263,8 +263,13 @@ func TestVersionGating(t *testing.T) {
 			t.Errorf("2.0 GetAttributes response lacks %s", present)
 		}
 	}
-	if slices.Contains(names20, AttrX509CertificateIssuer) {
-		t.Error("2.0 GetAttributes response holds X.509 Certificate Issuer")
+	// KMIP 2.0 keeps the X.509 certificate structures (the 2.0 Test Cases
+	// TC-CERTATTR-1 and TC-ECC-3 return them) and drops the 1.0 forms.
+	if !slices.Contains(names20, AttrX509CertificateIssuer) {
+		t.Error("2.0 GetAttributes response lacks X.509 Certificate Issuer")
+	}
+	if slices.Contains(names20, AttrCertificateIssuer) {
+		t.Error("2.0 GetAttributes response holds Certificate Issuer")
 	}
 	// GetAttributeList gates names the same way.
 	b := encodeBytes(t, func(e *ttlv.Encoder) error {

@@ -55,6 +55,7 @@ func sampleAttributes() Attributes {
 		{Name: AttrProtectionStorageMask, Value: int32(kmip20.ProtectionStorageMaskSoftware)},
 		{Name: AttrCertificateSubjectCN, Value: "CN"},
 		{Name: AttrX509CertificateIssuer, Value: rawStructure()},
+		{Name: AttrCertificateIssuer, Value: rawStructure()},
 		{Name: "x-Product", Value: "vSphere"},
 		{Name: "x-Count", Value: int64(7)},
 		{Name: "y-Flag", Value: true},

@@ -113,6 +113,15 @@ type Config struct {
 	// so that `kmipctl undestroy` can bring it back; 0 destroys at once.
 	DestroyGrace time.Duration `yaml:"destroy_grace"`
 
+	// Interop holds the concessions to clients that depart from the
+	// specification; each is off by default.
+	Interop struct {
+		// PyKMIPAttributes leaves the server bookkeeping attributes out of
+		// KMIP 2.0 answers to "all attributes", which PyKMIP 0.10 fails on
+		// (handlers.Config.PyKMIPAttributes).
+		PyKMIPAttributes bool `yaml:"pykmip_attributes"`
+	} `yaml:"interop"`
+
 	// Certify is the certification authority of the KMIP Certify and
 	// ReCertify operations: a CA certificate and its key (PEM; RSA, ECDSA
 	// or Ed25519) and how long the certificates it issues are valid (0: a

@@ -129,6 +129,7 @@ func run(ctx context.Context, cfg Config) error {
 		// module seals it.
 		ProtectionStorageMask: int32(kmip20.ProtectionStorageMaskSoftware),
 		DestroyGrace:          cfg.DestroyGrace,
+		PyKMIPAttributes:      cfg.Interop.PyKMIPAttributes,
 		Notifier:              notify.Notifier(),
 		Certifier:             certifier.certifier(),
 		BackupDir:             filepath.Join(cfg.DataDir, "backups"),
