@@ -309,8 +309,8 @@ func decodeRequestItem(s ttlv.TTLV, v Version) RequestItem {
 // presentID returns a copy of the Unique Batch Item ID f, never nil, so
 // that a present but empty ID is echoed as such, unlike an absent one (nil):
 // "If a request has a Unique Batch Item ID, then responses to that request
-// SHALL have the same Unique Batch Item ID" (KMIP 1.x section 6.4, 2.x
-// section 9.4).
+// SHALL have the same Unique Batch Item ID" (KMIP 1.x section 6.4, Unique
+// Batch Item ID; KMIP 2.x keeps the field and the rule).
 func presentID(f ttlv.TTLV) []byte {
 	return append([]byte{}, f.ValueByteString()...)
 }

@@ -49,8 +49,8 @@ func rawResponseIDs(t *testing.T, ts *testServer, msg []byte) (ids [][]byte, sta
 // length (vSphere's 8 bytes "QLKC\x01...", longer ones, an empty one), for
 // successes, failures of the handler and items that failed to decode, in
 // Continue batches, in Stop batches and when the Maximum Response Size
-// fails items; an item without an ID gets none (KMIP 1.x section 6.4, 2.x
-// section 9.4, Unique Batch Item ID).
+// fails items; an item without an ID gets none (KMIP 1.x section 6.4,
+// Unique Batch Item ID).
 func TestServerEchoesUniqueBatchItemIDs(t *testing.T) {
 	// Query (defined in every version) succeeds with about 500 bytes of
 	// payload; Get Attribute List fails.
