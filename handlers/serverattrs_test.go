@@ -204,6 +204,12 @@ func TestOperationPolicyName(t *testing.T) {
 	if got := policyOf(kmip.V1_4, custom); got != "custom" {
 		t.Errorf("client-set Operation Policy Name = %v, want custom", got)
 	}
+	// A 1.x client may change it.
+	modified := h.createAES(kmip.V1_4, alice, 128)
+	h.must(kmip.V1_1, alice, &kmip.ModifyAttributeRequest{UniqueIdentifier: modified, Attribute: kmip.Attribute{Name: kmip.AttrOperationPolicyName, Value: "changed"}})
+	if got := policyOf(kmip.V1_3, modified); got != "changed" {
+		t.Errorf("modified Operation Policy Name = %v, want changed", got)
+	}
 	// All attributes, as a 1.2 client decodes them from the wire.
 	msg := wireResponse(t, kmip.V1_2, kmip14.OperationGetAttributes, h.must(kmip.V1_2, alice, &kmip.GetAttributesRequest{UniqueIdentifier: defaults[0]}))
 	decoded, err := kmip.DecodeResponse(msg)
