@@ -310,3 +310,69 @@ func copyFile(t *testing.T, src, dst string) {
 		t.Fatal(err)
 	}
 }
+
+// TestResumedSessionKeepsItsClient: a resumed session is the client's that
+// made it. The server names the client of a resumed connection from the
+// certificate of the original handshake (kept in the session ticket), so a
+// session alice made resumes as alice, also when bob's client offers it
+// (bob's configuration shares alice's session cache here, as a client
+// process serving two tenants might), and never as bob; bob's own session
+// resumes as bob.
+func TestResumedSessionKeepsItsClient(t *testing.T) {
+	dir := newDevPKI(t)
+	aliceDir, bobDir := t.TempDir(), t.TempDir()
+	for name, out := range map[string]string{"alice": aliceDir, "bob": bobDir} {
+		if _, err := IssueClientFromPKI(dir, name, out); err != nil {
+			t.Fatal(err)
+		}
+	}
+	const aliceID, bobID = "CN=alice,O=kmipd", "CN=bob,O=kmipd"
+	addr, results := startServer(t, newServerTLS(t, serverFiles(dir, pkiPath(dir, CACertFile))).Config())
+	connect := func(cfg *tls.Config) result {
+		t.Helper()
+		_, cs, err := exchange(addr, cfg)
+		r := serverResult(t, results)
+		if err != nil || r.err != nil {
+			t.Fatalf("client %v, server %v", err, r.err)
+		}
+		if cs.DidResume != r.state.DidResume {
+			t.Fatalf("client resumed %v, server %v", cs.DidResume, r.state.DidResume)
+		}
+		return r
+	}
+	for _, version := range []uint16{tls.VersionTLS12, tls.VersionTLS13} {
+		t.Run(tls.VersionName(version), func(t *testing.T) {
+			shared := tls.NewLRUClientSessionCache(4)
+			alice, bob := clientOf(t, dir, aliceDir), clientOf(t, dir, bobDir)
+			alice.MaxVersion, bob.MaxVersion = version, version
+			alice.ClientSessionCache, bob.ClientSessionCache = shared, shared
+
+			if r := connect(alice); r.state.DidResume || r.identity != aliceID {
+				t.Fatalf("alice's first connection: resumed %v as %q", r.state.DidResume, r.identity)
+			}
+			if r := connect(alice); !r.state.DidResume || r.identity != aliceID {
+				t.Fatalf("alice's second connection: resumed %v as %q, want a resumption as %q", r.state.DidResume, r.identity, aliceID)
+			}
+			// bob's client offers alice's session from the shared cache.
+			r := connect(bob)
+			t.Logf("bob's client offering alice's session: resumed %v, named %q", r.state.DidResume, r.identity)
+			if r.identity == bobID && r.state.DidResume {
+				t.Fatalf("alice's session resumed as %q", bobID)
+			}
+			if r.state.DidResume && r.identity != aliceID {
+				t.Fatalf("alice's session resumed as %q", r.identity)
+			}
+			if !r.state.DidResume && r.identity != bobID {
+				t.Fatalf("bob's full handshake named %q", r.identity)
+			}
+			// bob with his own cache: a full handshake, then his resumption.
+			bob.ClientSessionCache = tls.NewLRUClientSessionCache(4)
+			if r := connect(bob); r.state.DidResume || r.identity != bobID {
+				t.Fatalf("bob's first own connection: resumed %v as %q", r.state.DidResume, r.identity)
+			}
+			if r := connect(bob); !r.state.DidResume || r.identity != bobID {
+				t.Fatalf("bob's resumption: resumed %v as %q", r.state.DidResume, r.identity)
+			}
+		})
+	}
+}

@@ -259,6 +259,7 @@ func (s *Service) newManaged(req *kmip.Request, t kmip.ObjectType, clientAttrs k
 		m.attrs = append(m.attrs, kmip.Attribute{Name: kmip.AttrLeaseTime, Value: s.lease})
 	}
 	setProtectionDefaults(&m.attrs)
+	setOperationPolicyDefault(&m.attrs)
 	if err := s.setProtectionStorage(&m.attrs); err != nil {
 		return nil, err
 	}

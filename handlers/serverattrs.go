@@ -23,6 +23,8 @@ import (
 //   - Protection Storage Mask (2.x): where the module keeps the material
 //     (Config.ProtectionStorageMask).
 //   - Fresh: true until the object's content is first returned by Get.
+//   - Operation Policy Name (1.x): "default" unless the client named a
+//     policy (setOperationPolicyDefault).
 
 // digestOf returns the Digest of obj's content and whether it has content
 // to digest.
@@ -80,6 +82,25 @@ func setProtectionDefaults(attrs *kmip.Attributes) {
 	}
 	setSingle(attrs, kmip.AttrAlwaysSensitive, isTrue(*attrs, kmip.AttrSensitive))
 	setSingle(attrs, kmip.AttrNeverExtractable, !isTrue(*attrs, kmip.AttrExtractable))
+}
+
+// defaultOperationPolicy is the name of the server's one operation policy.
+// KMIP 1.0-1.4 section 3.18.1 (Default Operation Policy): the server SHALL
+// have at least one named operation policy, used for objects whose Create
+// or Register (or the templates it names) did not set the Operation Policy
+// Name, and "This policy is named default".
+const defaultOperationPolicy = "default"
+
+// setOperationPolicyDefault gives a new object the Operation Policy Name
+// defaultOperationPolicy unless the client set one. It is kept whatever the
+// request's version: KMIP 2.0 removed the attribute, and the codec leaves it
+// out of 2.x messages, while a 1.x client reading the object later sees it.
+// Access is decided by the server's authorization rules (authz), not by
+// the name.
+func setOperationPolicyDefault(attrs *kmip.Attributes) {
+	if !attrs.Has(kmip.AttrOperationPolicyName) {
+		*attrs = append(*attrs, kmip.Attribute{Name: kmip.AttrOperationPolicyName, Value: defaultOperationPolicy})
+	}
 }
 
 // trackSensitivity updates Always Sensitive and Never Extractable after a

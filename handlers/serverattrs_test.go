@@ -175,3 +175,72 @@ func TestRegisterCertificateWithItsType(t *testing.T) {
 		Attributes: kmip.Attributes{{Name: kmip.AttrCertificateType, Value: kmip14.CertificateTypePGP}}})
 	wantReason(t, err, kmip.ReasonInvalidAttributeValue)
 }
+
+// TestOperationPolicyName: an object whose creator named no operation
+// policy gets the Operation Policy Name "default" (KMIP 1.x section 3.18.1),
+// which 1.x clients read back and Locate by; a name the client set is
+// kept; 2.x, which removed the attribute, never sees it.
+func TestOperationPolicyName(t *testing.T) {
+	h := newHarness(t)
+	policyOf := func(v kmip.Version, id string) any {
+		t.Helper()
+		return h.attrs(v, alice, id, kmip.AttrOperationPolicyName).Get(kmip.AttrOperationPolicyName)
+	}
+	var defaults []string
+	for _, v := range []kmip.Version{kmip.V1_0, kmip.V1_2, kmip.V1_4, kmip.V2_1} {
+		defaults = append(defaults, h.createAES(v, alice, 128))
+	}
+	defaults = append(defaults, h.must(kmip.V1_0, alice, &kmip.RegisterRequest{ObjectType: kmip14.ObjectTypeSecretData, Object: kmip.Object{
+		Type: kmip14.ObjectTypeSecretData, SecretDataType: kmip14.SecretDataTypePassword,
+		KeyBlock: &kmip.KeyBlock{FormatType: kmip14.KeyFormatTypeOpaque, Material: []byte("password")}}}).(*kmip.RegisterResponse).UniqueIdentifier)
+	custom := h.createAES(kmip.V1_2, alice, 128, kmip.Attribute{Name: kmip.AttrOperationPolicyName, Value: "custom"})
+	for _, id := range defaults {
+		for _, v := range []kmip.Version{kmip.V1_0, kmip.V1_3, kmip.V1_4} {
+			if got := policyOf(v, id); got != "default" {
+				t.Errorf("%v: Operation Policy Name of %s = %v, want default", v, id, got)
+			}
+		}
+	}
+	if got := policyOf(kmip.V1_4, custom); got != "custom" {
+		t.Errorf("client-set Operation Policy Name = %v, want custom", got)
+	}
+	// A 1.x client may change it.
+	modified := h.createAES(kmip.V1_4, alice, 128)
+	h.must(kmip.V1_1, alice, &kmip.ModifyAttributeRequest{UniqueIdentifier: modified, Attribute: kmip.Attribute{Name: kmip.AttrOperationPolicyName, Value: "changed"}})
+	if got := policyOf(kmip.V1_3, modified); got != "changed" {
+		t.Errorf("modified Operation Policy Name = %v, want changed", got)
+	}
+	// All attributes, as a 1.2 client decodes them from the wire.
+	msg := wireResponse(t, kmip.V1_2, kmip14.OperationGetAttributes, h.must(kmip.V1_2, alice, &kmip.GetAttributesRequest{UniqueIdentifier: defaults[0]}))
+	decoded, err := kmip.DecodeResponse(msg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := decoded.Items[0].Payload.(*kmip.GetAttributesResponse).Attributes.Get(kmip.AttrOperationPolicyName); got != "default" {
+		t.Errorf("1.2 Get Attributes on the wire: Operation Policy Name = %v, want default", got)
+	}
+	for _, v := range []kmip.Version{kmip.V2_0, kmip.V2_1} {
+		for _, id := range []string{defaults[0], custom} {
+			resp := h.must(v, alice, &kmip.GetAttributesRequest{UniqueIdentifier: id})
+			if hasTag(wireResponse(t, v, kmip14.OperationGetAttributes, resp), kmip14.TagOperationPolicyName) {
+				t.Errorf("%v Get Attributes of %s holds the Operation Policy Name tag", v, id)
+			}
+		}
+	}
+	// Locate matches it, alone and with another filter.
+	for _, tc := range []struct {
+		policy string
+		want   []string
+	}{{"default", defaults[:4]}, {"custom", []string{custom}}, {"Default", nil}, {"none", nil}} {
+		got := h.locate(kmip.V1_4, alice, &kmip.LocateRequest{Attributes: kmip.Attributes{
+			{Name: kmip.AttrOperationPolicyName, Value: tc.policy},
+			{Name: kmip.AttrObjectType, Value: kmip14.ObjectTypeSymmetricKey}}})
+		if !sameIDs(got.UniqueIdentifiers, tc.want) {
+			t.Errorf("Locate Operation Policy Name %q = %v, want %v", tc.policy, got.UniqueIdentifiers, tc.want)
+		}
+	}
+	if got := h.locate(kmip.V1_0, alice, &kmip.LocateRequest{Attributes: kmip.Attributes{
+		{Name: kmip.AttrOperationPolicyName, Value: "default"}}}); len(got.UniqueIdentifiers) != len(defaults) {
+		t.Errorf("Locate Operation Policy Name default alone = %v, want %v", got.UniqueIdentifiers, defaults)
+	}
+}

@@ -268,7 +268,7 @@ func decodeRequestItem(s ttlv.TTLV, v Version) RequestItem {
 			if c.Type() != ttlv.TypeByteString {
 				err = errWrongType(c)
 			} else {
-				item.ID = bytes.Clone(c.ValueByteString())
+				item.ID = presentID(c)
 			}
 		case kmip14.TagRequestPayload:
 			if c.Type() != ttlv.TypeStructure {
@@ -304,6 +304,15 @@ func decodeRequestItem(s ttlv.TTLV, v Version) RequestItem {
 		}
 	}
 	return item
+}
+
+// presentID returns a copy of the Unique Batch Item ID f, never nil, so
+// that a present but empty ID is echoed as such, unlike an absent one (nil):
+// "If a request has a Unique Batch Item ID, then responses to that request
+// SHALL have the same Unique Batch Item ID" (KMIP 1.x section 6.4, Unique
+// Batch Item ID; KMIP 2.x keeps the field and the rule).
+func presentID(f ttlv.TTLV) []byte {
+	return append([]byte{}, f.ValueByteString()...)
 }
 
 // knownOperation reports whether op is an operation of KMIP 1.0 to 2.1.
@@ -593,7 +602,7 @@ func decodeResponseItem(s ttlv.TTLV, v Version) (ResponseItem, error) {
 			if c.Type() != ttlv.TypeByteString {
 				return it, errWrongType(c)
 			}
-			it.ID = bytes.Clone(c.ValueByteString())
+			it.ID = presentID(c)
 		case kmip14.TagResultStatus:
 			n, err = readEnum(c)
 			it.Status = ResultStatus(n)

@@ -99,6 +99,7 @@ class Conversation:
         self.name = self.tag + "-created"
         self.factory = attribute_factories.AttributeFactory()
         self.all_ids = []
+        self.is_1x = version.startswith("1.")
 
     def state(self, uid):
         got_uid, attrs = self.c.get_attributes(uid, ["State"])
@@ -141,6 +142,14 @@ class Conversation:
         expect_equal(single(found, "Object Type"),
                      enums.ObjectType.SYMMETRIC_KEY, "Object Type")
         expect_equal(found.get("Name"), [self.name], "Name")
+        # The server's default operation policy (KMIP 1.x 3.18.1); KMIP
+        # 2.0 removed the attribute.
+        if self.is_1x:
+            expect_equal(single(found, "Operation Policy Name"), "default",
+                         "Operation Policy Name")
+        else:
+            expect("Operation Policy Name" not in found,
+                   "2.0 Get Attributes holds Operation Policy Name")
         return "%d attributes" % len(attrs)
 
     def get_attributes_named(self):
@@ -191,6 +200,33 @@ class Conversation:
                "Get returned other key bytes than registered")
         expect_equal(got.cryptographic_length, 128, "key length in bits")
         return "uid=%s, same bytes" % self.registered
+
+    def register_two_names(self):
+        """Two instances of the multi-instance Name. In 1.x each comes back
+        with its Attribute Index as PyKMIP decodes it: 0 for the first (an
+        absent Attribute Index means 0, KMIP 1.x section 2.1.1), 1 for the
+        second."""
+        first, second = self.tag + "-first", self.tag + "-second"
+        key = objects.SymmetricKey(
+            enums.CryptographicAlgorithm.AES, 128, bytes(16),
+            masks=ENCRYPT_DECRYPT)
+        key.names = [first, second]
+        uid = self.c.register(key)
+        self.all_ids.append(uid)
+        got_uid, attrs = self.c.get_attributes(uid, ["Name"])
+        expect_equal(got_uid, uid, "Get Attributes unique identifier")
+        indices = {}
+        for a in attrs:
+            index = a.attribute_index
+            indices[attribute_value(a)] = 0 if index is None else index.value
+        expect_equal(sorted(indices), [first, second], "Names")
+        if self.is_1x:
+            expect_equal(indices, {first: 0, second: 1},
+                         "Attribute Index of each Name")
+        ids = self.c.locate(attributes=[
+            self.factory.create_attribute(enums.AttributeType.NAME, second)])
+        expect_equal(ids, [uid], "Locate by the second Name")
+        return "uid=%s, Attribute Index %s" % (uid, indices)
 
     def register_secret(self):
         secret = b"correct horse battery staple"
@@ -310,7 +346,7 @@ class Conversation:
 STEPS = [
     "create", "get_created", "get_attributes_all", "get_attributes_named",
     "get_attribute_list", "locate_by_name", "activate",
-    "register_symmetric", "register_secret", "register_opaque",
+    "register_symmetric", "register_two_names", "register_secret", "register_opaque",
     "register_split_key", "query",
     "locate_paged", "revoke_compromise", "revoke_cessation",
     "destroy_deactivated", "get_destroyed", "destroy_active",
