@@ -99,6 +99,12 @@ type CipherResult struct {
 
 // SignParams selects a signature scheme. Hash is the message digest
 // (0 with Ed25519); Prehashed means the input is already the digest.
+//
+// Prehashed without Hash signs the input as given: RSA PKCS#1 v1.5 pads it
+// without adding a DigestInfo (the input is the DigestInfo, or whatever the
+// relying party expects, as with PKCS#11's CKM_RSA_PKCS), and ECDSA takes
+// it as the digest (truncated to the group order's length). PSS cannot
+// sign without knowing the hash.
 type SignParams struct {
 	Algorithm  Algorithm // RSA, ECDSA, Ed25519
 	Padding    Padding   // PSS or PKCS1v15 (RSA)
@@ -115,7 +121,7 @@ type MACParams struct {
 }
 
 // KeyPairSpec describes a key pair to generate: RSA with Bits, ECDSA on
-// Curve ("P-256", "P-384", "P-521"), or Ed25519.
+// Curve ("P-256", "P-384", "P-521" or Secp256k1), or Ed25519.
 type KeyPairSpec struct {
 	Algorithm Algorithm
 	Bits      int
@@ -129,7 +135,8 @@ type Operations interface {
 	Decrypt(key []byte, p CipherParams, data []byte) (CipherResult, error)
 	Sign(privateKey []byte, p SignParams, data []byte) ([]byte, error)
 	// Verify reports whether sig is a valid signature of data; an error
-	// means the verification could not be attempted.
+	// means the verification could not be attempted. Parameters of another
+	// algorithm than the key's give false: no such signature is valid.
 	Verify(publicKey []byte, p SignParams, data, sig []byte) (bool, error)
 	MAC(key []byte, p MACParams, data []byte) ([]byte, error)
 	// WrapKey wraps keyBytes (any key encoding) under the AES key
