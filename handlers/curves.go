@@ -95,6 +95,10 @@ func checkKeyCurve(obj *kmip.Object) error {
 	case kmip14.ObjectTypePublicKey:
 		_, err = parsePublic(kb)
 	}
+	var ke *kmip.Error
+	if errors.As(err, &ke) && ke.Reason == kmip.ReasonInvalidField {
+		return err // a Transparent key's Recommended Curve (unsupportedCurve)
+	}
 	return curveError(err, kmip.ReasonInvalidField)
 }
 
