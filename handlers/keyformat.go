@@ -8,6 +8,7 @@ import (
 	"crypto/elliptic"
 	"crypto/rsa"
 	"crypto/x509"
+	"errors"
 	"math/big"
 
 	"github.com/gemalto/kmip-go/kmip14"
@@ -52,7 +53,10 @@ func parsePrivate(kb *kmip.KeyBlock) (crypto.Signer, error) {
 	case kmip14.KeyFormatTypePKCS_1:
 		return x509.ParsePKCS1PrivateKey(kb.Material)
 	case kmip14.KeyFormatTypePKCS_8:
-		return hsm.ParsePKCS8PrivateKey(kb.Material)
+		k, err := hsm.ParsePKCS8PrivateKey(kb.Material)
+		if !errors.Is(err, hsm.ErrKeyType) {
+			return k, err
+		}
 	case kmip14.KeyFormatTypeECPrivateKey:
 		return hsm.ParseECPrivateKey(kb.Material)
 	case kmip14.KeyFormatTypeTransparentRSAPrivateKey:

@@ -98,8 +98,9 @@ type (
 	}
 )
 
-// errKeyDER reports key material that is not in the DER form expected.
-var errKeyDER = errors.New("hsm: malformed key")
+// ErrKeyType reports a well-formed private key that cannot sign (X25519,
+// X448), which ParsePKCS8PrivateKey does not return.
+var ErrKeyType = errors.New("hsm: the private key is not a signing key")
 
 // ParsePKCS8PrivateKey parses a PKCS#8 private key: RSA, EC on P-224,
 // P-256, P-384, P-521 or secp256k1, or Ed25519.
@@ -109,7 +110,7 @@ func ParsePKCS8PrivateKey(der []byte) (crypto.Signer, error) {
 		if s, ok := k.(crypto.Signer); ok {
 			return s, nil
 		}
-		return nil, errKeyDER
+		return nil, ErrKeyType
 	}
 	var p pkcs8Key
 	if rest, aerr := asn1.Unmarshal(der, &p); aerr != nil || len(rest) != 0 || !p.Algorithm.Algorithm.Equal(oidECPublicKey) {

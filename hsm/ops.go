@@ -23,7 +23,9 @@ import (
 // an IV the request lacks. No error ever carries key material or data.
 
 // Accepted forms, beyond the above: private keys also in PKCS#1 (RSA) or
-// SEC 1 (EC) DER, public keys also in PKCS#1 DER; two-key Triple DES (16
+// SEC 1 (EC) DER, public keys also in PKCS#1 DER; EC keys on P-224, P-256,
+// P-384, P-521 or secp256k1, a key on another curve being a *CurveError
+// (keycodec.go); two-key Triple DES (16
 // bytes). IVs: CBC and CTR one block (CTR's is the whole initial counter
 // block); GCM any length from 1 to 128 bytes (12 chosen); ChaCha20 8 bytes
 // (the original 64-bit nonce with counter 0, as KMIP's vectors), 12 bytes
