@@ -3,6 +3,7 @@ module github.com/kmipd/kmipd
 go 1.26.8
 
 require (
+	github.com/decred/dcrd/dcrec/secp256k1/v4 v4.4.1
 	github.com/dgraph-io/badger/v4 v4.9.6
 	github.com/gemalto/kmip-go v0.0.10
 	github.com/google/uuid v1.6.0
@@ -13,8 +14,6 @@ require (
 	go.uber.org/zap v1.28.0
 	gopkg.in/yaml.v3 v3.0.1
 )
-
-require github.com/decred/dcrd/dcrec/secp256k1/v4 v4.4.1 // indirect
 
 require (
 	github.com/ansel1/merry v1.6.2 // indirect
