@@ -3,6 +3,7 @@ module github.com/kmipd/kmipd
 go 1.26.8
 
 require (
+	github.com/decred/dcrd/dcrec/secp256k1/v4 v4.4.1
 	github.com/dgraph-io/badger/v4 v4.9.6
 	github.com/gemalto/kmip-go v0.0.10
 	github.com/google/uuid v1.6.0

@@ -224,6 +224,16 @@ var signatureAlgorithms = map[uint32]hsm.SignParams{
 // the module's. Without a Digital Signature Algorithm, RSA signs with the
 // Padding Method (PKCS#1 v1.5 by default) and ECDSA with the Hashing
 // Algorithm, SHA-256 by default; Ed25519 takes no hash.
+//
+// Digested Data (KMIP 2.0 section 6.1.48, Sign; 6.1.50, Signature Verify)
+// without a Hashing Algorithm, in the request or the key's parameters, is
+// signed as given: the specification does not say which digest it is, so
+// the server assumes none. RSA PKCS#1 v1.5 then pads it without a
+// DigestInfo (the client gives the DigestInfo, or signs a bare digest, as
+// with PKCS#11's CKM_RSA_PKCS), ECDSA takes it as the digest; PSS, whose
+// encoding hashes again, keeps the SHA-256 default. With a Hashing
+// Algorithm, PKCS#1 v1.5 adds that hash's DigestInfo and the Digested Data
+// must be of its length.
 func signParams(alg kmip.CryptographicAlgorithm, p kmip.CryptographicParameters, prehashed bool) (hsm.SignParams, error) {
 	if p.CryptographicAlgorithm != 0 {
 		alg = p.CryptographicAlgorithm
@@ -260,7 +270,7 @@ func signParams(alg kmip.CryptographicAlgorithm, p kmip.CryptographicParameters,
 		if err != nil {
 			return out, err
 		}
-		if h == 0 {
+		if h == 0 && !(prehashed && out.Padding != hsm.PaddingPSS) {
 			h = crypto.SHA256
 		}
 		out.Hash = h
@@ -303,7 +313,8 @@ func macParams(alg kmip.CryptographicAlgorithm, p kmip.CryptographicParameters) 
 // the conformance cases expect: a failed tag or padding check is a
 // Cryptographic Failure, a missing IV an Invalid Message (CS-BC-M-11..13),
 // unsupported parameters Invalid Field or Unsupported Cryptographic
-// Parameters. Other errors pass unchanged.
+// Parameters, a key on a curve the module lacks Cryptographic Failure.
+// Other errors pass unchanged.
 func moduleError(err error) error {
 	switch {
 	case errors.Is(err, hsm.ErrAuthentication):
@@ -312,6 +323,9 @@ func moduleError(err error) error {
 		return kmip.Errorf(kmip.ReasonInvalidMessage, "the mode needs an IV, counter or nonce")
 	case errors.Is(err, hsm.ErrBadParameters):
 		return unsupported("cryptographic parameters not supported for this key")
+	}
+	if ce := curveError(err, kmip.ReasonCryptographicFailure); ce != nil {
+		return ce // a key stored before Register checked curves
 	}
 	return err
 }

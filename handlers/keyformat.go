@@ -8,10 +8,12 @@ import (
 	"crypto/elliptic"
 	"crypto/rsa"
 	"crypto/x509"
+	"errors"
 	"math/big"
 
 	"github.com/gemalto/kmip-go/kmip14"
 
+	"github.com/kmipd/kmipd/hsm"
 	"github.com/kmipd/kmipd/kmip"
 )
 
@@ -51,15 +53,12 @@ func parsePrivate(kb *kmip.KeyBlock) (crypto.Signer, error) {
 	case kmip14.KeyFormatTypePKCS_1:
 		return x509.ParsePKCS1PrivateKey(kb.Material)
 	case kmip14.KeyFormatTypePKCS_8:
-		k, err := x509.ParsePKCS8PrivateKey(kb.Material)
-		if err != nil {
-			return nil, err
-		}
-		if s, ok := k.(crypto.Signer); ok {
-			return s, nil
+		k, err := hsm.ParsePKCS8PrivateKey(kb.Material)
+		if !errors.Is(err, hsm.ErrKeyType) {
+			return k, err
 		}
 	case kmip14.KeyFormatTypeECPrivateKey:
-		return x509.ParseECPrivateKey(kb.Material)
+		return hsm.ParseECPrivateKey(kb.Material)
 	case kmip14.KeyFormatTypeTransparentRSAPrivateKey:
 		t := kb.Transparent
 		if t == nil || t.Modulus == nil || t.PrivateExponent == nil || t.PublicExponent == nil || t.P == nil || t.Q == nil || !t.PublicExponent.IsInt64() {
@@ -77,8 +76,16 @@ func parsePrivate(kb *kmip.KeyBlock) (crypto.Signer, error) {
 		return k, nil
 	case kmip14.KeyFormatTypeTransparentECPrivateKey, kmip14.KeyFormatTypeTransparentECDSAPrivateKey:
 		t := kb.Transparent
-		if t == nil || t.D == nil || curves[t.RecommendedCurve] == nil {
+		if t != nil && t.D != nil && t.RecommendedCurve == uint32(kmip14.RecommendedCurveSECP256K1) {
+			d := t.D.Bytes()
+			defer clear(d)
+			return hsm.NewSecp256k1PrivateKey(d)
+		}
+		if t == nil || t.D == nil {
 			return nil, errFormat("incomplete Transparent EC Private Key")
+		}
+		if curves[t.RecommendedCurve] == nil {
+			return nil, unsupportedCurve(t.RecommendedCurve)
 		}
 		c := curves[t.RecommendedCurve]
 		return ecdsa.ParseRawPrivateKey(c, t.D.FillBytes(make([]byte, (c.Params().BitSize+7)/8)))
@@ -92,7 +99,7 @@ func parsePublic(kb *kmip.KeyBlock) (crypto.PublicKey, error) {
 	case kmip14.KeyFormatTypePKCS_1:
 		return x509.ParsePKCS1PublicKey(kb.Material)
 	case kmip14.KeyFormatTypeX_509:
-		return x509.ParsePKIXPublicKey(kb.Material)
+		return hsm.ParsePKIXPublicKey(kb.Material)
 	case kmip14.KeyFormatTypeTransparentRSAPublicKey:
 		t := kb.Transparent
 		if t == nil || t.Modulus == nil || t.PublicExponent == nil || !t.PublicExponent.IsInt64() {
@@ -101,8 +108,14 @@ func parsePublic(kb *kmip.KeyBlock) (crypto.PublicKey, error) {
 		return &rsa.PublicKey{N: t.Modulus, E: int(t.PublicExponent.Int64())}, nil
 	case kmip14.KeyFormatTypeTransparentECPublicKey, kmip14.KeyFormatTypeTransparentECDSAPublicKey:
 		t := kb.Transparent
-		if t == nil || curves[t.RecommendedCurve] == nil {
+		if t != nil && t.RecommendedCurve == uint32(kmip14.RecommendedCurveSECP256K1) {
+			return hsm.NewSecp256k1PublicKey(t.QString)
+		}
+		if t == nil {
 			return nil, errFormat("incomplete Transparent EC Public Key")
+		}
+		if curves[t.RecommendedCurve] == nil {
+			return nil, unsupportedCurve(t.RecommendedCurve)
 		}
 		return ecdsa.ParseUncompressedPublicKey(curves[t.RecommendedCurve], t.QString)
 	}
@@ -123,7 +136,7 @@ func privateKeyPKCS8(obj *kmip.Object) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return x509.MarshalPKCS8PrivateKey(k)
+	return hsm.MarshalPKCS8PrivateKey(k)
 }
 
 // publicKeyPKIX returns a Public Key object's key as PKIX DER, for the
@@ -140,7 +153,7 @@ func publicKeyPKIX(obj *kmip.Object) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return x509.MarshalPKIXPublicKey(k)
+	return hsm.MarshalPKIXPublicKey(k)
 }
 
 // storedPrivate returns the key block the server keeps for a generated
@@ -178,7 +191,7 @@ func convertPrivate(kb *kmip.KeyBlock, want kmip.KeyFormatType) error {
 	var transparent *kmip.TransparentKey
 	switch want {
 	case kmip14.KeyFormatTypePKCS_8:
-		material, err = x509.MarshalPKCS8PrivateKey(k)
+		material, err = hsm.MarshalPKCS8PrivateKey(k)
 	case kmip14.KeyFormatTypePKCS_1:
 		rk, ok := k.(*rsa.PrivateKey)
 		if !ok {
@@ -186,11 +199,9 @@ func convertPrivate(kb *kmip.KeyBlock, want kmip.KeyFormatType) error {
 		}
 		material = x509.MarshalPKCS1PrivateKey(rk)
 	case kmip14.KeyFormatTypeECPrivateKey:
-		ek, ok := k.(*ecdsa.PrivateKey)
-		if !ok {
+		if material, err = hsm.MarshalECPrivateKey(k); err != nil {
 			return errFormat("not an EC key")
 		}
-		material, err = x509.MarshalECPrivateKey(ek)
 	case kmip14.KeyFormatTypeTransparentRSAPrivateKey:
 		rk, ok := k.(*rsa.PrivateKey)
 		if !ok || len(rk.Primes) != 2 {
@@ -202,6 +213,12 @@ func convertPrivate(kb *kmip.KeyBlock, want kmip.KeyFormatType) error {
 			PrimeExponentP: rk.Precomputed.Dp, PrimeExponentQ: rk.Precomputed.Dq, CRTCoefficient: rk.Precomputed.Qinv,
 		}
 	case kmip14.KeyFormatTypeTransparentECPrivateKey, kmip14.KeyFormatTypeTransparentECDSAPrivateKey:
+		if sk, ok := k.(*hsm.Secp256k1PrivateKey); ok {
+			raw := sk.Bytes()
+			transparent = &kmip.TransparentKey{RecommendedCurve: uint32(kmip14.RecommendedCurveSECP256K1), D: new(big.Int).SetBytes(raw)}
+			clear(raw)
+			break
+		}
 		ek, ok := k.(*ecdsa.PrivateKey)
 		if !ok || curveEnum(ek.Curve) == 0 {
 			return errFormat("not an EC key on a Recommended Curve")
@@ -233,7 +250,7 @@ func convertPublic(kb *kmip.KeyBlock, want kmip.KeyFormatType) error {
 	var transparent *kmip.TransparentKey
 	switch want {
 	case kmip14.KeyFormatTypeX_509:
-		material, err = x509.MarshalPKIXPublicKey(k)
+		material, err = hsm.MarshalPKIXPublicKey(k)
 	case kmip14.KeyFormatTypePKCS_1:
 		rk, ok := k.(*rsa.PublicKey)
 		if !ok {
@@ -247,6 +264,10 @@ func convertPublic(kb *kmip.KeyBlock, want kmip.KeyFormatType) error {
 		}
 		transparent = &kmip.TransparentKey{Modulus: rk.N, PublicExponent: big.NewInt(int64(rk.E))}
 	case kmip14.KeyFormatTypeTransparentECPublicKey, kmip14.KeyFormatTypeTransparentECDSAPublicKey:
+		if sk, ok := k.(*hsm.Secp256k1PublicKey); ok {
+			transparent = &kmip.TransparentKey{RecommendedCurve: uint32(kmip14.RecommendedCurveSECP256K1), QString: sk.Bytes()}
+			break
+		}
 		ek, ok := k.(*ecdsa.PublicKey)
 		if !ok || curveEnum(ek.Curve) == 0 {
 			return errFormat("not an EC key on a Recommended Curve")
@@ -262,6 +283,8 @@ func convertPublic(kb *kmip.KeyBlock, want kmip.KeyFormatType) error {
 			material = append([]byte(nil), pk...)
 		case *ecdsa.PublicKey:
 			material, err = pk.Bytes()
+		case *hsm.Secp256k1PublicKey:
+			material = pk.Bytes()
 		case *ecdh.PublicKey:
 			material = pk.Bytes()
 		default:

@@ -11,8 +11,8 @@ import (
 )
 
 // createKeyPair generates an asymmetric key pair in the module: RSA of
-// 2048, 3072 or 4096 bits, EC on P-256, P-384 or P-521 (Cryptographic
-// Length 256, 384 or 521), or Ed25519 (2.x). Each key gets the common
+// 2048, 3072 or 4096 bits, EC on P-256, P-384, P-521 or secp256k1
+// (curves.go), or Ed25519 (2.x). Each key gets the common
 // attributes with its own over them, Link attributes to the other (Public
 // Key Link on the private key, Private Key Link on the public one) and the
 // server-set attributes Create gives. The private key becomes the batch's ID
@@ -132,11 +132,11 @@ func keyPairSpec(v kmip.Version, attrs kmip.Attributes) (kmip.CryptographicAlgor
 		}
 		return alg, int32(n), hsm.KeyPairSpec{Algorithm: hsm.RSA, Bits: int(n)}, nil
 	case kmip14.CryptographicAlgorithmEC, kmip14.CryptographicAlgorithmECDSA:
-		curve := map[int64]string{256: "P-256", 384: "P-384", 521: "P-521"}[n]
-		if curve == "" {
-			return 0, 0, hsm.KeyPairSpec{}, kmip.Errorf(kmip.ReasonInvalidField, "EC keys are 256, 384 or 521 bits (P-256, P-384, P-521)")
+		c, err := keyPairCurve(attrs, n)
+		if err != nil {
+			return 0, 0, hsm.KeyPairSpec{}, err
 		}
-		return alg, int32(n), hsm.KeyPairSpec{Algorithm: hsm.ECDSA, Curve: curve}, nil
+		return alg, c.bits, hsm.KeyPairSpec{Algorithm: hsm.ECDSA, Curve: c.name}, nil
 	case algEd25519:
 		if !v.Is2x() {
 			break

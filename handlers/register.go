@@ -91,6 +91,9 @@ func completeObject(v kmip.Version, obj *kmip.Object, attrs *kmip.Attributes) er
 		if err := reconcile(kb, attrs); err != nil {
 			return err
 		}
+		if err := checkKeyCurve(obj); err != nil {
+			return err
+		}
 		setSingle(attrs, kmip.AttrKeyFormatType, kb.FormatType)
 	case kmip14.ObjectTypeTemplate:
 		return checkTemplate(v, obj)

@@ -7,7 +7,6 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
-	"crypto/x509"
 )
 
 // RSA moduli GenerateKeyPair accepts.
@@ -34,7 +33,7 @@ func CheckKeyPairSpec(spec KeyPairSpec) error {
 			return nil
 		}
 	case ECDSA:
-		if _, ok := curveByName(spec.Curve); ok {
+		if _, ok := curveByName(spec.Curve); ok || spec.Curve == Secp256k1 {
 			return nil
 		}
 	case Ed25519:
@@ -55,6 +54,10 @@ func generateKeyPairSoftware(spec KeyPairSpec) (privateDER, publicDER []byte, er
 	case RSA:
 		priv, err = rsa.GenerateKey(rand.Reader, spec.Bits)
 	case ECDSA:
+		if spec.Curve == Secp256k1 {
+			priv, err = generateSecp256k1()
+			break
+		}
 		curve, _ := curveByName(spec.Curve)
 		priv, err = ecdsa.GenerateKey(curve, rand.Reader)
 	case Ed25519:
@@ -68,10 +71,10 @@ func generateKeyPairSoftware(spec KeyPairSpec) (privateDER, publicDER []byte, er
 
 // MarshalKeyPair returns priv in PKCS#8 DER and its public key in PKIX DER.
 func MarshalKeyPair(priv crypto.Signer) (privateDER, publicDER []byte, err error) {
-	if publicDER, err = x509.MarshalPKIXPublicKey(priv.Public()); err != nil {
+	if publicDER, err = MarshalPKIXPublicKey(priv.Public()); err != nil {
 		return nil, nil, err
 	}
-	if privateDER, err = x509.MarshalPKCS8PrivateKey(priv); err != nil {
+	if privateDER, err = MarshalPKCS8PrivateKey(priv); err != nil {
 		return nil, nil, err
 	}
 	return privateDER, publicDER, nil

@@ -23,7 +23,9 @@ import (
 // an IV the request lacks. No error ever carries key material or data.
 
 // Accepted forms, beyond the above: private keys also in PKCS#1 (RSA) or
-// SEC 1 (EC) DER, public keys also in PKCS#1 DER; two-key Triple DES (16
+// SEC 1 (EC) DER, public keys also in PKCS#1 DER; EC keys on P-224, P-256,
+// P-384, P-521 or secp256k1, a key on another curve being a *CurveError
+// (keycodec.go); two-key Triple DES (16
 // bytes). IVs: CBC and CTR one block (CTR's is the whole initial counter
 // block); GCM any length from 1 to 128 bytes (12 chosen); ChaCha20 8 bytes
 // (the original 64-bit nonce with counter 0, as KMIP's vectors), 12 bytes
@@ -99,6 +101,12 @@ type CipherResult struct {
 
 // SignParams selects a signature scheme. Hash is the message digest
 // (0 with Ed25519); Prehashed means the input is already the digest.
+//
+// Prehashed without Hash signs the input as given: RSA PKCS#1 v1.5 pads it
+// without adding a DigestInfo (the input is the DigestInfo, or whatever the
+// relying party expects, as with PKCS#11's CKM_RSA_PKCS), and ECDSA takes
+// it as the digest (truncated to the group order's length). PSS cannot
+// sign without knowing the hash.
 type SignParams struct {
 	Algorithm  Algorithm // RSA, ECDSA, Ed25519
 	Padding    Padding   // PSS or PKCS1v15 (RSA)
@@ -115,7 +123,7 @@ type MACParams struct {
 }
 
 // KeyPairSpec describes a key pair to generate: RSA with Bits, ECDSA on
-// Curve ("P-256", "P-384", "P-521"), or Ed25519.
+// Curve ("P-256", "P-384", "P-521" or Secp256k1), or Ed25519.
 type KeyPairSpec struct {
 	Algorithm Algorithm
 	Bits      int
@@ -129,7 +137,8 @@ type Operations interface {
 	Decrypt(key []byte, p CipherParams, data []byte) (CipherResult, error)
 	Sign(privateKey []byte, p SignParams, data []byte) ([]byte, error)
 	// Verify reports whether sig is a valid signature of data; an error
-	// means the verification could not be attempted.
+	// means the verification could not be attempted. Parameters of another
+	// algorithm than the key's give false: no such signature is valid.
 	Verify(publicKey []byte, p SignParams, data, sig []byte) (bool, error)
 	MAC(key []byte, p MACParams, data []byte) ([]byte, error)
 	// WrapKey wraps keyBytes (any key encoding) under the AES key

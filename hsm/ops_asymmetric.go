@@ -7,31 +7,39 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
+	"errors"
 )
 
 // parsePrivateKey parses a PKCS#8 private key; PKCS#1 (RSA) and SEC 1 (EC)
-// DER are accepted too, as KMIP clients register keys in those formats.
+// DER are accepted too, as KMIP clients register keys in those formats. A
+// key on a curve the module lacks is a *CurveError.
 func parsePrivateKey(der []byte) (crypto.Signer, error) {
-	var k any
-	var err error
-	if k, err = x509.ParsePKCS8PrivateKey(der); err != nil {
-		if k, err = x509.ParsePKCS1PrivateKey(der); err != nil {
-			if k, err = x509.ParseECPrivateKey(der); err != nil {
-				return nil, ErrBadParameters
-			}
-		}
+	k, err := ParsePKCS8PrivateKey(der)
+	if err == nil {
+		return k, nil
 	}
-	s, ok := k.(crypto.Signer)
-	if !ok {
-		return nil, ErrBadParameters
+	if rk, rerr := x509.ParsePKCS1PrivateKey(der); rerr == nil {
+		return rk, nil
 	}
-	return s, nil
+	if ek, eerr := ParseECPrivateKey(der); eerr == nil {
+		return ek, nil
+	} else if isCurveError(eerr) {
+		return nil, eerr
+	}
+	if isCurveError(err) {
+		return nil, err
+	}
+	return nil, ErrBadParameters
 }
 
 // parsePublicKey parses a PKIX public key, or a PKCS#1 RSA public key.
 func parsePublicKey(der []byte) (crypto.PublicKey, error) {
-	if k, err := x509.ParsePKIXPublicKey(der); err == nil {
+	k, err := ParsePKIXPublicKey(der)
+	if err == nil {
 		return k, nil
+	}
+	if isCurveError(err) {
+		return nil, err
 	}
 	if k, err := x509.ParsePKCS1PublicKey(der); err == nil {
 		return k, nil
@@ -39,12 +47,18 @@ func parsePublicKey(der []byte) (crypto.PublicKey, error) {
 	return nil, ErrBadParameters
 }
 
+// isCurveError reports whether err is a *CurveError.
+func isCurveError(err error) bool {
+	var ce *CurveError
+	return errors.As(err, &ce)
+}
+
 // keyAlgorithm returns the Algorithm of a public or private key.
 func keyAlgorithm(k any) Algorithm {
 	switch k.(type) {
 	case *rsa.PublicKey, *rsa.PrivateKey:
 		return RSA
-	case *ecdsa.PublicKey, *ecdsa.PrivateKey:
+	case *ecdsa.PublicKey, *ecdsa.PrivateKey, *Secp256k1PublicKey, *Secp256k1PrivateKey:
 		return ECDSA
 	case ed25519.PublicKey, ed25519.PrivateKey:
 		return Ed25519
@@ -131,10 +145,17 @@ func oaepOptions(p CipherParams) (*rsa.OAEPOptions, error) {
 
 // digestFor returns what the signature scheme of p signs: the digest of data
 // with p.Hash, or data itself when p.Prehashed (which must then be a digest
-// of p.Hash's size).
+// of p.Hash's size, or, without p.Hash, any non-empty input: see
+// SignParams).
 func digestFor(p SignParams, data []byte) ([]byte, error) {
 	if len(data) > MaxOperationData {
 		return nil, ErrBadParameters
+	}
+	if p.Prehashed && p.Hash == 0 && p.Padding != PaddingPSS {
+		if len(data) == 0 {
+			return nil, ErrBadParameters
+		}
+		return data, nil
 	}
 	if p.Hash == 0 || !p.Hash.Available() {
 		return nil, ErrBadParameters
@@ -211,6 +232,8 @@ func signSoftware(privateKey []byte, p SignParams, data []byte) ([]byte, error) 
 		}
 	case *ecdsa.PrivateKey:
 		sig, err = ecdsa.SignASN1(rand.Reader, priv, digest)
+	case *Secp256k1PrivateKey:
+		sig, err = priv.Sign(nil, digest, nil)
 	}
 	if err != nil { // a salt too long for the key, or a key Go refuses
 		return nil, ErrBadParameters
@@ -219,11 +242,17 @@ func signSoftware(privateKey []byte, p SignParams, data []byte) ([]byte, error) 
 }
 
 // verifySoftware checks sig over data with a public key (PKIX DER); see
-// signSoftware. A wrong signature gives (false, nil).
+// signSoftware. A wrong signature gives (false, nil), as do parameters of
+// another algorithm than the key's.
 func verifySoftware(publicKey []byte, p SignParams, data, sig []byte) (bool, error) {
 	k, err := parsePublicKey(publicKey)
 	if err != nil {
 		return false, err
+	}
+	if alg := keyAlgorithm(k); alg != "" && p.Algorithm != "" && p.Algorithm != alg {
+		// A signature of another algorithm than the key's is none of its
+		// valid signatures: the check is made, and fails.
+		return false, nil
 	}
 	if err := checkSignAlgorithm(p, k); err != nil {
 		return false, err
@@ -253,6 +282,8 @@ func verifySoftware(publicKey []byte, p SignParams, data, sig []byte) (bool, err
 		return false, ErrBadParameters
 	case *ecdsa.PublicKey:
 		return ecdsa.VerifyASN1(pub, digest, sig), nil
+	case *Secp256k1PublicKey:
+		return pub.verifyASN1(digest, sig), nil
 	}
 	return false, ErrBadParameters
 }

@@ -271,15 +271,23 @@ func deriveSP800108(m macEncrypter, key []byte, p DeriveParams) ([]byte, error) 
 }
 
 // ecdhSecret returns the ECDH shared secret of a private key (PKCS#8 or
-// SEC 1 DER) and a public key (PKIX DER) of the same NIST curve.
+// SEC 1 DER) and a public key (PKIX DER) of the same curve: a NIST curve or
+// secp256k1.
 func ecdhSecret(privateKey, publicKey []byte) ([]byte, error) {
 	signer, err := parsePrivateKey(privateKey)
 	if err != nil {
-		return nil, ErrBadParameters
+		return nil, err
 	}
 	pub, err := parsePublicKey(publicKey)
 	if err != nil {
-		return nil, ErrBadParameters
+		return nil, err
+	}
+	if kp, ok := signer.(*Secp256k1PrivateKey); ok {
+		kq, ok := pub.(*Secp256k1PublicKey)
+		if !ok {
+			return nil, ErrBadParameters
+		}
+		return kp.ecdh(kq), nil
 	}
 	ep, ok1 := signer.(*ecdsa.PrivateKey)
 	eq, ok2 := pub.(*ecdsa.PublicKey)

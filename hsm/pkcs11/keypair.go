@@ -25,11 +25,13 @@ const (
 )
 
 // curveParams are the CKA_EC_PARAMS (DER OID) of the curves GenerateKeyPair
-// supports.
+// supports (those of hsm.KeyPairSpec). SoftHSM2 with OpenSSL generates on any
+// named curve OpenSSL knows, secp256k1 among them.
 var curveParams = map[string][]byte{
-	"P-256": {0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07},
-	"P-384": {0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x22},
-	"P-521": {0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x23},
+	"P-256":       {0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07},
+	"P-384":       {0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x22},
+	"P-521":       {0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x23},
+	hsm.Secp256k1: {0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x0a},
 }
 
 // curves are the curves of curveParams, by the same names.
@@ -127,12 +129,15 @@ func (p *Provider) readRSAKey(s pkcs11.SessionHandle, h pkcs11.ObjectHandle) (*r
 
 // readECKey reads an EC key pair's private scalar and public point, and
 // checks that they match.
-func (p *Provider) readECKey(s pkcs11.SessionHandle, pubH, privH pkcs11.ObjectHandle, curve string) (*ecdsa.PrivateKey, error) {
+func (p *Provider) readECKey(s pkcs11.SessionHandle, pubH, privH pkcs11.ObjectHandle, curve string) (crypto.Signer, error) {
 	scalar, point, err := p.readECValues(s, pubH, privH)
 	if err != nil {
 		return nil, err
 	}
 	defer clear(scalar)
+	if curve == hsm.Secp256k1 {
+		return secp256k1Key(scalar, point)
+	}
 	c := curves[curve]
 	// The token may drop the scalar's leading zero bytes; Go wants the
 	// curve's full length.
@@ -149,6 +154,21 @@ func (p *Provider) readECKey(s pkcs11.SessionHandle, pubH, privH pkcs11.ObjectHa
 	}
 	pub, err := ecdsa.ParseUncompressedPublicKey(c, point)
 	if err != nil || !pub.Equal(k.Public()) {
+		return nil, fmt.Errorf("hsm: pkcs11: generated EC public key does not match the private key")
+	}
+	return k, nil
+}
+
+// secp256k1Key returns the secp256k1 key of scalar, checking that point
+// is its public key.
+func secp256k1Key(scalar, point []byte) (*hsm.Secp256k1PrivateKey, error) {
+	k, err := hsm.NewSecp256k1PrivateKey(scalar)
+	if err != nil {
+		return nil, fmt.Errorf("hsm: pkcs11: generated EC key is unusable")
+	}
+	pub, err := hsm.NewSecp256k1PublicKey(point)
+	if err != nil || !pub.Equal(k.Public()) {
+		k.Zero()
 		return nil, fmt.Errorf("hsm: pkcs11: generated EC public key does not match the private key")
 	}
 	return k, nil

@@ -12,13 +12,15 @@ import "github.com/kmipd/kmipd/hsm"
 //	Encrypt/Decrypt AES-ECB                    token: CKM_AES_ECB; PKCS5 padding added and checked in Go
 //	MAC HMAC-SHA256, key of 32 bytes or more   token: CKM_SHA256_HMAC (SoftHSM2 refuses shorter keys)
 //	GenerateKeyPair RSA, ECDSA, Ed25519        token: C_GenerateKeyPair (CKM_RSA_PKCS_KEY_PAIR_GEN,
-//	                                           CKM_EC_KEY_PAIR_GEN, CKM_EC_EDWARDS_KEY_PAIR_GEN); the
-//	                                           PKCS#8 DER is built in Go and sealed in the token
+//	                                           CKM_EC_KEY_PAIR_GEN on P-256, P-384, P-521 and secp256k1,
+//	                                           CKM_EC_EDWARDS_KEY_PAIR_GEN); the PKCS#8 DER is built
+//	                                           in Go and sealed in the token
 //	DeriveKey HMAC, Encrypt, SP 800-108 KDFs   the token's MAC and Encrypt above, wherever they
 //	                                           run (hsm.DeriveWith): CKM_SHA256_HMAC, CKM_AES_*
 //	AES-GCM other IV lengths, AES-CTR,         Go, as the software provider; IVs it chooses come
 //	Triple DES, ChaCha20, ChaCha20-Poly1305,   from the token's generator
-//	RSA encrypt/decrypt, Sign, Verify,
+//	RSA encrypt/decrypt, Sign, Verify (also
+//	secp256k1 ECDSA, Digested Data),
 //	other HMACs, CMAC, DeriveKey PBKDF2,
 //	Hash, HKDF and ECDH
 //
