@@ -41,7 +41,7 @@ func (s *Service) register(ctx context.Context, req *kmip.Request, p *kmip.Regis
 	if err != nil {
 		return nil, err
 	}
-	if err := checkCreationAttrs(v, attrs); err != nil {
+	if err := checkRegisterAttrs(v, attrs); err != nil {
 		return nil, err
 	}
 	if err := completeObject(v, &obj, &attrs); err != nil {
