@@ -56,6 +56,11 @@ func (s *Service) get(ctx context.Context, req *kmip.Request, p *kmip.GetRequest
 	if err != nil {
 		return nil, err
 	}
+	if kb := obj.KeyBlock; kb != nil && kb.NoValue {
+		if err := getMetadataOnly(v, p, kb); err != nil {
+			return nil, err
+		}
+	}
 	if err := convertFormat(obj, p.KeyFormatType); err != nil {
 		return nil, err
 	}

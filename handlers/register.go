@@ -64,6 +64,9 @@ func (s *Service) register(ctx context.Context, req *kmip.Request, p *kmip.Regis
 // attributes, and makes the two agree: Cryptographic Algorithm and Length
 // come from the key block or the attributes and are recorded in both.
 func completeObject(v kmip.Version, obj *kmip.Object, attrs *kmip.Attributes) error {
+	if kb := obj.KeyBlock; kb != nil && kb.NoValue {
+		return completeMetadataOnly(v, obj, attrs) // metadataonly.go
+	}
 	switch obj.Type {
 	case kmip14.ObjectTypeSymmetricKey:
 		kb := obj.KeyBlock
@@ -133,14 +136,23 @@ func completeSplitKey(obj *kmip.Object, attrs *kmip.Attributes) error {
 	if kb == nil || len(kb.Material) == 0 {
 		return kmip.Errorf(kmip.ReasonInvalidField, "Split Key needs key material")
 	}
-	if obj.SplitKeyThreshold < 1 || obj.SplitKeyParts < obj.SplitKeyThreshold ||
-		obj.KeyPartIdentifier < 1 || obj.KeyPartIdentifier > obj.SplitKeyParts {
-		return kmip.Errorf(kmip.ReasonInvalidField, "Split Key Parts, Threshold and Key Part Identifier do not fit")
+	if err := checkSplitKeyParts(obj); err != nil {
+		return err
 	}
 	if err := reconcile(kb, attrs); err != nil {
 		return err
 	}
 	setSingle(attrs, kmip.AttrKeyFormatType, kb.FormatType)
+	return nil
+}
+
+// checkSplitKeyParts checks that a Split Key's part number is within the
+// parts and its threshold one the parts can meet.
+func checkSplitKeyParts(obj *kmip.Object) error {
+	if obj.SplitKeyThreshold < 1 || obj.SplitKeyParts < obj.SplitKeyThreshold ||
+		obj.KeyPartIdentifier < 1 || obj.KeyPartIdentifier > obj.SplitKeyParts {
+		return kmip.Errorf(kmip.ReasonInvalidField, "Split Key Parts, Threshold and Key Part Identifier do not fit")
+	}
 	return nil
 }
 

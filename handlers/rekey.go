@@ -138,7 +138,8 @@ func (s *Service) replace(ctx context.Context, req *kmip.Request, id, newID stri
 	return err
 }
 
-// replaceable checks that m is a live object of type t.
+// replaceable checks that m is a live object of type t whose Key Value the
+// server holds.
 func replaceable(m *managed, t kmip.ObjectType) error {
 	if objectTypeOf(m.attrs) != t {
 		return &kmip.Error{Reason: kmip.ReasonIllegalObjectType, Message: "not a " + t.String()}
@@ -146,7 +147,7 @@ func replaceable(m *managed, t kmip.ObjectType) error {
 	if st := stateOf(m.attrs); isDestroyed(st) || m.sealed == nil {
 		return wrongState(st)
 	}
-	return nil
+	return needValue(m) // a metadata-only key is not re-keyed here (metadataonly.go)
 }
 
 // replacedLink is the Link a replacement has to the key it replaces.
