@@ -3,7 +3,10 @@ package handlers
 import (
 	"context"
 	"crypto"
+	"crypto/ecdsa"
+	"crypto/rsa"
 	"crypto/x509"
+	"errors"
 
 	"github.com/gemalto/kmip-go/kmip14"
 	gopkcs12 "software.sslmate.com/src/go-pkcs12"
@@ -152,4 +155,101 @@ func (s *Service) pkcs12Chain(ctx context.Context, req *kmip.Request, attrs kmip
 		return nil, kmip.Errorf(kmip.ReasonInvalidField, "a PKCS#12 needs a PKCS#12 Certificate Link to the key's certificate")
 	}
 	return chain, nil
+}
+
+// Register of a Private Key whose Key Block is a PKCS#12 file
+// (TC-PKCS12-2-20) opens the file with the password its PKCS#12 Password
+// Link names (the same rules as for Get: an Active Password of the
+// client's own; Bad Password when it does not open the file) and stores
+//
+//   - the private key as PKCS#8, its algorithm and length those of the
+//     key, so that Get returns it as any registered key;
+//   - each certificate of the file as a Certificate object, the key's
+//     certificate first, carrying the request's PKCS#12 Friendly Name;
+//     the key gets a PKCS#12 Certificate Link to its certificate and each
+//     certificate one to the next of the file's chain, so that a later Get
+//     as PKCS#12 rebuilds the same file contents.
+//
+// The certificates are stored before the key; the answer names the key.
+
+// maxPKCS12Certificates bounds the certificates a registered file may
+// hold.
+const maxPKCS12Certificates = maxPKCS12Chain
+
+// openPKCS12 replaces obj's PKCS#12 key block with the private key it
+// holds, as PKCS#8, and returns the file's certificates, the key's first.
+func (s *Service) openPKCS12(ctx context.Context, req *kmip.Request, obj *kmip.Object, attrs kmip.Attributes) ([]*x509.Certificate, error) {
+	password, err := s.pkcs12Password(ctx, req, attrs)
+	if err != nil {
+		return nil, err
+	}
+	key, leaf, cas, err := gopkcs12.DecodeChain(obj.KeyBlock.Material, password)
+	switch {
+	case errors.Is(err, gopkcs12.ErrIncorrectPassword):
+		return nil, &kmip.Error{Reason: kmip.ReasonBadPassword, Reason1x: kmip.ReasonInvalidField, Message: "the PKCS#12 Password Link's password does not open the file"}
+	case err != nil:
+		return nil, kmip.Errorf(kmip.ReasonInvalidField, "the key block is not a PKCS#12 file this server reads")
+	case len(cas)+1 > maxPKCS12Certificates:
+		return nil, kmip.Errorf(kmip.ReasonInvalidField, "the PKCS#12 file holds more than %d certificates", maxPKCS12Certificates)
+	case !matchesCertificate(key, leaf):
+		return nil, kmip.Errorf(kmip.ReasonInvalidField, "the PKCS#12 file's certificate is not the key's")
+	}
+	alg, bits, ok := keyAlgorithm(key)
+	if !ok {
+		return nil, errFormat("the PKCS#12 file holds a key of an unsupported type")
+	}
+	der, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		return nil, errFormat("the PKCS#12 file's key cannot be stored")
+	}
+	obj.KeyBlock = &kmip.KeyBlock{FormatType: kmip14.KeyFormatTypePKCS_8, Material: der, Algorithm: alg, Length: bits}
+	return append([]*x509.Certificate{leaf}, cas...), nil
+}
+
+// keyAlgorithm returns the Cryptographic Algorithm and Length of a parsed
+// private key.
+func keyAlgorithm(key any) (kmip.CryptographicAlgorithm, int32, bool) {
+	switch k := key.(type) {
+	case *rsa.PrivateKey:
+		return kmip14.CryptographicAlgorithmRSA, int32(k.N.BitLen()), true
+	case *ecdsa.PrivateKey:
+		return kmip14.CryptographicAlgorithmECDSA, int32(k.Curve.Params().BitSize), true
+	}
+	return 0, 0, false
+}
+
+// pkcs12Certificates returns the Certificate objects of chain, not yet
+// stored, each linked to the next, with the friendly name the key was
+// registered with; the first is the key's certificate.
+func (s *Service) pkcs12Certificates(req *kmip.Request, chain []*x509.Certificate, attrs kmip.Attributes) ([]*managed, error) {
+	v := req.Version
+	var base kmip.Attributes
+	if name := attrs.Get(kmip.AttrPKCS12FriendlyName); name != nil {
+		base = append(base, kmip.Attribute{Name: kmip.AttrPKCS12FriendlyName, Value: name})
+	}
+	certs := make([]*managed, len(chain))
+	for i := len(chain) - 1; i >= 0; i-- {
+		certAttrs := append(kmip.Attributes(nil), base...)
+		if i+1 < len(chain) {
+			certAttrs = append(certAttrs, link(kmip14.LinkTypePKCS_12CertificateLink, certs[i+1].id))
+		}
+		obj := &kmip.Object{Type: kmip14.ObjectTypeCertificate, CertificateType: kmip14.CertificateTypeX_509, CertificateValue: chain[i].Raw}
+		if err := completeObject(v, obj, &certAttrs); err != nil {
+			return nil, err
+		}
+		m, err := s.newManaged(req, obj.Type, certAttrs)
+		if err != nil {
+			return nil, err
+		}
+		if err := s.setContent(m, obj); err != nil {
+			return nil, err
+		}
+		certs[i] = m
+	}
+	return certs, nil
+}
+
+// link returns a Link attribute of type t to id.
+func link(t kmip.LinkType, id string) kmip.Attribute {
+	return kmip.Attribute{Name: kmip.AttrLink, Value: kmip.Link{Type: t, ID: id}}
 }

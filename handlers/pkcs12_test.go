@@ -29,10 +29,6 @@ type pkcs12Fixture struct {
 	keyDER                  []byte // PKCS#8
 }
 
-func link(t kmip.LinkType, id string) kmip.Attribute {
-	return kmip.Attribute{Name: kmip.AttrLink, Value: kmip.Link{Type: t, ID: id}}
-}
-
 // registerPassword registers password as who's Secret Data of type
 // Password, Active when active.
 func (h *harness) registerPassword(v kmip.Version, who, password string, active bool) string {
@@ -192,4 +188,74 @@ func TestGetPKCS12Refusals(t *testing.T) {
 	// Only private keys are PKCS#12 files.
 	_, err = h.getPKCS12(v, alice, f.leaf)
 	wantReason(t, err, kmip.ReasonKeyFormatTypeNotSupported)
+}
+
+// TestRegisterPKCS12 follows TC-PKCS12-2-20: a Private Key registered as a
+// PKCS#12 file is opened with the Active password its PKCS#12 Password
+// Link names and stored as PKCS#8, its certificates as Certificate objects
+// linked from it; Get as PKCS#12 gives the same key and chain back.
+func TestRegisterPKCS12(t *testing.T) {
+	h := newHarness(t)
+	v := kmip.V2_0
+	f := newPKCS12Fixture(t, h, v, alice, "password")
+	key, _ := x509.ParsePKCS8PrivateKey(f.keyDER)
+	leaf, _ := x509.ParseCertificate(f.leafDER)
+	ca, _ := x509.ParseCertificate(f.caDER)
+	pfx, err := gopkcs12.Modern2023.Encode(key, leaf, []*x509.Certificate{ca}, "secret")
+	if err != nil {
+		t.Fatal(err)
+	}
+	register := func(who, password string) (string, error) {
+		resp, err := h.do(v, who, &kmip.RegisterRequest{ObjectType: kmip14.ObjectTypePrivateKey, Attributes: kmip.Attributes{
+			{Name: kmip.AttrCryptographicUsageMask, Value: int32(kmip14.CryptographicUsageMaskSign)},
+			{Name: kmip.AttrPKCS12FriendlyName, Value: "alias"},
+			link(kmip14.LinkTypePKCS_12PasswordLink, password),
+		}, Object: kmip.Object{Type: kmip14.ObjectTypePrivateKey, KeyBlock: &kmip.KeyBlock{FormatType: kmip14.KeyFormatTypePKCS_12, Material: pfx}}})
+		if err != nil {
+			return "", err
+		}
+		return resp.(*kmip.RegisterResponse).UniqueIdentifier, nil
+	}
+	_, err = register(alice, h.registerPassword(v, alice, "secret", false))
+	wantReason(t, err, kmip.ReasonWrongKeyLifecycleState)
+	_, err = register(alice, h.registerPassword(v, alice, "wrong", true))
+	wantReason(t, err, kmip.ReasonBadPassword)
+	mine := h.registerPassword(v, alice, "secret", true)
+	_, err = register(bob, mine)
+	wantReason(t, err, kmip.ReasonObjectNotFound)
+
+	id, err := register(alice, mine)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kb, err := h.get(v, id, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if kb.FormatType != kmip14.KeyFormatTypePKCS_8 || !bytes.Equal(kb.Material, f.keyDER) || kb.Algorithm != kmip14.CryptographicAlgorithmECDSA || kb.Length != 256 {
+		t.Fatalf("stored key %v %v %d", kb.FormatType, kb.Algorithm, kb.Length)
+	}
+	certID := linked(h.attrs(v, alice, id), kmip14.LinkTypePKCS_12CertificateLink)
+	cert := h.attrs(v, alice, certID)
+	if objectTypeOf(cert) != kmip14.ObjectTypeCertificate || cert.Get(kmip.AttrPKCS12FriendlyName) != "alias" {
+		t.Fatalf("certificate %s: %v, friendly name %v", certID, objectTypeOf(cert), cert.Get(kmip.AttrPKCS12FriendlyName))
+	}
+	if linked(cert, kmip14.LinkTypePKCS_12CertificateLink) == "" {
+		t.Fatal("the key's certificate is not linked to its issuer's")
+	}
+	kb, err = h.getPKCS12(v, alice, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, gotLeaf, gotCAs, err := gopkcs12.DecodeChain(kb.Material, "secret")
+	if err != nil || !bytes.Equal(gotLeaf.Raw, f.leafDER) || len(gotCAs) != 1 || !bytes.Equal(gotCAs[0].Raw, f.caDER) {
+		t.Fatalf("Get as PKCS#12 after Register: %v", err)
+	}
+	// A file that is no PKCS#12.
+	resp, err := h.do(v, alice, &kmip.RegisterRequest{ObjectType: kmip14.ObjectTypePrivateKey, Attributes: kmip.Attributes{link(kmip14.LinkTypePKCS_12PasswordLink, mine)},
+		Object: kmip.Object{Type: kmip14.ObjectTypePrivateKey, KeyBlock: &kmip.KeyBlock{FormatType: kmip14.KeyFormatTypePKCS_12, Material: []byte("not a pfx")}}})
+	if err == nil {
+		t.Fatalf("registered %v", resp)
+	}
+	wantReason(t, err, kmip.ReasonInvalidField)
 }

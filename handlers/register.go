@@ -44,6 +44,18 @@ func (s *Service) register(ctx context.Context, req *kmip.Request, p *kmip.Regis
 	if err := checkRegisterAttrs(v, attrs); err != nil {
 		return nil, err
 	}
+	var certs []*managed
+	if kb := obj.KeyBlock; obj.Type == kmip14.ObjectTypePrivateKey && kb != nil && kb.FormatType == kmip14.KeyFormatTypePKCS_12 && !kb.NoValue {
+		chain, err := s.openPKCS12(ctx, req, &obj, attrs) // pkcs12.go
+		if err != nil {
+			return nil, err
+		}
+		defer clear(obj.KeyBlock.Material)
+		if certs, err = s.pkcs12Certificates(req, chain, attrs); err != nil {
+			return nil, err
+		}
+		attrs = append(attrs, link(kmip14.LinkTypePKCS_12CertificateLink, certs[0].id))
+	}
 	if err := completeObject(v, &obj, &attrs); err != nil {
 		return nil, err
 	}
@@ -53,6 +65,11 @@ func (s *Service) register(ctx context.Context, req *kmip.Request, p *kmip.Regis
 	}
 	if err := s.setContent(m, &obj); err != nil {
 		return nil, err
+	}
+	for _, c := range certs {
+		if err := s.insert(ctx, req, c); err != nil {
+			return nil, err
+		}
 	}
 	if err := s.insert(ctx, req, m); err != nil {
 		return nil, err
