@@ -240,7 +240,9 @@ func (s *Service) newManaged(req *kmip.Request, t kmip.ObjectType, clientAttrs k
 		{Name: kmip.AttrState, Value: kmip14.StatePreActive},
 		{Name: kmip.AttrInitialDate, Value: now},
 		{Name: kmip.AttrLastChangeDate, Value: now},
-		{Name: kmip.AttrOriginalCreationDate, Value: now},
+	}
+	if !clientAttrs.Has(kmip.AttrOriginalCreationDate) { // a registered object's own (rules.go)
+		m.attrs = append(m.attrs, kmip.Attribute{Name: kmip.AttrOriginalCreationDate, Value: now})
 	}
 	counts := map[string]int{}
 	for _, a := range clientAttrs {

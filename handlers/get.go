@@ -56,10 +56,24 @@ func (s *Service) get(ctx context.Context, req *kmip.Request, p *kmip.GetRequest
 	if err != nil {
 		return nil, err
 	}
-	if err := convertFormat(obj, p.KeyFormatType); err != nil {
+	if kb := obj.KeyBlock; kb != nil && kb.NoValue {
+		if err := getMetadataOnly(v, p, kb); err != nil {
+			return nil, err
+		}
+	}
+	if p.KeyFormatType == kmip14.KeyFormatTypePKCS_12 && obj.Type == kmip14.ObjectTypePrivateKey {
+		err = s.getPKCS12(ctx, req, m, obj) // pkcs12.go
+	} else {
+		err = convertFormat(obj, p.KeyFormatType)
+	}
+	if err != nil {
+		if kb := obj.KeyBlock; kb != nil {
+			clear(kb.Material)
+		}
 		return nil, err
 	}
-	if kb := obj.KeyBlock; kb != nil {
+	if kb := obj.KeyBlock; kb != nil && kb.FormatType != kmip14.KeyFormatTypePKCS_12 {
+		// A PKCS#12 Key Value holds the algorithm and length itself.
 		kb.Attributes = nil
 		if u, ok := enumValue(m.attrs.Get(kmip.AttrCryptographicAlgorithm)); ok && kb.Algorithm == 0 {
 			kb.Algorithm = kmip.CryptographicAlgorithm(u)

@@ -144,7 +144,7 @@ func (s *Service) newImported(ctx context.Context, req *kmip.Request, id string,
 	if err != nil {
 		return nil, err
 	}
-	if err := checkCreationAttrs(v, attrs); err != nil {
+	if err := checkRegisterAttrs(v, attrs); err != nil {
 		return nil, err
 	}
 	if err := completeObject(v, obj, &attrs); err != nil {
@@ -166,11 +166,13 @@ func (s *Service) newImported(ctx context.Context, req *kmip.Request, id string,
 }
 
 // withoutServerSet returns attrs without the standard attributes only the
-// server sets, and without the creator attribute.
+// server sets, and without the creator attribute. Those a client may
+// register (Original Creation Date, Random Number Generator) stay: they
+// describe the object's past, which an import keeps.
 func withoutServerSet(attrs kmip.Attributes) kmip.Attributes {
 	var out kmip.Attributes
 	for _, a := range attrs {
-		if def := kmip.LookupAttr(a.Name); (def != nil && def.ServerOnly) || a.Name == authz.CreatorAttr {
+		if def := kmip.LookupAttr(a.Name); (def != nil && def.ServerOnly && !def.ClientRegister) || a.Name == authz.CreatorAttr {
 			continue
 		}
 		out = append(out, a)

@@ -60,7 +60,7 @@ func (s *Service) newKeyPair(ctx context.Context, req *kmip.Request, privAttrs, 
 			return "", "", err
 		}
 	}
-	privAttrs, pubAttrs = over(privExtra, privAttrs), over(pubExtra, pubAttrs)
+	privAttrs, pubAttrs = inherit(privExtra, privAttrs), inherit(pubExtra, pubAttrs)
 	alg, bits, spec, err := keyPairSpec(v, privAttrs)
 	if err != nil {
 		return "", "", err

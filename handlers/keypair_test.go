@@ -4,6 +4,7 @@ import (
 	"crypto/ecdsa"
 	"crypto/rsa"
 	"crypto/x509"
+	"slices"
 	"testing"
 	"time"
 
@@ -176,4 +177,47 @@ func TestReKey(t *testing.T) {
 	}
 	_, err := h.do(v, alice, &kmip.ReKeyRequest{UniqueIdentifier: priv})
 	wantReason(t, err, kmip.ReasonIllegalObjectType)
+}
+
+// TestReKeyKeepsNamesAndDates follows TC-REKEY-1-20: without an Offset the
+// replacement takes the existing key's dates (KMIP 1.4 section 4.4), so the
+// replacement of an Active key is Active, and each Re-key that names the
+// replacement adds its Name to those moved from the existing key.
+func TestReKeyKeepsNamesAndDates(t *testing.T) {
+	h := newHarness(t)
+	v := kmip.V2_0
+	named := func(s string) kmip.Attribute {
+		return kmip.Attribute{Name: kmip.AttrName, Value: kmip.Name{Value: s, Type: kmip14.NameTypeUninterpretedTextString}}
+	}
+	id := h.activeKey(v, kmip14.CryptographicAlgorithmAES, 128, maskEncDec, named("original"))
+	want := []string{"original"}
+	for _, n := range []string{"first", "second"} {
+		prev := id
+		id = h.must(v, alice, &kmip.ReKeyRequest{UniqueIdentifier: prev, Attributes: kmip.Attributes{named(n)}}).(*kmip.ReKeyResponse).UniqueIdentifier
+		want = append(want, n)
+		got := h.attrs(v, alice, id)
+		var names []string
+		for _, a := range got.All(kmip.AttrName) {
+			names = append(names, a.Value.(kmip.Name).Value)
+		}
+		if !slices.Equal(names, want) {
+			t.Fatalf("replacement Names %v, want %v", names, want)
+		}
+		if st := stateOf(got); st != kmip14.StateActive {
+			t.Fatalf("replacement of an Active key is %v", st)
+		}
+		if was := h.attrs(v, alice, prev); was.Has(kmip.AttrName) {
+			t.Fatalf("existing key kept its Names: %v", was.All(kmip.AttrName))
+		}
+	}
+	// Re-key of a Pre-Active key without dates stays Pre-Active.
+	pre := h.must(v, alice, &kmip.CreateRequest{ObjectType: kmip14.ObjectTypeSymmetricKey, Attributes: kmip.Attributes{
+		{Name: kmip.AttrCryptographicAlgorithm, Value: kmip14.CryptographicAlgorithmAES},
+		{Name: kmip.AttrCryptographicLength, Value: int32(128)},
+		{Name: kmip.AttrCryptographicUsageMask, Value: maskEncDec},
+	}}).(*kmip.CreateResponse).UniqueIdentifier
+	next := h.must(v, alice, &kmip.ReKeyRequest{UniqueIdentifier: pre}).(*kmip.ReKeyResponse).UniqueIdentifier
+	if st := stateOf(h.attrs(v, alice, next)); st != kmip14.StatePreActive {
+		t.Fatalf("replacement of a Pre-Active key is %v", st)
+	}
 }

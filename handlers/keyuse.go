@@ -21,7 +21,9 @@ import (
 //   - its Protect Stop Date has not passed (protecting) and its Process
 //     Start Date has come (processing);
 //   - its Cryptographic Usage Mask has the use's bit;
-//   - its Usage Limits, when it has any, are not used up.
+//   - its Usage Limits, when it has any, are not used up;
+//   - the server holds its Key Value (not a metadata-only object,
+//     metadataonly.go: Key Value Not Present).
 //
 // Reasons, per version (conformance cases CS-BC-M-7, CS-BC-M-14, CS-AC-M-8):
 //
@@ -104,7 +106,12 @@ func (s *Service) useKey(ctx context.Context, req *kmip.Request, id string, u ke
 	if err != nil {
 		return nil, err
 	}
-	return &usableKey{managed: m, obj: obj}, nil
+	k := &usableKey{managed: m, obj: obj}
+	if err := contentNeedsValue(obj); err != nil {
+		k.wipe()
+		return nil, err
+	}
+	return k, nil
 }
 
 // checkUse checks m's type, state, dates and usage mask for use u.
@@ -112,6 +119,9 @@ func (s *Service) checkUse(m *managed, u keyUse) error {
 	st := stateOf(m.attrs)
 	if isDestroyed(st) || m.sealed == nil {
 		return wrongState(st)
+	}
+	if err := needValue(m); err != nil { // metadataonly.go
+		return err
 	}
 	typeOK := false
 	for _, t := range u.types {

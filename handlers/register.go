@@ -41,8 +41,20 @@ func (s *Service) register(ctx context.Context, req *kmip.Request, p *kmip.Regis
 	if err != nil {
 		return nil, err
 	}
-	if err := checkCreationAttrs(v, attrs); err != nil {
+	if err := checkRegisterAttrs(v, attrs); err != nil {
 		return nil, err
+	}
+	var certs []*managed
+	if kb := obj.KeyBlock; obj.Type == kmip14.ObjectTypePrivateKey && kb != nil && kb.FormatType == kmip14.KeyFormatTypePKCS_12 && !kb.NoValue {
+		chain, err := s.openPKCS12(ctx, req, &obj, attrs) // pkcs12.go
+		if err != nil {
+			return nil, err
+		}
+		defer clear(obj.KeyBlock.Material)
+		if certs, err = s.pkcs12Certificates(req, chain, attrs); err != nil {
+			return nil, err
+		}
+		attrs = append(attrs, link(kmip14.LinkTypePKCS_12CertificateLink, certs[0].id))
 	}
 	if err := completeObject(v, &obj, &attrs); err != nil {
 		return nil, err
@@ -54,6 +66,11 @@ func (s *Service) register(ctx context.Context, req *kmip.Request, p *kmip.Regis
 	if err := s.setContent(m, &obj); err != nil {
 		return nil, err
 	}
+	for _, c := range certs {
+		if err := s.insert(ctx, req, c); err != nil {
+			return nil, err
+		}
+	}
 	if err := s.insert(ctx, req, m); err != nil {
 		return nil, err
 	}
@@ -64,6 +81,9 @@ func (s *Service) register(ctx context.Context, req *kmip.Request, p *kmip.Regis
 // attributes, and makes the two agree: Cryptographic Algorithm and Length
 // come from the key block or the attributes and are recorded in both.
 func completeObject(v kmip.Version, obj *kmip.Object, attrs *kmip.Attributes) error {
+	if kb := obj.KeyBlock; kb != nil && kb.NoValue {
+		return completeMetadataOnly(v, obj, attrs) // metadataonly.go
+	}
 	switch obj.Type {
 	case kmip14.ObjectTypeSymmetricKey:
 		kb := obj.KeyBlock
@@ -137,14 +157,23 @@ func completeSplitKey(obj *kmip.Object, attrs *kmip.Attributes) error {
 	if kb == nil || len(kb.Material) == 0 {
 		return kmip.Errorf(kmip.ReasonInvalidField, "Split Key needs key material")
 	}
-	if obj.SplitKeyThreshold < 1 || obj.SplitKeyParts < obj.SplitKeyThreshold ||
-		obj.KeyPartIdentifier < 1 || obj.KeyPartIdentifier > obj.SplitKeyParts {
-		return kmip.Errorf(kmip.ReasonInvalidField, "Split Key Parts, Threshold and Key Part Identifier do not fit")
+	if err := checkSplitKeyParts(obj); err != nil {
+		return err
 	}
 	if err := reconcile(kb, attrs); err != nil {
 		return err
 	}
 	setSingle(attrs, kmip.AttrKeyFormatType, kb.FormatType)
+	return nil
+}
+
+// checkSplitKeyParts checks that a Split Key's part number is within the
+// parts and its threshold one the parts can meet.
+func checkSplitKeyParts(obj *kmip.Object) error {
+	if obj.SplitKeyThreshold < 1 || obj.SplitKeyParts < obj.SplitKeyThreshold ||
+		obj.KeyPartIdentifier < 1 || obj.KeyPartIdentifier > obj.SplitKeyParts {
+		return kmip.Errorf(kmip.ReasonInvalidField, "Split Key Parts, Threshold and Key Part Identifier do not fit")
+	}
 	return nil
 }
 

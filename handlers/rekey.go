@@ -17,11 +17,19 @@ import (
 //     set (Cryptographic Algorithm, Length, Usage Mask and Parameters,
 //     Names, custom attributes, ...) with the request's over them, and the
 //     server-set ones of a new object;
-//   - the Names move: the existing key loses them (1.4 section 4.4 table);
+//   - the Names move: the replacement is "set to the name(s) of the
+//     existing key" and the existing key loses them (1.4 sections 4.4 and
+//     4.5 tables, 2.0 section 6.1.43). Name is multi-valued, so Names the
+//     request gives are added to the moved ones, not put in their place
+//     (conformance case TC-REKEY-1-20: after a chain of Re-keys, each
+//     adding a Name, the last key holds every Name of the chain);
 //   - with an Offset, the replacement's Activation Date (and Process Start
 //     Date) is its Initial Date plus Offset, and its Deactivation and
-//     Protect Stop Dates keep their distance from the Activation Date; with
-//     none, the replacement has no dates and stays Pre-Active;
+//     Protect Stop Dates keep their distance from the Activation Date;
+//     with none, "the Activation Date, Process Start Date, Protect Stop
+//     Date and Deactivation Date values are copied from the existing key"
+//     (1.4 section 4.4), so that the replacement of an Active key is
+//     Active (TC-REKEY-1-20) and that of a Pre-Active one Pre-Active;
 //   - the existing key gets a Replacement Object Link to the new one, the
 //     new one a Replaced Object Link to it; the existing key stays in its
 //     state (INTEROP quirk 29: clients expect the old key to stay Active).
@@ -60,11 +68,45 @@ func carried(attrs kmip.Attributes) kmip.Attributes {
 	return out
 }
 
+// inherit returns the attributes of a replacement: given (the request's)
+// over base (carried from the existing key), except that base's Names are
+// kept alongside given's, first, without repeating one given again.
+func inherit(base, given kmip.Attributes) kmip.Attributes {
+	out := over(base, given)
+	if !given.Has(kmip.AttrName) {
+		return out
+	}
+	var names kmip.Attributes
+	for _, a := range base.All(kmip.AttrName) {
+		if !hasName(given, a.Value) {
+			names = append(names, a)
+		}
+	}
+	return append(names, out...)
+}
+
+// hasName reports whether attrs holds a Name equal to name.
+func hasName(attrs kmip.Attributes, name any) bool {
+	for _, a := range attrs.All(kmip.AttrName) {
+		if a.Value == name {
+			return true
+		}
+	}
+	return false
+}
+
 // offsetDates returns the dates of a replacement created at now for an
-// existing key with attrs, as the Offset rule says; none without Offset.
+// existing key with attrs, as the Offset rule says; the existing key's
+// without Offset.
 func offsetDates(attrs kmip.Attributes, offset *time.Duration, now time.Time) kmip.Attributes {
 	if offset == nil {
-		return nil
+		var out kmip.Attributes
+		for _, name := range []string{kmip.AttrActivationDate, kmip.AttrProcessStartDate, kmip.AttrProtectStopDate, kmip.AttrDeactivationDate} {
+			if t := attrs.Time(name); !t.IsZero() {
+				out = append(out, kmip.Attribute{Name: name, Value: t})
+			}
+		}
+		return out
 	}
 	activation := now.Add(*offset)
 	out := kmip.Attributes{
@@ -96,7 +138,8 @@ func (s *Service) replace(ctx context.Context, req *kmip.Request, id, newID stri
 	return err
 }
 
-// replaceable checks that m is a live object of type t.
+// replaceable checks that m is a live object of type t whose Key Value the
+// server holds.
 func replaceable(m *managed, t kmip.ObjectType) error {
 	if objectTypeOf(m.attrs) != t {
 		return &kmip.Error{Reason: kmip.ReasonIllegalObjectType, Message: "not a " + t.String()}
@@ -104,7 +147,7 @@ func replaceable(m *managed, t kmip.ObjectType) error {
 	if st := stateOf(m.attrs); isDestroyed(st) || m.sealed == nil {
 		return wrongState(st)
 	}
-	return nil
+	return needValue(m) // a metadata-only key is not re-keyed here (metadataonly.go)
 }
 
 // replacedLink is the Link a replacement has to the key it replaces.
@@ -128,7 +171,7 @@ func (s *Service) reKey(ctx context.Context, req *kmip.Request, p *kmip.ReKeyReq
 	if err := checkCreationAttrs(v, given); err != nil {
 		return nil, err
 	}
-	attrs := over(over(carried(old.attrs), offsetDates(old.attrs, p.Offset, s.now())), given)
+	attrs := inherit(over(carried(old.attrs), offsetDates(old.attrs, p.Offset, s.now())), given)
 	alg, bits, err := symmetricParams(v, attrs.Get(kmip.AttrCryptographicAlgorithm), attrs.Get(kmip.AttrCryptographicLength))
 	if err != nil {
 		return nil, err

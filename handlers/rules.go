@@ -110,16 +110,28 @@ func valueFits(def *kmip.AttrDef, value any) bool {
 	return value != nil
 }
 
-// checkCreationAttrs checks the attributes a client gives in Create or
-// Register in version v.
+// checkCreationAttrs checks the attributes a client gives in an operation
+// that makes a new object (Create, Create Key Pair, Re-key, ...) in
+// version v.
 func checkCreationAttrs(v kmip.Version, attrs kmip.Attributes) error {
+	return checkNewAttrs(v, attrs, false)
+}
+
+// checkRegisterAttrs checks the attributes a client gives with an object
+// it registers (Register, Import) in version v: those of Create, and the
+// server-set ones that describe the object's past (AttrDef.ClientRegister).
+func checkRegisterAttrs(v kmip.Version, attrs kmip.Attributes) error {
+	return checkNewAttrs(v, attrs, true)
+}
+
+func checkNewAttrs(v kmip.Version, attrs kmip.Attributes, registered bool) error {
 	seen := map[string]bool{}
 	for _, a := range attrs {
 		def, err := checkAttribute(v, a)
 		if err != nil {
 			return err
 		}
-		if def != nil && def.ServerOnly {
+		if def != nil && def.ServerOnly && !(registered && def.ClientRegister) {
 			return readOnlyAtCreation(a.Name)
 		}
 		if (def == nil || !def.Multi) && seen[a.Name] {

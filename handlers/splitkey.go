@@ -227,12 +227,12 @@ func (s *Service) keyToSplit(ctx context.Context, req *kmip.Request, p *kmip.Cre
 }
 
 // liveContent refuses an object whose material is destroyed, with the
-// reason Get gives.
+// reason Get gives, and a metadata-only one (metadataonly.go).
 func liveContent(m *managed) error {
 	if isDestroyed(stateOf(m.attrs)) || m.sealed == nil {
 		return &kmip.Error{Reason: kmip.ReasonObjectDestroyed, Message: "object destroyed"}
 	}
-	return nil
+	return needValue(m)
 }
 
 // primeOf returns the prime a part records: the prime of the Prime Field

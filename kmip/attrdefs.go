@@ -25,6 +25,16 @@ type AttrDef struct {
 	ClientModify bool // a client may modify it after creation
 	ClientDelete bool // a client may delete it
 
+	// ClientRegister marks a server-set attribute that a client may give
+	// in Register (and Import) because there it describes what happened
+	// before the object reached the server: Original Creation Date (KMIP
+	// 1.4 section 3.43 and the 2.x attribute of that name: it MAY be set
+	// by the client during a Register operation) and Random Number
+	// Generator (1.4 section 3.44: the generator that made the key, which
+	// for a registered key is the client's). Create and the other
+	// generating operations still refuse it: there the server sets it.
+	ClientRegister bool
+
 	// OnlyWhenNamed marks server bookkeeping that deployed clients do not
 	// expect in the answer to "all attributes": PyKMIP 0.10 fails the whole
 	// Get Attributes call on any attribute it lacks a decoder for (Original
@@ -168,8 +178,8 @@ var attrDefs = []AttrDef{
 	{Name: AttrContactInformation, Tag: kmip14.TagContactInformation, Type: ttlv.TypeTextString, Since: V1_0, ClientModify: true, ClientDelete: true},
 	{Name: AttrLastChangeDate, Tag: kmip14.TagLastChangeDate, Type: ttlv.TypeDateTime, Since: V1_0, ServerOnly: true},
 	{Name: AttrKeyValuePresent, Tag: kmip14.TagKeyValuePresent, Type: ttlv.TypeBoolean, Since: V1_2, ServerOnly: true},
-	{Name: AttrOriginalCreationDate, Tag: kmip14.TagOriginalCreationDate, Type: ttlv.TypeDateTime, Since: V1_2, ServerOnly: true, OnlyWhenNamed: true},
-	{Name: AttrRandomNumberGenerator, Tag: kmip14.TagRandomNumberGenerator, Type: ttlv.TypeStructure, Since: V1_3, ServerOnly: true, OnlyWhenNamed: true},
+	{Name: AttrOriginalCreationDate, Tag: kmip14.TagOriginalCreationDate, Type: ttlv.TypeDateTime, Since: V1_2, ServerOnly: true, ClientRegister: true, OnlyWhenNamed: true},
+	{Name: AttrRandomNumberGenerator, Tag: kmip14.TagRandomNumberGenerator, Type: ttlv.TypeStructure, Since: V1_3, ServerOnly: true, ClientRegister: true, OnlyWhenNamed: true},
 	{Name: AttrPKCS12FriendlyName, Tag: kmip14.TagPKCS_12FriendlyName, Type: ttlv.TypeTextString, Since: V1_4, ClientModify: true, ClientDelete: true},
 	{Name: AttrDescription, Tag: kmip14.TagDescription, Type: ttlv.TypeTextString, Since: V1_4, ClientModify: true, ClientDelete: true},
 	{Name: AttrComment, Tag: kmip14.TagComment, Type: ttlv.TypeTextString, Since: V1_4, ClientModify: true, ClientDelete: true},

@@ -228,6 +228,7 @@ func decodeKeyBlock(v Version, f ttlv.TTLV) (KeyBlock, *Error) {
 	var kb KeyBlock
 	var err *Error
 	var x uint32
+	hasValue := false
 	for c := range children(f) {
 		switch c.Tag() {
 		case kmip14.TagKeyFormatType:
@@ -236,6 +237,7 @@ func decodeKeyBlock(v Version, f ttlv.TTLV) (KeyBlock, *Error) {
 		case kmip14.TagKeyCompressionType:
 			kb.CompressionType, err = readEnum(c)
 		case kmip14.TagKeyValue:
+			hasValue = true
 			err = decodeKeyValue(v, c, &kb)
 		case kmip14.TagCryptographicAlgorithm:
 			x, err = readEnum(c)
@@ -256,7 +258,9 @@ func decodeKeyBlock(v Version, f ttlv.TTLV) (KeyBlock, *Error) {
 	if kb.FormatType == 0 {
 		return KeyBlock{}, errMissing(v, "Key Format Type")
 	}
-	if kb.Material == nil && kb.Transparent == nil {
+	if !hasValue && !kb.Wrapped && since(v, V1_2) {
+		kb.NoValue = true // a metadata-only object's (see KeyBlock.NoValue)
+	} else if kb.Material == nil && kb.Transparent == nil {
 		return KeyBlock{}, errMissing(v, "Key Value")
 	}
 	return kb, nil
@@ -385,6 +389,13 @@ func encodeKeyBlock(e *ttlv.Encoder, v Version, kb *KeyBlock) error {
 			e.EncodeByteString(kmip14.TagKeyValue, kb.Material)
 			encodeKeyBlockTail(e, kb)
 			return encodeKeyWrappingData(e, v, kb.WrappingData)
+		}
+		if kb.NoValue {
+			if !since(v, V1_2) {
+				return fmt.Errorf("kmip: KMIP %s key blocks need a Key Value", v)
+			}
+			encodeKeyBlockTail(e, kb)
+			return nil
 		}
 		err := e.EncodeStructure(kmip14.TagKeyValue, func(e *ttlv.Encoder) error {
 			if kb.Transparent != nil {

@@ -69,6 +69,13 @@ type KeyBlock struct {
 	// Material is then the wrapped bytes (the Key Value, a Byte String);
 	// nil for a key block in the clear.
 	WrappingData *KeyWrappingData
+
+	// NoValue is true for the key block of a metadata-only object, which
+	// has no Key Value at all (KMIP 1.2 and later: a client may register
+	// a key kept elsewhere, whose Key Value Present attribute the server
+	// then sets to false; 1.4 sections 2.1.3 and 3.41). Material and
+	// Transparent are then empty. KMIP 1.0 and 1.1 require a Key Value.
+	NoValue bool
 }
 
 // KeyWrappingData describes how a wrapped key block was wrapped (KMIP 1.4
