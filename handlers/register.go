@@ -76,11 +76,11 @@ func completeObject(v kmip.Version, obj *kmip.Object, attrs *kmip.Attributes) er
 		if err := reconcile(kb, attrs); err != nil {
 			return err
 		}
-		if !lengthMatches(kb) {
-			return kmip.Errorf(kmip.ReasonInvalidField, "Cryptographic Length does not match the key material")
-		}
 		if _, _, err := symmetricParams(v, kb.Algorithm, kb.Length); err != nil {
 			return err
+		}
+		if !lengthMatches(kb) {
+			return kmip.Errorf(kmip.ReasonInvalidField, "Cryptographic Length does not match the key material")
 		}
 		setSingle(attrs, kmip.AttrKeyFormatType, kb.FormatType)
 	case kmip14.ObjectTypeSecretData, kmip14.ObjectTypePublicKey, kmip14.ObjectTypePrivateKey:
@@ -176,15 +176,10 @@ func reconcile(kb *kmip.KeyBlock, attrs *kmip.Attributes) error {
 }
 
 // lengthMatches reports whether a symmetric key block's Cryptographic Length
-// fits its material: 8 bits a byte, except for Triple DES, whose 16- or
-// 24-byte keys carry a parity bit in each byte (112 or 168 effective bits,
-// 168 or 192 counting parity for a three-key one).
+// (valid for its algorithm) fits its material: 8 bits a byte, except for
+// DES and Triple DES, whose bytes carry a parity bit (keyMaterialBytes).
 func lengthMatches(kb *kmip.KeyBlock) bool {
-	n := len(kb.Material)
-	if kb.Algorithm == kmip14.CryptographicAlgorithmDES3 {
-		return (n == 16 && kb.Length == 112) || (n == 24 && (kb.Length == 168 || kb.Length == 192))
-	}
-	return int(kb.Length) == 8*n
+	return len(kb.Material) == keyMaterialBytes(kb.Algorithm, int(kb.Length))
 }
 
 // withoutDerived returns attrs without the server-set attributes whose value
