@@ -10,7 +10,8 @@ import (
 
 // register stores a client-supplied object: a Symmetric Key (Raw or
 // Transparent Symmetric Key), Secret Data or an Opaque Object; Public and
-// Private Keys and Certificates are kept as given. Attributes inside a 1.x
+// Private Keys and Certificates are kept as given, and so is a key block
+// registered wrapped (wrap.go). Attributes inside a 1.x
 // Key Value are merged into the object's attributes and never kept in it.
 func (s *Service) register(ctx context.Context, req *kmip.Request, p *kmip.RegisterRequest) (any, error) {
 	v := req.Version
@@ -27,7 +28,9 @@ func (s *Service) register(ctx context.Context, req *kmip.Request, p *kmip.Regis
 	}
 	if kb := obj.KeyBlock; kb != nil {
 		if kb.Wrapped {
-			return nil, keyWrapTypeNotSupported("wrapped key blocks are not supported")
+			if err := checkRegisteredWrapping(obj.Type, kb); err != nil { // wrap.go
+				return nil, err
+			}
 		}
 		if kb.CompressionType != 0 {
 			return nil, kmip.Errorf(kmip.ReasonKeyCompressionTypeNotSupported, "key compression is not supported")
@@ -79,7 +82,7 @@ func completeObject(v kmip.Version, obj *kmip.Object, attrs *kmip.Attributes) er
 		if _, _, err := symmetricParams(v, kb.Algorithm, kb.Length); err != nil {
 			return err
 		}
-		if !lengthMatches(kb) {
+		if !kb.Wrapped && !lengthMatches(kb) { // wrapped bytes are longer than the key
 			return kmip.Errorf(kmip.ReasonInvalidField, "Cryptographic Length does not match the key material")
 		}
 		setSingle(attrs, kmip.AttrKeyFormatType, kb.FormatType)
