@@ -52,6 +52,36 @@ func TestPyKMIP(t *testing.T) {
 	}
 }
 
+// TestPyKMIPWrapped runs testdata/pykmip_wrap.py against a fresh kmipd in
+// KMIP 1.2 and 2.0: a Get wrapped with NIST Key Wrap answers the RFC 3394
+// bytes and the Key Wrapping Data, and a key PyKMIP registered wrapped
+// comes back as registered. Stock PyKMIP 0.10 cannot read the Byte String
+// Key Value every KMIP version gives a wrapped key (it reads a Structure
+// only); the script checks that this is the one thing it refuses, then
+// decodes the answers with that one reader extended.
+func TestPyKMIPWrapped(t *testing.T) {
+	requirePyKMIP(t)
+	for _, version := range []string{"1.2", "2.0"} {
+		t.Run("KMIP"+version, func(t *testing.T) {
+			t.Parallel()
+			d := startDaemon(t, t.TempDir())
+			host, port, err := net.SplitHostPort(d.addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+			defer cancel()
+			out, err := exec.CommandContext(ctx, python, "testdata/pykmip_wrap.py",
+				host, port, d.pki("client.crt"), d.pki("client.key"), d.pki("ca.crt"), version).CombinedOutput()
+			if err != nil {
+				t.Fatalf("pykmip_wrap.py %s: %v\n%s", version, err, out)
+			}
+			t.Logf("pykmip_wrap.py %s:\n%s", version, out)
+			d.stop(t)
+		})
+	}
+}
+
 // requirePyKMIP skips the test when python3-pykmip is not installed, or
 // fails it under CI=true, where the package is always installed.
 func requirePyKMIP(t *testing.T) {

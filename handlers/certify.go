@@ -162,6 +162,9 @@ func (s *Service) issueCertificate(ctx context.Context, req *kmip.Request, key *
 	if content.KeyBlock == nil {
 		return nil, kmip.Errorf(kmip.ReasonInvalidField, "the public key has no key block")
 	}
+	if content.KeyBlock.Wrapped {
+		return nil, kmip.Errorf(kmip.ReasonCryptographicFailure, "the public key was registered wrapped and is kept so: it cannot be certified")
+	}
 	pub, err := parsePublic(content.KeyBlock)
 	if err != nil {
 		return nil, err

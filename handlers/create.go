@@ -2,7 +2,6 @@ package handlers
 
 import (
 	"context"
-	"math/bits"
 	"time"
 
 	"github.com/gemalto/kmip-go/kmip14"
@@ -127,86 +126,28 @@ func (s *Service) newSymmetricKey(req *kmip.Request, attrs kmip.Attributes, alg 
 	return m, nil
 }
 
-// symmetricParams validates a symmetric key's Cryptographic Algorithm and
-// Length: AES with 128, 192 or 256 bits, Triple DES with 112, 168 or 192,
-// or HMAC-SHA1/224/256/384/512 with a
-// multiple of 8 bits from 128 to 4096.
-func symmetricParams(v kmip.Version, algValue, lengthValue any) (kmip.CryptographicAlgorithm, int, error) {
-	u, ok := enumValue(algValue)
-	if !ok {
-		return 0, 0, kmip.Errorf(kmip.ReasonInvalidField, "Cryptographic Algorithm is required")
-	}
-	n, ok := intValue(lengthValue)
-	if !ok {
-		return 0, 0, kmip.Errorf(kmip.ReasonInvalidField, "Cryptographic Length is required")
-	}
-	alg := kmip.CryptographicAlgorithm(u)
-	switch alg {
-	case kmip14.CryptographicAlgorithmAES:
-		if n != 128 && n != 192 && n != 256 {
-			return 0, 0, kmip.Errorf(kmip.ReasonInvalidField, "AES keys are 128, 192 or 256 bits")
-		}
-	case kmip14.CryptographicAlgorithmHMAC_SHA1, kmip14.CryptographicAlgorithmHMAC_SHA224,
-		kmip14.CryptographicAlgorithmHMAC_SHA256, kmip14.CryptographicAlgorithmHMAC_SHA384,
-		kmip14.CryptographicAlgorithmHMAC_SHA512:
-		if n < 128 || n > 4096 || n%8 != 0 {
-			return 0, 0, kmip.Errorf(kmip.ReasonInvalidField, "HMAC keys are a multiple of 8 bits from 128 to 4096")
-		}
-	case kmip14.CryptographicAlgorithmDES3:
-		// Two-key (112 effective bits) or three-key (168) Triple DES; 192
-		// counts the parity bits of a three-key one.
-		if n != 112 && n != 168 && n != 192 {
-			return 0, 0, kmip.Errorf(kmip.ReasonInvalidField, "Triple DES keys are 112, 168 or 192 bits")
-		}
-	case algChaCha20, algChaCha20Poly1305:
-		if !v.Is2x() || n != 256 {
-			return 0, 0, kmip.Errorf(kmip.ReasonInvalidField, "ChaCha20 keys are 256 bits (KMIP 2.x)")
-		}
-	default:
-		return 0, 0, kmip.Errorf(kmip.ReasonInvalidField, "unsupported Cryptographic Algorithm")
-	}
-	return alg, int(n), nil
-}
-
 // quantumSafe reports whether a symmetric key keeps at least 128 bits of
 // security against Grover's algorithm: 256 bits or more, never Triple DES.
 func quantumSafe(alg kmip.CryptographicAlgorithm, bits int) bool {
 	return alg != kmip14.CryptographicAlgorithmDES3 && bits >= 256
 }
 
-// generate generates a key of bits bits in the module and returns it as a
-// Raw key block in the clear; the caller seals it (setContent) and zeroes
-// the material. Triple DES keys are generated as 192 bits with the parity
-// bit of each byte set, whatever Cryptographic Length (112 or 168 effective
-// bits) the key block records.
+// generate generates a key of alg and bits bits in the module and returns
+// it as a Raw key block in the clear; the caller seals it (setContent) and
+// zeroes the material. DES and Triple DES keys are generated with their
+// parity bits (keyMaterialBytes) and each byte's parity set.
 func (s *Service) generate(alg kmip.CryptographicAlgorithm, bits int) (*kmip.Object, error) {
-	size := bits
-	if alg == kmip14.CryptographicAlgorithmDES3 {
-		size = 192
-	}
-	raw, err := s.crypto.GenerateKey(size)
+	raw, err := s.crypto.GenerateKey(8 * keyMaterialBytes(alg, bits))
 	if err != nil {
 		return nil, err
 	}
-	if alg == kmip14.CryptographicAlgorithmDES3 {
+	if hasDESParity(alg) {
 		setDESParity(raw)
 	}
 	return &kmip.Object{
 		Type:     kmip14.ObjectTypeSymmetricKey,
 		KeyBlock: &kmip.KeyBlock{FormatType: kmip14.KeyFormatTypeRaw, Material: raw, Algorithm: alg, Length: int32(bits)},
 	}, nil
-}
-
-// setDESParity sets the low bit of each byte of a DES key so that the byte
-// has odd parity.
-func setDESParity(key []byte) {
-	for i, b := range key {
-		b &^= 1
-		if bits.OnesCount8(b)%2 == 0 {
-			b |= 1
-		}
-		key[i] = b
-	}
 }
 
 // seal encodes obj and seals it for object id; the plaintext encoding is

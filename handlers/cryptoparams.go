@@ -199,7 +199,7 @@ func cipherParams(alg kmip.CryptographicAlgorithm, p kmip.CryptographicParameter
 		}
 		out.Label = p.PSource
 	default:
-		return out, unsupported("unsupported Cryptographic Algorithm for Encrypt or Decrypt")
+		return out, algorithmNotImplemented(alg, "Encrypt or Decrypt")
 	}
 	return out, nil
 }
@@ -306,7 +306,7 @@ func macParams(alg kmip.CryptographicAlgorithm, p kmip.CryptographicParameters) 
 	case kmip14.CryptographicAlgorithmAES:
 		return hsm.MACParams{Algorithm: hsm.CMAC}, nil
 	}
-	return hsm.MACParams{}, unsupported("unsupported Cryptographic Algorithm for MAC")
+	return hsm.MACParams{}, algorithmNotImplemented(alg, "MAC")
 }
 
 // moduleError maps an error of the module's operations to the KMIP reason

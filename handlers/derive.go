@@ -403,8 +403,8 @@ func derivedSize(v kmip.Version, t kmip.ObjectType, attrs kmip.Attributes) (int,
 }
 
 // derivedObject returns the object of type t that material makes (shared
-// with it), as attrs describe: a Raw Symmetric Key (Triple DES with its
-// parity bits set), or an Opaque Secret Data of type Seed.
+// with it), as attrs describe: a Raw Symmetric Key (DES and Triple DES with
+// their parity bits set), or an Opaque Secret Data of type Seed.
 func derivedObject(t kmip.ObjectType, attrs kmip.Attributes, material []byte) kmip.Object {
 	obj := kmip.Object{Type: t, KeyBlock: &kmip.KeyBlock{FormatType: kmip14.KeyFormatTypeRaw, Material: material}}
 	if t == kmip14.ObjectTypeSecretData {
@@ -412,7 +412,7 @@ func derivedObject(t kmip.ObjectType, attrs kmip.Attributes, material []byte) km
 		obj.KeyBlock.FormatType = kmip14.KeyFormatTypeOpaque
 		return obj
 	}
-	if u, _ := enumValue(attrs.Get(kmip.AttrCryptographicAlgorithm)); kmip.CryptographicAlgorithm(u) == kmip14.CryptographicAlgorithmDES3 {
+	if u, _ := enumValue(attrs.Get(kmip.AttrCryptographicAlgorithm)); hasDESParity(kmip.CryptographicAlgorithm(u)) {
 		setDESParity(material)
 	}
 	return obj

@@ -44,8 +44,8 @@ func (s *Service) get(ctx context.Context, req *kmip.Request, p *kmip.GetRequest
 	}
 	switch p.KeyWrapType {
 	case 0, kmip14.KeyWrapTypeNotWrapped, kmip14.KeyWrapTypeAsRegistered:
-		// The server keeps keys in the clear (sealed): as registered is
-		// not wrapped, unless the Key Wrapping Specification asks.
+		// Keys are kept in the clear (sealed) unless registered wrapped
+		// (unwrapForGet); a Key Wrapping Specification wraps either.
 	default:
 		return nil, keyWrapTypeNotSupported("unknown Key Wrap Type")
 	}
@@ -60,6 +60,12 @@ func (s *Service) get(ctx context.Context, req *kmip.Request, p *kmip.GetRequest
 		if err := getMetadataOnly(v, p, kb); err != nil {
 			return nil, err
 		}
+	}
+	if err := s.unwrapForGet(ctx, req, p, obj); err != nil { // a key registered wrapped (wrap.go)
+		if kb := obj.KeyBlock; kb != nil {
+			clear(kb.Material)
+		}
+		return nil, err
 	}
 	if p.KeyFormatType == kmip14.KeyFormatTypePKCS_12 && obj.Type == kmip14.ObjectTypePrivateKey {
 		err = s.getPKCS12(ctx, req, m, obj) // pkcs12.go

@@ -106,6 +106,10 @@ func (s *Service) useKey(ctx context.Context, req *kmip.Request, id string, u ke
 	if err != nil {
 		return nil, err
 	}
+	if kb := obj.KeyBlock; kb != nil && kb.Wrapped {
+		clear(kb.Material)
+		return nil, storedWrapped(u) // wrap.go
+	}
 	k := &usableKey{managed: m, obj: obj}
 	if err := contentNeedsValue(obj); err != nil {
 		k.wipe()

@@ -10,7 +10,8 @@ import (
 
 // register stores a client-supplied object: a Symmetric Key (Raw or
 // Transparent Symmetric Key), Secret Data or an Opaque Object; Public and
-// Private Keys and Certificates are kept as given. Attributes inside a 1.x
+// Private Keys and Certificates are kept as given, and so is a key block
+// registered wrapped (wrap.go). Attributes inside a 1.x
 // Key Value are merged into the object's attributes and never kept in it.
 func (s *Service) register(ctx context.Context, req *kmip.Request, p *kmip.RegisterRequest) (any, error) {
 	v := req.Version
@@ -27,7 +28,9 @@ func (s *Service) register(ctx context.Context, req *kmip.Request, p *kmip.Regis
 	}
 	if kb := obj.KeyBlock; kb != nil {
 		if kb.Wrapped {
-			return nil, keyWrapTypeNotSupported("wrapped key blocks are not supported")
+			if err := checkRegisteredWrapping(obj.Type, kb); err != nil { // wrap.go
+				return nil, err
+			}
 		}
 		if kb.CompressionType != 0 {
 			return nil, kmip.Errorf(kmip.ReasonKeyCompressionTypeNotSupported, "key compression is not supported")
@@ -96,11 +99,11 @@ func completeObject(v kmip.Version, obj *kmip.Object, attrs *kmip.Attributes) er
 		if err := reconcile(kb, attrs); err != nil {
 			return err
 		}
-		if !lengthMatches(kb) {
-			return kmip.Errorf(kmip.ReasonInvalidField, "Cryptographic Length does not match the key material")
-		}
 		if _, _, err := symmetricParams(v, kb.Algorithm, kb.Length); err != nil {
 			return err
+		}
+		if !kb.Wrapped && !lengthMatches(kb) { // wrapped bytes are longer than the key
+			return kmip.Errorf(kmip.ReasonInvalidField, "Cryptographic Length does not match the key material")
 		}
 		setSingle(attrs, kmip.AttrKeyFormatType, kb.FormatType)
 	case kmip14.ObjectTypeSecretData, kmip14.ObjectTypePublicKey, kmip14.ObjectTypePrivateKey:
@@ -209,15 +212,10 @@ func reconcile(kb *kmip.KeyBlock, attrs *kmip.Attributes) error {
 }
 
 // lengthMatches reports whether a symmetric key block's Cryptographic Length
-// fits its material: 8 bits a byte, except for Triple DES, whose 16- or
-// 24-byte keys carry a parity bit in each byte (112 or 168 effective bits,
-// 168 or 192 counting parity for a three-key one).
+// (valid for its algorithm) fits its material: 8 bits a byte, except for
+// DES and Triple DES, whose bytes carry a parity bit (keyMaterialBytes).
 func lengthMatches(kb *kmip.KeyBlock) bool {
-	n := len(kb.Material)
-	if kb.Algorithm == kmip14.CryptographicAlgorithmDES3 {
-		return (n == 16 && kb.Length == 112) || (n == 24 && (kb.Length == 168 || kb.Length == 192))
-	}
-	return int(kb.Length) == 8*n
+	return len(kb.Material) == keyMaterialBytes(kb.Algorithm, int(kb.Length))
 }
 
 // withoutDerived returns attrs without the server-set attributes whose value

@@ -368,14 +368,11 @@ func sameSplit(a, b *kmip.Object) bool {
 }
 
 // keyBytes returns the size in bytes of the key a part's key block was
-// split from: its Cryptographic Length in bytes, Triple DES keys counting
-// their parity bits (see lengthMatches).
+// split from: its Cryptographic Length in bytes, DES and Triple DES keys
+// counting their parity bits (keyMaterialBytes).
 func keyBytes(kb *kmip.KeyBlock) int {
-	if kb.Algorithm == kmip14.CryptographicAlgorithmDES3 {
-		if kb.Length == 112 {
-			return 16
-		}
-		return 24
+	if hasDESParity(kb.Algorithm) {
+		return keyMaterialBytes(kb.Algorithm, int(kb.Length))
 	}
 	return int(kb.Length+7) / 8
 }

@@ -54,6 +54,9 @@ func (s *Service) wrapKeyBlock(ctx context.Context, req *kmip.Request, obj *kmip
 	if kb == nil {
 		return &kmip.Error{Reason: kmip.ReasonIllegalObjectType, Message: "only objects with a key block can be wrapped"}
 	}
+	if kb.Wrapped {
+		return keyWrapTypeNotSupported("the key is already wrapped")
+	}
 	if kb.Material == nil {
 		return keyWrapTypeNotSupported("a transparent key structure can only be wrapped with TTLV Encoding")
 	}
@@ -104,4 +107,74 @@ func wrapMode(requested *kmip.CryptographicParameters, keys kmip.CryptographicPa
 		return keys.BlockCipherMode
 	}
 	return kmip14.BlockCipherModeNISTKeyWrap
+}
+
+// Keys registered wrapped (KMIP 1.4 section 2.1.3, 2.1 section 2.1.3: a Key
+// Block with Key Wrapping Data, whose Key Value is the wrapped bytes). The
+// server keeps the block as given, wrapped bytes and Key Wrapping Data, and
+// Get returns it so: Key Wrap Type As Registered, which is also what a Get
+// without a Key Wrap Type (all of 1.0-1.3) gets, KMIP defining no default.
+// Get with Key Wrap Type Not Wrapped (1.4 and 2.x) unwraps it with the key
+// its Key Wrapping Data names (unwrapKeyBlock, the checks of the use Unwrap
+// Key), and may then wrap it again as a Key Wrapping Specification asks.
+// No cryptographic operation uses a key stored wrapped: the server would
+// have to unwrap it for each use, which no client asked for by registering
+// it so.
+
+// checkRegisteredWrapping checks the key block of type t a client registers
+// with Key Wrapping Data: a key of a type that has key material, wrapped
+// bytes, and wrapping data naming the key of its method.
+func checkRegisteredWrapping(t kmip.ObjectType, kb *kmip.KeyBlock) error {
+	wd := kb.WrappingData
+	switch t {
+	case kmip14.ObjectTypeSymmetricKey, kmip14.ObjectTypePrivateKey, kmip14.ObjectTypePublicKey, kmip14.ObjectTypeSecretData:
+	default:
+		return keyWrapTypeNotSupported("only Symmetric, Private and Public Keys and Secret Data are registered wrapped")
+	}
+	switch {
+	case wd == nil:
+		return kmip.Errorf(kmip.ReasonInvalidField, "a wrapped key block needs its Key Wrapping Data")
+	case kb.Transparent != nil || len(kb.Material) == 0:
+		return kmip.Errorf(kmip.ReasonInvalidField, "a wrapped Key Value is the wrapped bytes")
+	case wd.WrappingMethod < kmip14.WrappingMethodEncrypt || wd.WrappingMethod > kmip14.WrappingMethodTR_31:
+		return kmip.Errorf(kmip.ReasonInvalidField, "unknown Wrapping Method")
+	case wd.WrappingMethod != kmip14.WrappingMethodMACSign && wd.WrappingMethod != kmip14.WrappingMethodTR_31 && wd.EncryptionKeyInformation == nil:
+		return kmip.Errorf(kmip.ReasonInvalidField, "the %v wrapping method needs Encryption Key Information", wd.WrappingMethod)
+	case (wd.WrappingMethod == kmip14.WrappingMethodMACSign || wd.WrappingMethod == kmip14.WrappingMethodEncryptThenMACSign ||
+		wd.WrappingMethod == kmip14.WrappingMethodMACSignThenEncrypt) && wd.MACSignatureKeyInformation == nil:
+		return kmip.Errorf(kmip.ReasonInvalidField, "the %v wrapping method needs MAC/Signature Key Information", wd.WrappingMethod)
+	}
+	return nil
+}
+
+// storedWrapped is the refusal of use u of a key stored wrapped.
+func storedWrapped(u keyUse) error {
+	return kmip.Errorf(kmip.ReasonCryptographicFailure, "the key was registered wrapped and is kept so: %s cannot use it (Get it with Key Wrap Type Not Wrapped, then register it in the clear)", u.name)
+}
+
+// unwrapForGet replaces a key block stored wrapped by its unwrapping when
+// the Get asks for Key Wrap Type Not Wrapped; any other Get of it returns
+// it as registered, which a Key Wrapping Specification (wrapping it again)
+// or another Key Format Type cannot change.
+func (s *Service) unwrapForGet(ctx context.Context, req *kmip.Request, p *kmip.GetRequest, obj *kmip.Object) error {
+	kb := obj.KeyBlock
+	if kb == nil || !kb.Wrapped {
+		return nil
+	}
+	if p.KeyWrapType != kmip14.KeyWrapTypeNotWrapped {
+		if p.KeyWrappingSpecification != nil {
+			return keyWrapTypeNotSupported("the key is stored wrapped; ask Key Wrap Type Not Wrapped to wrap it anew")
+		}
+		if p.KeyFormatType != 0 && p.KeyFormatType != kb.FormatType {
+			return kmip.Errorf(kmip.ReasonKeyFormatTypeNotSupported, "a key stored wrapped is returned in the format it was registered in")
+		}
+		return nil
+	}
+	plain, err := s.unwrapKeyBlock(ctx, req, kb)
+	if err != nil {
+		return err
+	}
+	clear(kb.Material)
+	obj.KeyBlock = plain
+	return nil
 }

@@ -7,7 +7,9 @@ import (
 
 // Key wrapping structures: the Key Wrapping Specification of a Get request,
 // the Key Wrapping Data of a wrapped Key Block, and the Key Information they
-// share. Their layout is the same in every version.
+// share. Their layout is the same in every version, but for Encoding
+// Option, which KMIP 1.1 added (1.1 section 2.1.5): a 1.0 answer leaves it
+// out.
 
 // decodeKeyWrappingSpecification decodes a Key Wrapping Specification; the
 // Wrapping Method is required.
@@ -59,7 +61,7 @@ func encodeKeyWrappingSpecification(e *ttlv.Encoder, v Version, s *KeyWrappingSp
 		for _, name := range s.AttributeNames {
 			e.EncodeTextString(kmip14.TagAttributeName, name)
 		}
-		if s.EncodingOption != 0 {
+		if s.EncodingOption != 0 && since(v, V1_1) {
 			e.EncodeEnumeration(kmip14.TagEncodingOption, uint32(s.EncodingOption))
 		}
 		return nil
@@ -118,7 +120,7 @@ func encodeKeyWrappingData(e *ttlv.Encoder, v Version, d *KeyWrappingData) error
 		if d.IVCounterNonce != nil {
 			e.EncodeByteString(kmip14.TagIVCounterNonce, d.IVCounterNonce)
 		}
-		if d.EncodingOption != 0 {
+		if d.EncodingOption != 0 && since(v, V1_1) {
 			e.EncodeEnumeration(kmip14.TagEncodingOption, uint32(d.EncodingOption))
 		}
 		return nil

@@ -135,3 +135,21 @@ func TestKeyWrappingDecodeRejects(t *testing.T) {
 		}
 	}
 }
+
+// TestEncodingOptionSince11 checks that the Encoding Option, which KMIP 1.1
+// added, is written in 1.1 and left out of a 1.0 encoding.
+func TestEncodingOptionSince11(t *testing.T) {
+	tag := []byte{0x42, 0x00, 0xA3, byte(ttlv.TypeEnumeration)} // Encoding Option
+	for _, v := range []Version{V1_0, V1_1} {
+		req, resp := wrappedGetCase()
+		req.KeyWrappingSpecification.AttributeNames = nil
+		b := encodeBytes(t, func(e *ttlv.Encoder) error { return encodeRequestPayload(e, kmip14.OperationGet, v, req) })
+		if got := bytes.Contains(b, tag); got != (v == V1_1) {
+			t.Errorf("%v: Key Wrapping Specification has an Encoding Option: %v", v, got)
+		}
+		b = encodeBytes(t, func(e *ttlv.Encoder) error { return encodeResponsePayload(e, kmip14.OperationGet, v, resp) })
+		if got := bytes.Contains(b, tag); got != (v == V1_1) {
+			t.Errorf("%v: Key Wrapping Data has an Encoding Option: %v", v, got)
+		}
+	}
+}
