@@ -122,7 +122,7 @@ func checkCreationAttrs(v kmip.Version, attrs kmip.Attributes) error {
 		if def != nil && def.ServerOnly {
 			return readOnlyAtCreation(a.Name)
 		}
-		if (def == nil || !def.Multi) && seen[a.Name] {
+		if def != nil && !def.Multi && seen[a.Name] {
 			return singleValued(a.Name)
 		}
 		seen[a.Name] = true
