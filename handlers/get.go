@@ -33,6 +33,11 @@ func (s *Service) get(ctx context.Context, req *kmip.Request, p *kmip.GetRequest
 	// A Sensitive object's material leaves the server only wrapped (see
 	// wrap.go); that of an object the client made not Extractable never.
 	wrapping := p.KeyWrappingSpecification
+	if wrapping == nil && p.KeyWrapType == kmip14.KeyWrapTypeAsRegistered {
+		if wrapping, err = asRegistered(m.attrs); err != nil {
+			return nil, err // wrapregistered.go
+		}
+	}
 	if isTrue(m.attrs, kmip.AttrSensitive) && wrapping == nil {
 		return nil, kmip.Errorf(kmip.ReasonSensitive, "object is Sensitive")
 	}
@@ -45,7 +50,8 @@ func (s *Service) get(ctx context.Context, req *kmip.Request, p *kmip.GetRequest
 	switch p.KeyWrapType {
 	case 0, kmip14.KeyWrapTypeNotWrapped, kmip14.KeyWrapTypeAsRegistered:
 		// The server keeps keys in the clear (sealed): as registered is
-		// not wrapped, unless the Key Wrapping Specification asks.
+		// not wrapped, unless the key was registered wrapped
+		// (wrapregistered.go) or the Key Wrapping Specification asks.
 	default:
 		return nil, keyWrapTypeNotSupported("unknown Key Wrap Type")
 	}

@@ -27,7 +27,10 @@ func (s *Service) register(ctx context.Context, req *kmip.Request, p *kmip.Regis
 	}
 	if kb := obj.KeyBlock; kb != nil {
 		if kb.Wrapped {
-			return nil, keyWrapTypeNotSupported("wrapped key blocks are not supported")
+			if kb, attrs, err = s.unwrapRegistered(ctx, req, kb, attrs); err != nil {
+				return nil, err // wrapregistered.go
+			}
+			defer clear(kb.Material)
 		}
 		if kb.CompressionType != 0 {
 			return nil, kmip.Errorf(kmip.ReasonKeyCompressionTypeNotSupported, "key compression is not supported")
