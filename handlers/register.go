@@ -12,6 +12,7 @@ import (
 // Transparent Symmetric Key), Secret Data or an Opaque Object; Public and
 // Private Keys and Certificates are kept as given. Attributes inside a 1.x
 // Key Value are merged into the object's attributes and never kept in it.
+// A wrapped key block is kept unwrapped (wrapregistered.go).
 func (s *Service) register(ctx context.Context, req *kmip.Request, p *kmip.RegisterRequest) (any, error) {
 	v := req.Version
 	obj := p.Object // a copy: the request is not modified

@@ -41,6 +41,7 @@ var notCarried = map[string]bool{
 	kmip.AttrAlwaysSensitive:  true,
 	kmip.AttrNeverExtractable: true,
 	kmip.AttrKeyFormatType:    true,
+	registeredWrappingAttr:    true, // the replacement was never registered
 }
 
 // carried returns the attributes of an existing key that its replacement

@@ -66,6 +66,11 @@ func TestRegisterWrappedKey(t *testing.T) {
 			if n := len(h.attrs(v, alice, id, registeredWrappingAttr)); n != 1 {
 				t.Fatalf("%d instances of %s", n, registeredWrappingAttr)
 			}
+			// Its replacement was never registered: it does not take the record.
+			newID := h.must(v, alice, &kmip.ReKeyRequest{UniqueIdentifier: id}).(*kmip.ReKeyResponse).UniqueIdentifier
+			if h.attrs(v, alice, newID).Has(registeredWrappingAttr) {
+				t.Fatalf("the ReKey replacement carries %s", registeredWrappingAttr)
+			}
 			// A key registered in the clear comes back As Registered in the clear.
 			clearID := h.must(v, alice, &kmip.RegisterRequest{ObjectType: kmip14.ObjectTypeSymmetricKey,
 				Attributes: kmip.Attributes{{Name: kmip.AttrCryptographicUsageMask, Value: maskEncDec}},
