@@ -1,11 +1,13 @@
 package handlers
 
 import (
+	"crypto/sha256"
 	"encoding/binary"
 	"math"
 	"time"
 
 	"github.com/gemalto/kmip-go/kmip14"
+	"github.com/gemalto/kmip-go/ttlv"
 
 	"github.com/kmipd/kmipd/kmip"
 	"github.com/kmipd/kmipd/store"
@@ -20,7 +22,8 @@ import (
 //	Object Group                                  the group's text
 //	Application Specific Information              the namespace's text
 //	Link                                          the linked object's identifier
-//	x-..., y-..., vendor attributes               typed canonical encoding (encodeScalar)
+//	x-..., y-..., vendor attributes               typed canonical encoding (encodeScalar),
+//	                                              or its digest when long (customTerm)
 //	termLive                                      "1" on objects not destroyed
 //	termPending                                   "1" on objects waiting for an Activation
 //	                                              or Deactivation Date (see Sweep)
@@ -95,7 +98,25 @@ func termValue(name string, value any) ([]byte, bool) {
 		l, ok := value.(kmip.Link)
 		return []byte(l.ID), ok
 	}
-	return encodeScalar(value)
+	v, _, ok := customTerm(value)
+	return v, ok
+}
+
+// maxTermValue bounds the index value of a custom attribute: Badger keys
+// hold at most 65000 bytes, and short keys keep the index small.
+const maxTermValue = 128
+
+// customTerm returns the index value of a custom attribute's value: its
+// typed canonical encoding, or, when that is longer than maxTermValue, 'h'
+// and its SHA-256 digest, with exact false: Locate then compares the value
+// itself on the candidates.
+func customTerm(value any) (v []byte, exact, ok bool) {
+	v, ok = encodeScalar(value)
+	if !ok || len(v) <= maxTermValue {
+		return v, true, ok
+	}
+	sum := sha256.Sum256(v)
+	return append([]byte{'h'}, sum[:]...), false, true
 }
 
 // encodeScalar encodes a primitive value with a type byte, so that values of
@@ -115,6 +136,11 @@ func encodeScalar(value any) ([]byte, bool) {
 		return binary.BigEndian.AppendUint64([]byte{'t'}, uint64(v.Unix())), true
 	case time.Duration:
 		return binary.BigEndian.AppendUint64([]byte{'d'}, uint64(v)), true
+	case ttlv.TTLV:
+		// Big Integer, Date-Time Extended, Structure: the item as received
+		// under the Attribute Value tag (kmip/codec_attr_custom.go), so
+		// equal values have equal encodings.
+		return append([]byte{'r'}, v...), true
 	}
 	if u, ok := enumValue(value); ok {
 		return binary.BigEndian.AppendUint32([]byte{'e'}, u), true

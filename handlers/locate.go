@@ -161,6 +161,12 @@ func postFilter(reqAttrs kmip.Attributes, a kmip.Attribute) filter {
 		}
 		return func(attrs kmip.Attributes) bool { return hasValue(attrs, a.Name, v) }
 	}
+	if kmip.IsCustomAttr(a.Name) {
+		if _, exact, _ := customTerm(a.Value); !exact {
+			return func(attrs kmip.Attributes) bool { return hasValue(attrs, a.Name, a.Value) }
+		}
+		return nil
+	}
 	if indexed(a.Name) {
 		return nil
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/google/uuid"
 
@@ -119,7 +120,8 @@ func (s *Service) view(ctx context.Context, req *kmip.Request, id string) (*mana
 // update changes object id on behalf of req's peer in one store transaction:
 // fn sees the latest version with due date-driven transitions applied, and
 // may change it; when fn returns nil the result is stored with fresh index
-// terms. update returns the object as stored.
+// terms, unless it leaves the object beyond the bounds on custom attributes
+// (checkCustomBounds). update returns the object as stored.
 func (s *Service) update(ctx context.Context, req *kmip.Request, id string, fn func(m *managed) error) (*managed, error) {
 	id, err := resolveID(id)
 	if err != nil {
@@ -141,7 +143,11 @@ func (s *Service) update(ctx context.Context, req *kmip.Request, id string, fn f
 		}
 		now := s.now()
 		applyDue(&m.attrs, now)
+		stored := slices.Clone(m.attrs)
 		if err := fn(m); err != nil {
+			return err
+		}
+		if err := checkCustomBounds(stored, m.attrs); err != nil {
 			return err
 		}
 		applyDue(&m.attrs, now) // fn may have set a date that is due
@@ -177,6 +183,9 @@ func (s *Service) insert(ctx context.Context, req *kmip.Request, m *managed) err
 		return err
 	}
 	m.attrs = attrs
+	if err := checkCustomBounds(nil, m.attrs); err != nil {
+		return err
+	}
 	obj := &store.Object{ID: m.id, Owner: m.owner}
 	if err := encodeInto(m, obj); err != nil {
 		return err

@@ -134,7 +134,7 @@ func checkNewAttrs(v kmip.Version, attrs kmip.Attributes, registered bool) error
 		if def != nil && def.ServerOnly && !(registered && def.ClientRegister) {
 			return readOnlyAtCreation(a.Name)
 		}
-		if (def == nil || !def.Multi) && seen[a.Name] {
+		if def != nil && !def.Multi && seen[a.Name] {
 			return singleValued(a.Name)
 		}
 		seen[a.Name] = true

@@ -36,7 +36,9 @@ import (
 //	                                    UsageLimits, AlternativeName,
 //	                                    RNGParameters
 //
-// Custom (x-, y-, vendor) attributes carry any of the primitive types above.
+// Custom (x-, y-, vendor) attributes carry any of the primitive types above,
+// or a ttlv.TTLV holding a Big Integer, Date-Time Extended or Structure
+// value as received (codec_attr_custom.go).
 type Attribute struct {
 	Name  string
 	Index int

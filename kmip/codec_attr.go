@@ -247,10 +247,14 @@ func isSpecTagName(name string) bool {
 }
 
 // decodeOtherAttrValue decodes the value of an attribute outside the table:
-// a custom attribute carries a primitive value; a standard attribute the
-// table lacks may also be a Structure, kept as a ttlv.TTLV copy.
+// a custom attribute carries a value of any type (codec_attr_custom.go); a
+// standard attribute the table lacks may also be a Structure, kept as a
+// ttlv.TTLV copy.
 func decodeOtherAttrValue(name string, f ttlv.TTLV) (any, *Error) {
-	if f.Type() == ttlv.TypeStructure && !IsCustomAttr(name) {
+	if IsCustomAttr(name) {
+		return decodeCustomValue(f)
+	}
+	if f.Type() == ttlv.TypeStructure {
 		return ttlv.TTLV(bytes.Clone(f)), nil
 	}
 	return decodePrimitive(f)
@@ -284,7 +288,7 @@ func decodeVendorAttr(v Version, f ttlv.TTLV) (Attribute, *Error) {
 	if vendor == "" || name == "" || value == nil {
 		return Attribute{}, errMissing(v, "Vendor Identification, Attribute Name or Attribute Value")
 	}
-	x, err := decodePrimitive(value)
+	x, err := decodeCustomValue(value)
 	if err != nil {
 		return Attribute{}, err
 	}

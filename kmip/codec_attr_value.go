@@ -480,28 +480,11 @@ func encodeCryptographicParameters(e *ttlv.Encoder, tag ttlv.Tag, v Version, p *
 	})
 }
 
-// encodeRaw re-encodes the validated item t under tag, item by item.
+// encodeRaw writes the validated item t under tag, byte for byte.
 func encodeRaw(e *ttlv.Encoder, tag ttlv.Tag, t ttlv.TTLV) error {
-	switch t.Type() {
-	case ttlv.TypeStructure:
-		return e.EncodeStructure(tag, func(e *ttlv.Encoder) error {
-			for c := range children(t) {
-				if err := encodeRaw(e, c.Tag(), c); err != nil {
-					return err
-				}
-			}
-			return nil
-		})
-	case ttlv.TypeBigInteger:
-		e.EncodeBigInteger(tag, t.ValueBigInteger())
-	case ttlv.TypeDateTimeExtended:
-		e.EncodeDateTimeExtended(tag, t.ValueDateTime())
-	default:
-		x, err := decodePrimitive(t)
-		if err != nil {
-			return err
-		}
-		return encodeAttrValue(e, tag, nil, storageVersion, x)
+	if t.Tag() != tag {
+		t = retag(t, tag)
 	}
-	return nil
+	// gemalto's encoder copies a ttlv.TTLV into its buffer as it is.
+	return e.EncodeValue(ttlv.TagNone, t)
 }
