@@ -85,7 +85,7 @@ type Config struct {
 
 // Service serves KMIP batch items. It implements kmip.Handler and is safe for
 // concurrent use; all state lives in the store, except the open streaming
-// operations, which live in memory.
+// operations and the tickets of Login, which live in memory.
 type Service struct {
 	store  store.Store
 	crypto hsm.Crypto
@@ -107,6 +107,9 @@ type Service struct {
 
 	// streams holds the open streaming operations (stream.go).
 	streams streams
+
+	// tickets holds the tickets of Login and Delegated Login (tickets.go).
+	tickets ticketTable
 
 	// pkcs11Contexts holds the open contexts of the PKCS#11 operation
 	// (pkcs11_contexts.go).
