@@ -47,7 +47,7 @@ type ticket struct {
 	handle   string // a public name of the ticket for audit records; not derived from its value
 	identity string // the client certificate identity that obtained it
 	expires  time.Time
-	left     int32    // requests it may still authenticate; negative: no count
+	left     int32   // requests it may still authenticate; negative: no count
 	rights   []grant // nil: every right of identity
 }
 
