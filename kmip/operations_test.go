@@ -48,6 +48,9 @@ func TestDefinesSpecWindows(t *testing.T) {
 		OperationAdjustAttribute:         V2_0,
 		OperationLog:                     V2_0,
 		OperationPKCS11:                  V2_0,
+		OperationLogin:                   V2_0,
+		OperationLogout:                  V2_0,
+		OperationDelegatedLogin:          V2_0,
 		OperationVendorBackup:            V1_0,
 	}
 	for op, since := range first {
@@ -57,7 +60,7 @@ func TestDefinesSpecWindows(t *testing.T) {
 			}
 		}
 	}
-	for _, op := range []Operation{kmip14.OperationValidate, OperationLogin, Operation(0x80000099)} {
+	for _, op := range []Operation{kmip14.OperationValidate, OperationReProvision, Operation(0x80000099)} {
 		if Defines(V2_1, op) {
 			t.Errorf("Defines(2.1, %v): the codec does not implement it", op)
 		}
