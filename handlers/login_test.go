@@ -330,3 +330,32 @@ func TestDelegatedLoginBoundsItsRights(t *testing.T) {
 	_, err = h.do(kmip.V2_0, alice, &kmip.DelegatedLoginRequest{Rights: []kmip.Right{{Objects: ids}}})
 	wantReason(t, err, kmip.ReasonInvalidField)
 }
+
+// TestTicketRightsHoldForEveryObjectAnItemUses: the Rights of a ticket hold
+// for the objects an item uses besides the one it names, such as the key
+// a Get wraps under.
+func TestTicketRightsHoldForEveryObjectAnItemUses(t *testing.T) {
+	h := newHarness(t)
+	v := kmip.V2_0
+	kek := h.activeKey(v, kmip14.CryptographicAlgorithmAES, 256, maskWrap,
+		kmip.Attribute{Name: kmip.AttrCryptographicParameters, Value: kmip.CryptographicParameters{BlockCipherMode: kmip14.BlockCipherModeNISTKeyWrap}})
+	key := h.activeKey(v, kmip14.CryptographicAlgorithmAES, 256, maskEncDec)
+	wrapped := &kmip.GetRequest{UniqueIdentifier: key, KeyWrapping: true, KeyWrappingSpecification: wrapSpec(kek, 0)}
+	get := []kmip.Operation{kmip14.OperationGet}
+
+	keyOnly := h.login(alice, &kmip.DelegatedLoginRequest{Rights: []kmip.Right{{Operations: get, Objects: []string{key}}}})
+	if _, err := h.withTicket(nil, alice, keyOnly, &kmip.GetRequest{UniqueIdentifier: key}); err != nil {
+		t.Fatal(err)
+	}
+	_, err := h.withTicket(nil, alice, keyOnly, wrapped)
+	wantReason(t, err, kmip.ReasonNotAuthorized)
+
+	both := h.login(alice, &kmip.DelegatedLoginRequest{Rights: []kmip.Right{{Operations: get, Objects: []string{key, kek}}}})
+	resp, err := h.withTicket(nil, alice, both, wrapped)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !resp.(*kmip.GetResponse).Object.KeyBlock.Wrapped {
+		t.Fatal("Get under the ticket returned the key unwrapped")
+	}
+}
