@@ -244,7 +244,7 @@ func TestDelegatedLoginCannotExceedTheCallersRights(t *testing.T) {
 		{"an object it may not use", acmeReader, kmip.Right{Operations: get, Objects: []string{key}}, kmip.ReasonPermissionDenied},
 		{"an object of another tenant", globexArray, kmip.Right{Operations: get, Objects: []string{key}}, kmip.ReasonObjectNotFound},
 		{"an object that does not exist", acmeArray, kmip.Right{Operations: get, Objects: []string{"no-such-key"}}, kmip.ReasonObjectNotFound},
-		{"an operation the server does not serve", acmeOperator, kmip.Right{Operations: []kmip.Operation{kmip14.OperationValidate}}, kmip.ReasonInvalidField},
+		{"an operation the server does not serve", acmeOperator, kmip.Right{Operations: []kmip.Operation{kmip.OperationReProvision}}, kmip.ReasonInvalidField},
 	}
 	for _, c := range cases {
 		_, err := delegate(c.who, nil, c.rights)

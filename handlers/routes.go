@@ -91,6 +91,7 @@ func init() {
 		{op: kmip14.OperationRevoke, serve: handle((*Service).revoke)},
 		{op: kmip14.OperationDestroy, serve: handle((*Service).destroy)},
 		{op: kmip14.OperationCheck, serve: handle((*Service).check)},
+		{op: kmip14.OperationValidate, serve: handle((*Service).validate)},
 		{op: kmip14.OperationArchive, serve: handle((*Service).archive)},
 		{op: kmip14.OperationRecover, serve: handle((*Service).recoverFromArchive)},
 		{op: kmip14.OperationExport, serve: handle((*Service).export), usesKey: true},

@@ -17,6 +17,7 @@
 package handlers
 
 import (
+	"crypto/x509"
 	"errors"
 	"sync"
 	"sync/atomic"
@@ -69,6 +70,11 @@ type Config struct {
 	// (certify.go); nil: the server offers neither.
 	Certifier Certifier
 
+	// TrustAnchors are the certificates at which Validate may end a chain
+	// as Valid (validate.go); nil: none, and Validate answers Unknown for
+	// every chain it finds no fault in.
+	TrustAnchors *x509.CertPool
+
 	// Notifier receives the changes to push to clients' KMIP endpoints as
 	// Notify and Put requests (notify.go); nil: no notifications.
 	Notifier Notifier
@@ -99,6 +105,8 @@ type Service struct {
 	grace  time.Duration // Config.DestroyGrace
 
 	certifier Certifier // Config.Certifier; nil: no Certify or ReCertify
+
+	anchors *x509.CertPool // Config.TrustAnchors
 
 	notifier Notifier // Config.Notifier; nil: none
 
@@ -150,6 +158,7 @@ func New(cfg Config) (*Service, error) {
 		grace:  cfg.DestroyGrace,
 
 		certifier: cfg.Certifier,
+		anchors:   cfg.TrustAnchors,
 
 		notifier: cfg.Notifier,
 

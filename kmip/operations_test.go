@@ -34,6 +34,7 @@ func TestDefinesSpecWindows(t *testing.T) {
 	first := map[Operation]Version{
 		kmip14.OperationCreate:           V1_0,
 		kmip14.OperationDeriveKey:        V1_0, // 1.0 section 4.6
+		kmip14.OperationValidate:         V1_0,
 		kmip14.OperationNotify:           V1_0,
 		kmip14.OperationDiscoverVersions: V1_1, // 1.1 section 4.26
 		kmip14.OperationReKeyKeyPair:     V1_1, // 1.1 section 4.5
@@ -60,7 +61,7 @@ func TestDefinesSpecWindows(t *testing.T) {
 			}
 		}
 	}
-	for _, op := range []Operation{kmip14.OperationValidate, OperationReProvision, Operation(0x80000099)} {
+	for _, op := range []Operation{OperationReProvision, Operation(0x80000099)} {
 		if Defines(V2_1, op) {
 			t.Errorf("Defines(2.1, %v): the codec does not implement it", op)
 		}
