@@ -168,7 +168,8 @@ func recordTicket(ctx context.Context, tk *ticket) {
 
 // ticketSession authenticates the ticket req's header presents, once per
 // request message (the message counts once against the ticket's Request
-// Count, whatever its number of items): nil without a Ticket Credential.
+// Count, whatever its number of items), and checks for each item that it
+// is still live: nil without a Ticket Credential.
 func (s *Service) ticketSession(req *kmip.Request) (*session, error) {
 	if req.Header == nil || req.Header.Credential == nil || req.Header.Credential.Type != kmip.CredentialTypeTicket {
 		return nil, nil
@@ -181,6 +182,10 @@ func (s *Service) ticketSession(req *kmip.Request) (*session, error) {
 		sess, err := s.tickets.use(s.clock(), identityOf(req), req.Header.Credential.Ticket)
 		return verdict{sess, err}
 	}).(verdict)
+	if v.err == nil && !s.tickets.live(s.clock(), v.sess) {
+		// Logged out, or expired, by an earlier item of the message.
+		return nil, errInvalidTicket()
+	}
 	return v.sess, v.err
 }
 

@@ -359,3 +359,27 @@ func TestTicketRightsHoldForEveryObjectAnItemUses(t *testing.T) {
 		t.Fatal("Get under the ticket returned the key unwrapped")
 	}
 }
+
+// TestLogoutEndsTheTicketForTheRestOfItsMessage: the items after a Logout
+// in the message that presents the ticket are Invalid Ticket.
+func TestLogoutEndsTheTicketForTheRestOfItsMessage(t *testing.T) {
+	h := newHarness(t)
+	tk := h.login(alice, &kmip.LoginRequest{RequestCount: 1})
+	hdr := &kmip.RequestHeader{Version: kmip.V2_0, Credential: &kmip.Credential{Type: kmip.CredentialTypeTicket, Ticket: tk}}
+	state := &kmip.BatchState{}
+	serve := func(payload any) error {
+		op, _ := kmip.OperationOf(payload)
+		_, err := h.svc.ServeKMIP(context.Background(), &kmip.Request{
+			Version: kmip.V2_0, Operation: op, Payload: payload, Header: hdr, Peer: &kmip.Peer{Identity: alice}, Batch: state,
+		})
+		return err
+	}
+	// One message counts once against the Request Count of 1.
+	if err := serve(queryOps); err != nil {
+		t.Fatal(err)
+	}
+	if err := serve(&kmip.LogoutRequest{}); err != nil {
+		t.Fatal(err)
+	}
+	wantReason(t, serve(queryOps), kmip.ReasonInvalidTicket)
+}

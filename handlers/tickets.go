@@ -144,6 +144,15 @@ func (t *ticketTable) use(now time.Time, identity string, tv *kmip.Ticket) (*ses
 	return &session{digest: tk.digest, handle: tk.handle, expires: tk.expires, rights: tk.rights}, nil
 }
 
+// live reports whether the ticket of sess is still in the table and
+// unexpired at now.
+func (t *ticketTable) live(now time.Time, sess *session) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	tk := t.byDigest[sess.digest]
+	return tk != nil && now.Before(tk.expires)
+}
+
 // revoke removes ticket tv of identity (Logout) and returns it.
 func (t *ticketTable) revoke(now time.Time, identity string, tv *kmip.Ticket) (*ticket, error) {
 	t.mu.Lock()
