@@ -100,7 +100,7 @@ func TestBadInput(t *testing.T) {
 
 	t.Run("UnknownOperation", func(t *testing.T) {
 		c := d.client(t)
-		for _, op := range []kmip.Operation{kmip.Operation(0x0000ABCD), kmip14.OperationValidate} {
+		for _, op := range []kmip.Operation{kmip.Operation(0x0000ABCD), kmip.OperationReProvision} {
 			_, err := try(c, op, nil)
 			requireReason(t, err, kmip.ReasonOperationNotSupported)
 		}

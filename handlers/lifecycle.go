@@ -190,6 +190,7 @@ func (s *Service) Sweep(ctx context.Context) error {
 		}
 		return ctx.Err() == nil
 	})
+	s.tickets.purge(s.clock()) // tickets.go
 	if err := s.purgeExpiredDestructions(ctx); err != nil && first == nil {
 		first = err // destroy_grace.go
 	}

@@ -202,6 +202,9 @@ func (s *Service) insert(ctx context.Context, req *kmip.Request, m *managed) err
 // its tenant (see authz.Principal.MayUse). Without a principal in ctx (a call that
 // did not come through ServeKMIP) it allows only when no Policy is in force.
 func (s *Service) permit(ctx context.Context, req *kmip.Request, m *managed) error {
+	if err := sessionFrom(ctx).mayUse(req.Operation, m.id); err != nil {
+		return err // the Rights of the ticket presented (login.go)
+	}
 	p := authz.PrincipalFrom(ctx)
 	if p == nil {
 		if s.policy.Load() == nil {

@@ -23,12 +23,12 @@ var queryObjectTypes = []kmip.ObjectType{
 
 // query answers the Query Functions the Service knows; others are ignored,
 // as KMIP allows.
-func (s *Service) query(_ context.Context, req *kmip.Request, p *kmip.QueryRequest) (any, error) {
+func (s *Service) query(ctx context.Context, req *kmip.Request, p *kmip.QueryRequest) (any, error) {
 	resp := &kmip.QueryResponse{}
 	for _, f := range p.Functions {
 		switch f {
 		case kmip14.QueryFunctionQueryOperations:
-			resp.Operations = s.operationsIn(req.Version)
+			resp.Operations = sessionFrom(ctx).filter(s.operationsIn(req.Version)) // a ticket's Rights (login.go)
 		case kmip14.QueryFunctionQueryObjects:
 			resp.ObjectTypes = append([]kmip.ObjectType(nil), queryObjectTypes...)
 			if !req.Version.Is2x() {

@@ -91,6 +91,7 @@ func init() {
 		{op: kmip14.OperationRevoke, serve: handle((*Service).revoke)},
 		{op: kmip14.OperationDestroy, serve: handle((*Service).destroy)},
 		{op: kmip14.OperationCheck, serve: handle((*Service).check)},
+		{op: kmip14.OperationValidate, serve: handle((*Service).validate)},
 		{op: kmip14.OperationArchive, serve: handle((*Service).archive)},
 		{op: kmip14.OperationRecover, serve: handle((*Service).recoverFromArchive)},
 		{op: kmip14.OperationExport, serve: handle((*Service).export), usesKey: true},
@@ -118,6 +119,12 @@ func init() {
 		{op: kmip14.OperationHash, serve: handle((*Service).hash)},
 		{op: kmip.OperationLog, serve: handle((*Service).logMessage)},
 		{op: kmip.OperationInterop, serve: handle((*Service).interop)},
+		// A ticket is a credential: its issue is on disk in the audit
+		// trail before the client holds it (usesKey). A ticket carries no
+		// more than the rights of its client, so every client may log in.
+		{op: kmip.OperationLogin, serve: handle((*Service).login), usesKey: true, open: true},
+		{op: kmip.OperationLogout, serve: handle((*Service).logout), open: true},
+		{op: kmip.OperationDelegatedLogin, serve: handle((*Service).delegatedLogin), usesKey: true, open: true},
 		{op: kmip.OperationSetEndpointRole, serve: handle((*Service).setEndpointRole)},
 		{op: kmip.OperationPKCS11, serve: handle((*Service).pkcs11)},
 		{op: kmip14.OperationCertify, serve: handle((*Service).certify), unavailable: (*Service).certifyUnavailable},
@@ -146,7 +153,9 @@ func UsesKey(op kmip.Operation) bool {
 //
 // Under a Policy (SetPolicy) an operation the client's roles do not list is
 // refused with Permission Denied before anything is read, and the handlers
-// see the request with the tenant as the owner.
+// see the request with the tenant as the owner. A request that presents a
+// ticket (login.go) is refused unless the ticket is valid for the client
+// and its Rights allow the operation.
 func (s *Service) ServeKMIP(ctx context.Context, req *kmip.Request) (any, error) {
 	// The codec refuses an operation the version does not define before it
 	// gets here; a request built in process may name none (zero), and is
@@ -156,13 +165,23 @@ func (s *Service) ServeKMIP(ctx context.Context, req *kmip.Request) (any, error)
 		op, _ = kmip.OperationOf(req.Payload)
 	}
 	r := byOperation[op]
+	sess, err := s.ticketSession(req) // login.go
+	if err != nil {
+		return nil, err
+	}
 	p := s.policy.Load().Principal(identityOf(req))
 	if r == nil || !r.open {
 		if err := p.MayCall(op); err != nil {
 			return nil, err
 		}
 	}
+	if err := sess.mayCall(op, req.Payload); err != nil {
+		return nil, err
+	}
 	ctx = authz.WithPrincipal(ctx, p)
+	if sess != nil {
+		ctx = withSession(ctx, sess)
+	}
 	req = p.Scope(req)
 	if req.Peer != nil {
 		s.owners.LoadOrStore(req.Peer.Identity, struct{}{})

@@ -17,6 +17,7 @@
 package handlers
 
 import (
+	"crypto/x509"
 	"errors"
 	"sync"
 	"sync/atomic"
@@ -69,6 +70,11 @@ type Config struct {
 	// (certify.go); nil: the server offers neither.
 	Certifier Certifier
 
+	// TrustAnchors are the certificates at which Validate may end a chain
+	// as Valid (validate.go); nil: none, and Validate answers Unknown for
+	// every chain it finds no fault in.
+	TrustAnchors *x509.CertPool
+
 	// Notifier receives the changes to push to clients' KMIP endpoints as
 	// Notify and Put requests (notify.go); nil: no notifications.
 	Notifier Notifier
@@ -94,7 +100,7 @@ type Config struct {
 
 // Service serves KMIP batch items. It implements kmip.Handler and is safe for
 // concurrent use; all state lives in the store, except the open streaming
-// operations, which live in memory.
+// operations and the tickets of Login, which live in memory.
 type Service struct {
 	store  store.Store
 	crypto hsm.Crypto
@@ -111,6 +117,8 @@ type Service struct {
 
 	certifier Certifier // Config.Certifier; nil: no Certify or ReCertify
 
+	anchors *x509.CertPool // Config.TrustAnchors
+
 	notifier Notifier // Config.Notifier; nil: none
 
 	// owners holds the identities seen since start, for Sweep.
@@ -118,6 +126,9 @@ type Service struct {
 
 	// streams holds the open streaming operations (stream.go).
 	streams streams
+
+	// tickets holds the tickets of Login and Delegated Login (tickets.go).
+	tickets ticketTable
 
 	// pkcs11Contexts holds the open contexts of the PKCS#11 operation
 	// (pkcs11_contexts.go).
@@ -158,6 +169,7 @@ func New(cfg Config) (*Service, error) {
 		grace:  cfg.DestroyGrace,
 
 		certifier: cfg.Certifier,
+		anchors:   cfg.TrustAnchors,
 
 		notifier: cfg.Notifier,
 

@@ -212,7 +212,7 @@ func decodeAuthentication(s ttlv.TTLV) (*Credential, *Error) {
 				cred.Type, err = readEnum(f)
 			case kmip14.TagCredentialValue:
 				if f.Type() == ttlv.TypeStructure {
-					err = decodeUsernamePassword(f, cred)
+					err = decodeCredentialValue(f, cred)
 				}
 			case kmip14.TagUsername, kmip14.TagPassword:
 				err = decodeUsernamePassword(c, cred)
@@ -224,6 +224,19 @@ func decodeAuthentication(s ttlv.TTLV) (*Credential, *Error) {
 		return cred, nil
 	}
 	return nil, invalidMessage("Authentication without Credential")
+}
+
+// decodeCredentialValue reads a Credential Value structure s: a Ticket
+// (Credential Type Ticket), or a Username and Password.
+func decodeCredentialValue(s ttlv.TTLV, cred *Credential) *Error {
+	for f := range children(s) {
+		if f.Tag() == kmip20.TagTicket {
+			t, err := decodeTicket(V2_0, f)
+			cred.Ticket = t
+			return err
+		}
+	}
+	return decodeUsernamePassword(s, cred)
 }
 
 // decodeUsernamePassword reads Username and Password from the fields of s.
@@ -501,11 +514,19 @@ func encodeAuthentication(e *ttlv.Encoder, c *Credential) {
 	e.EncodeStructure(kmip14.TagAuthentication, func(e *ttlv.Encoder) error {
 		return e.EncodeStructure(kmip14.TagCredential, func(e *ttlv.Encoder) error {
 			typ := c.Type
-			if typ == 0 {
+			switch {
+			case typ != 0:
+			case c.Ticket != nil:
+				typ = CredentialTypeTicket
+			default:
 				typ = uint32(kmip14.CredentialTypeUsernameAndPassword)
 			}
 			e.EncodeEnumeration(kmip14.TagCredentialType, typ)
 			return e.EncodeStructure(kmip14.TagCredentialValue, func(e *ttlv.Encoder) error {
+				if c.Ticket != nil {
+					encodeTicket(e, c.Ticket)
+					return nil
+				}
 				e.EncodeTextString(kmip14.TagUsername, c.Username)
 				if c.Password != "" {
 					e.EncodeTextString(kmip14.TagPassword, c.Password)

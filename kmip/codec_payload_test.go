@@ -307,7 +307,7 @@ func TestDecodeRejects(t *testing.T) {
 		build  func(e *ttlv.Encoder) error
 		reason ResultReason
 	}{
-		{"unknown operation", kmip14.OperationValidate, V1_4, func(e *ttlv.Encoder) error {
+		{"unknown operation", OperationReProvision, V2_1, func(e *ttlv.Encoder) error {
 			return e.EncodeStructure(kmip14.TagRequestPayload, func(*ttlv.Encoder) error { return nil })
 		}, ReasonOperationNotSupported},
 		{"encrypt before 1.2", kmip14.OperationEncrypt, V1_1, func(e *ttlv.Encoder) error {

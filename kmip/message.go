@@ -2,6 +2,8 @@ package kmip
 
 import (
 	"time"
+
+	"github.com/gemalto/kmip-go/kmip20"
 )
 
 // RequestHeader is the decoded Request Header of a Request Message.
@@ -18,13 +20,19 @@ type RequestHeader struct {
 }
 
 // Credential is the Credential the client put in the request header's
-// Authentication. Only Username and Password is understood; other types are
-// kept by type alone.
+// Authentication. Username and Password, and Ticket (KMIP 2.0), are
+// understood; other types are kept by type alone.
 type Credential struct {
-	Type     uint32 // Credential Type (1 Username and Password)
+	Type     uint32 // Credential Type (1 Username and Password, 6 Ticket)
 	Username string
 	Password string
+	Ticket   *Ticket // the Ticket of a Ticket Credential
 }
+
+// CredentialTypeTicket is the Credential Type of a Ticket Credential
+// (KMIP 2.0), whose Credential Value is a Ticket from Login or Delegated
+// Login.
+const CredentialTypeTicket = uint32(kmip20.CredentialTypeTicket)
 
 // RequestItem is one decoded Batch Item of a request.
 //

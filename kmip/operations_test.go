@@ -34,6 +34,7 @@ func TestDefinesSpecWindows(t *testing.T) {
 	first := map[Operation]Version{
 		kmip14.OperationCreate:           V1_0,
 		kmip14.OperationDeriveKey:        V1_0, // 1.0 section 4.6
+		kmip14.OperationValidate:         V1_0,
 		kmip14.OperationNotify:           V1_0,
 		kmip14.OperationDiscoverVersions: V1_1, // 1.1 section 4.26
 		kmip14.OperationReKeyKeyPair:     V1_1, // 1.1 section 4.5
@@ -48,6 +49,9 @@ func TestDefinesSpecWindows(t *testing.T) {
 		OperationAdjustAttribute:         V2_0,
 		OperationLog:                     V2_0,
 		OperationPKCS11:                  V2_0,
+		OperationLogin:                   V2_0,
+		OperationLogout:                  V2_0,
+		OperationDelegatedLogin:          V2_0,
 		OperationVendorBackup:            V1_0,
 	}
 	for op, since := range first {
@@ -57,7 +61,7 @@ func TestDefinesSpecWindows(t *testing.T) {
 			}
 		}
 	}
-	for _, op := range []Operation{kmip14.OperationValidate, OperationLogin, Operation(0x80000099)} {
+	for _, op := range []Operation{OperationReProvision, Operation(0x80000099)} {
 		if Defines(V2_1, op) {
 			t.Errorf("Defines(2.1, %v): the codec does not implement it", op)
 		}

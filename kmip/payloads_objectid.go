@@ -332,3 +332,12 @@ func (p *JoinSplitKeyRequest) SetObjectID(id string) {
 
 // ObjectID returns p.UniqueIdentifier.
 func (p *JoinSplitKeyResponse) ObjectID() string { return p.UniqueIdentifier }
+
+// ObjectID returns the one Unique Identifier p lists, or "" when it lists
+// none or several.
+func (p *ValidateRequest) ObjectID() string {
+	if len(p.UniqueIdentifiers) == 1 {
+		return p.UniqueIdentifiers[0]
+	}
+	return ""
+}
