@@ -46,6 +46,14 @@ type Config struct {
 	// generates. Zero (RNGAlgorithm 0) means the attribute is not set.
 	RNG kmip.RNGParameters
 
+	// RNGs are the random bit generators Query RNGs lists; empty means RNG
+	// alone (when set).
+	RNGs []kmip.RNGParameters
+
+	// RNGSeed is what RNG Seed does with a client's seed (rng.go); the zero
+	// value accepts seeds and uses none of them.
+	RNGSeed RNGSeedPolicy
+
 	// LeaseTime is the server's lease policy: when positive, every new
 	// object gets it as its Lease Time (clients should not use the object
 	// longer without asking again), and Check grants no longer lease. Zero
@@ -94,6 +102,8 @@ type Service struct {
 	info   kmip.ServerInformation
 	vendor string
 	rng    kmip.RNGParameters
+	rngs   []kmip.RNGParameters
+	seed   RNGSeedPolicy
 	lease  time.Duration
 	psm    int32
 	grace  time.Duration // Config.DestroyGrace
@@ -131,8 +141,8 @@ func New(cfg Config) (*Service, error) {
 	if cfg.Store == nil || cfg.Crypto == nil {
 		return nil, errors.New("handlers: Config needs a Store and a Crypto")
 	}
-	if cfg.LeaseTime < 0 || cfg.DestroyGrace < 0 {
-		return nil, errors.New("handlers: negative LeaseTime or DestroyGrace")
+	if cfg.LeaseTime < 0 || cfg.DestroyGrace < 0 || cfg.RNGSeed.MaxBytes < 0 {
+		return nil, errors.New("handlers: negative LeaseTime, DestroyGrace or RNGSeed.MaxBytes")
 	}
 	s := &Service{
 		store:  cfg.Store,
@@ -142,6 +152,8 @@ func New(cfg Config) (*Service, error) {
 		info:   cfg.ServerInfo,
 		vendor: cfg.VendorIdentification,
 		rng:    cfg.RNG,
+		rngs:   cfg.RNGs,
+		seed:   cfg.RNGSeed,
 		lease:  cfg.LeaseTime,
 		psm:    cfg.ProtectionStorageMask,
 		grace:  cfg.DestroyGrace,
