@@ -38,8 +38,11 @@ type Config struct {
 	// Now returns the current time; nil means time.Now. Tests set it.
 	Now func() time.Time
 
-	ServerInfo           kmip.ServerInformation // answered to Query Server Information
-	VendorIdentification string                 // answered to Query Vendor Identification
+	ServerInfo kmip.ServerInformation // answered to Query Server Information
+	// HTTPS says that the server also serves KMIP over HTTPS (TTLV, XML and
+	// JSON): Query Profiles lists the HTTPS, XML and JSON Server profiles.
+	HTTPS                bool
+	VendorIdentification string // answered to Query Vendor Identification
 
 	// RNG describes the random bit generator Crypto generates keys with; it
 	// becomes the Random Number Generator attribute of every key Create
@@ -101,6 +104,7 @@ type Service struct {
 	clock  func() time.Time
 	info   kmip.ServerInformation
 	vendor string
+	https  bool
 	rng    kmip.RNGParameters
 	rngs   []kmip.RNGParameters
 	seed   RNGSeedPolicy
@@ -151,6 +155,7 @@ func New(cfg Config) (*Service, error) {
 		clock:  cfg.Now,
 		info:   cfg.ServerInfo,
 		vendor: cfg.VendorIdentification,
+		https:  cfg.HTTPS,
 		rng:    cfg.RNG,
 		rngs:   cfg.RNGs,
 		seed:   cfg.RNGSeed,

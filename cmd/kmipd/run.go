@@ -140,6 +140,7 @@ func run(ctx context.Context, cfg Config) error {
 		Crypto:               crypto,
 		Logger:               log.Named("handlers"),
 		VendorIdentification: "kmipd",
+		HTTPS:                cfg.HTTPSListen != "",
 		RNG:                  moduleRNG(cfg.HSM.Provider),
 		RNGs:                 moduleRNGs(cfg.HSM.Provider),
 		RNGSeed:              handlers.RNGSeedPolicy{MaxBytes: cfg.RNGSeed.MaxBytes, Refuse: cfg.RNGSeed.Refuse},
