@@ -85,7 +85,8 @@ func rel(dir, path string) string {
 }
 
 // TestVectors replays every file of expected-pass.txt, each group against a
-// fresh kmipd: files stand alone except TL-M-1..3 and SASED-M-1..3, which
+// fresh kmipd (started with the file's server-policy.txt settings): files
+// stand alone except TL-M-1..3 and SASED-M-1..3, which
 // run in order on one server. Any failure fails the test (the ratchet:
 // passing files stay passing). With -vectors.all it replays the whole
 // corpus, skip.txt entries excepted, and writes a report of every file to
