@@ -26,11 +26,12 @@ var queryObjectTypes = []kmip.ObjectType{
 //
 // A function the request's version does not define (a 2.0 function in a
 // 1.4 request, a 1.3 one in 1.2) or an extension function is ignored like
-// any function the server does not support: KMIP 1.4 section 4.25 and 2.1
-// section 6.1.40 have the server return the values it has for the
-// functions asked, and an empty payload when there are none; neither lists
-// an error for a function a server does not support. (2.1 Table 284 allows
-// Invalid Field, but for a malformed request.)
+// any function the server does not support. The specification is not
+// explicit here: KMIP 2.1 section 6.1.40 says the response payload is
+// empty when there are no values to return, and its error table (Table
+// 284) lists Invalid Field without tying it to this case; ignoring keeps
+// the answers to the other functions of the request, which is what a
+// discovery operation needs, and is what PyKMIP expects.
 func (s *Service) query(_ context.Context, req *kmip.Request, p *kmip.QueryRequest) (any, error) {
 	v := req.Version
 	resp := &kmip.QueryResponse{}
