@@ -31,7 +31,9 @@
 // directory and its development PKI. TestVectors replays expected-pass.txt
 // (the ratchet: files there must keep passing), each file or dependent
 // group (TL-M-1..3, SASED-M-1..3) on a fresh kmipd, with an HTTPS listener
-// for the MSGENC files. It does so twice: with kmipd's software provider
+// for the MSGENC files and the KMIPD_* settings server-policy.txt gives a
+// file that tests one of several permitted server policies (the RNG Seed
+// cases CS-RNG-O-2..4). It does so twice: with kmipd's software provider
 // and with its PKCS#11 provider on a fresh SoftHSM2 token per kmipd
 // (-vectors.pkcs11=false leaves the second pass out). With -vectors.all it
 // replays the whole corpus except skip.txt (-vectors.skipped: skip.txt too)

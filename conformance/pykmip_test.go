@@ -82,6 +82,32 @@ func TestPyKMIPWrapped(t *testing.T) {
 	}
 }
 
+// TestPyKMIPQuery asks every Query Function of KMIP 1.0 to 2.0 with
+// PyKMIP (testdata/pykmip_query.py), which decodes the answers, against
+// one kmipd.
+func TestPyKMIPQuery(t *testing.T) {
+	requirePyKMIP(t)
+	d := startDaemon(t, t.TempDir())
+	host, port, err := net.SplitHostPort(d.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, version := range []string{"1.0", "1.1", "1.2", "1.3", "1.4", "2.0"} {
+		t.Run("KMIP"+version, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			cmd := exec.CommandContext(ctx, python, "testdata/pykmip_query.py",
+				host, port, d.pki("client.crt"), d.pki("client.key"), d.pki("ca.crt"), version)
+			out, err := cmd.CombinedOutput()
+			if err != nil {
+				t.Fatalf("pykmip_query.py %s: %v\n%s", version, err, out)
+			}
+			t.Logf("pykmip_query.py %s:\n%s", version, out)
+		})
+	}
+	d.stop(t)
+}
+
 // requirePyKMIP skips the test when python3-pykmip is not installed, or
 // fails it under CI=true, where the package is always installed.
 func requirePyKMIP(t *testing.T) {

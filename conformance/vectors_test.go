@@ -85,7 +85,8 @@ func rel(dir, path string) string {
 }
 
 // TestVectors replays every file of expected-pass.txt, each group against a
-// fresh kmipd: files stand alone except TL-M-1..3 and SASED-M-1..3, which
+// fresh kmipd (started with the file's server-policy.txt settings): files
+// stand alone except TL-M-1..3 and SASED-M-1..3, which
 // run in order on one server. Any failure fails the test (the ratchet:
 // passing files stay passing). With -vectors.all it replays the whole
 // corpus, skip.txt entries excepted, and writes a report of every file to
@@ -97,6 +98,10 @@ func TestVectors(t *testing.T) {
 		t.Fatal(err)
 	}
 	skips, err := LoadList("skip.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	policies, err := LoadList("server-policy.txt")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -145,7 +150,7 @@ func TestVectors(t *testing.T) {
 						r := &Runner{Skips: runSkips}
 						_, https := transportFor(f)
 						if _, skipped := r.skipReason(f); !skipped && d.daemon == nil {
-							d = startVectorDaemon(t, provider, https)
+							d = startVectorDaemon(t, provider, https, serverPolicy(t, policies[f])...)
 						}
 						if d.daemon != nil {
 							r.Addr, r.HTTPSAddr, r.TLS = d.addr, d.httpsAddr, d.tlsConfig(t)
@@ -192,13 +197,25 @@ type vectorDaemon struct {
 	httpsAddr string
 }
 
-// startVectorDaemon starts a fresh kmipd; with https it also listens for
-// KMIP over HTTPS (the MSGENC files), and is returned once that listener
-// completes a TLS handshake.
-func startVectorDaemon(t *testing.T, provider string, https bool) vectorDaemon {
-	var env []string
+// serverPolicy returns the KMIPD_* settings a server-policy.txt entry
+// lists (space-separated NAME=value); any other word fails the test.
+func serverPolicy(t *testing.T, entry string) []string {
+	env := strings.Fields(entry)
+	for _, kv := range env {
+		if !strings.HasPrefix(kv, "KMIPD_") || !strings.Contains(kv, "=") {
+			t.Fatalf("server-policy.txt: %q is not a KMIPD_NAME=value setting", kv)
+		}
+	}
+	return env
+}
+
+// startVectorDaemon starts a fresh kmipd with the KMIPD_* settings policy;
+// with https it also listens for KMIP over HTTPS (the MSGENC files), and is
+// returned once that listener completes a TLS handshake.
+func startVectorDaemon(t *testing.T, provider string, https bool, policy ...string) vectorDaemon {
+	env := policy
 	if provider == providerPKCS11 {
-		env = softHSMToken(t)
+		env = append(env, softHSMToken(t)...)
 	}
 	if !https {
 		return vectorDaemon{daemon: startDaemon(t, t.TempDir(), env...)}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/gemalto/kmip-go/kmip14"
 
+	"github.com/kmipd/kmipd/hsm"
 	"github.com/kmipd/kmipd/kmip"
 )
 
@@ -209,7 +210,36 @@ func TestRNG(t *testing.T) {
 	}
 	seed := h.must(kmip.V1_4, alice, &kmip.RNGSeedRequest{Data: make([]byte, 32)}).(*kmip.RNGSeedResponse)
 	if seed.DataLength != 0 {
-		t.Fatalf("RNG Seed used %d bytes", seed.DataLength)
+		t.Fatalf("RNG Seed used %d bytes under the zero policy", seed.DataLength)
+	}
+}
+
+// TestRNGSeedPolicy: RNG Seed uses as much of the seed as the policy and
+// the module take, or is refused, in every version that defines it.
+func TestRNGSeedPolicy(t *testing.T) {
+	seed := make([]byte, 32)
+	for _, tc := range []struct {
+		policy RNGSeedPolicy
+		data   []byte
+		want   int32
+	}{
+		{RNGSeedPolicy{MaxBytes: 16}, seed, 16},
+		{RNGSeedPolicy{MaxBytes: 64}, seed, 32},
+		{RNGSeedPolicy{MaxBytes: 4 * hsm.MaxSeed}, make([]byte, 2*hsm.MaxSeed), hsm.MaxSeed},
+		{RNGSeedPolicy{MaxBytes: 64}, nil, 0},
+		{RNGSeedPolicy{Refuse: true, MaxBytes: 64}, seed, -1},
+	} {
+		h := newHarnessWith(t, func(c *Config) { c.RNGSeed = tc.policy })
+		for _, v := range []kmip.Version{kmip.V1_3, kmip.V1_4, kmip.V2_0, kmip.V2_1} {
+			got, err := h.do(v, alice, &kmip.RNGSeedRequest{Data: tc.data})
+			if tc.want < 0 {
+				wantReason(t, err, kmip.ReasonPermissionDenied)
+				continue
+			}
+			if err != nil || got.(*kmip.RNGSeedResponse).DataLength != tc.want {
+				t.Errorf("%+v %v: RNG Seed of %d bytes = %+v, %v; want %d used", tc.policy, v, len(tc.data), got, err, tc.want)
+			}
+		}
 	}
 }
 

@@ -3,6 +3,7 @@ package handlers
 import (
 	"context"
 
+	"github.com/kmipd/kmipd/hsm"
 	"github.com/kmipd/kmipd/kmip"
 )
 
@@ -23,11 +24,35 @@ func (s *Service) rngRetrieve(_ context.Context, _ *kmip.Request, p *kmip.RNGRet
 	return &kmip.RNGRetrieveResponse{Data: data}, nil
 }
 
-// rngSeed answers RNG Seed. The module's generator takes no seed from
-// outside (a client must not be able to influence it), so the server
-// accepts the request and reports that it used none of the data: Data
-// Length 0 (conformance case CS-RNG-O-3; O-1, O-2 and O-4 are other
-// policies: all, half of the seed used, or the request refused).
+// RNGSeedPolicy is the server's policy for RNG Seed. KMIP leaves it to the
+// server how much of a seed it uses (the RNG Seed response's Data Length
+// is the amount of seed data used, KMIP 1.3 to 2.1), and the RNG profile's optional cases show the policies: all of it, part
+// of it, none of it, or the request refused (CS-RNG-O-1 to O-4).
+type RNGSeedPolicy struct {
+	// Refuse answers RNG Seed with Permission Denied.
+	Refuse bool
+	// MaxBytes is the most bytes of one seed the module's generator mixes
+	// in (capped at hsm.MaxSeed); 0 accepts the request and uses none.
+	MaxBytes int
+}
+
+// rngSeed mixes the first bytes of the Data, as many as the policy and the
+// module take, into the module's generator as additional input (never
+// replacing its own entropy: a client cannot make the server's output
+// predictable), and answers how many it used. A module that takes no seed
+// (not an hsm.Seeder) uses none.
 func (s *Service) rngSeed(_ context.Context, _ *kmip.Request, p *kmip.RNGSeedRequest) (any, error) {
-	return &kmip.RNGSeedResponse{DataLength: 0}, nil
+	if s.seed.Refuse {
+		return nil, kmip.Errorf(kmip.ReasonPermissionDenied, "the server takes no seed for its random number generator")
+	}
+	sd, ok := s.crypto.(hsm.Seeder)
+	n := min(len(p.Data), s.seed.MaxBytes)
+	if !ok || n == 0 {
+		return &kmip.RNGSeedResponse{DataLength: 0}, nil
+	}
+	used, err := sd.Seed(p.Data[:n])
+	if err != nil {
+		return nil, err
+	}
+	return &kmip.RNGSeedResponse{DataLength: int32(used)}, nil
 }

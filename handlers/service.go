@@ -39,13 +39,24 @@ type Config struct {
 	// Now returns the current time; nil means time.Now. Tests set it.
 	Now func() time.Time
 
-	ServerInfo           kmip.ServerInformation // answered to Query Server Information
-	VendorIdentification string                 // answered to Query Vendor Identification
+	ServerInfo kmip.ServerInformation // answered to Query Server Information
+	// HTTPS says that the server also serves KMIP over HTTPS (TTLV, XML and
+	// JSON): Query Profiles lists the HTTPS, XML and JSON Server profiles.
+	HTTPS                bool
+	VendorIdentification string // answered to Query Vendor Identification
 
 	// RNG describes the random bit generator Crypto generates keys with; it
 	// becomes the Random Number Generator attribute of every key Create
 	// generates. Zero (RNGAlgorithm 0) means the attribute is not set.
 	RNG kmip.RNGParameters
+
+	// RNGs are the random bit generators Query RNGs lists; empty means RNG
+	// alone (when set).
+	RNGs []kmip.RNGParameters
+
+	// RNGSeed is what RNG Seed does with a client's seed (rng.go); the zero
+	// value accepts seeds and uses none of them.
+	RNGSeed RNGSeedPolicy
 
 	// LeaseTime is the server's lease policy: when positive, every new
 	// object gets it as its Lease Time (clients should not use the object
@@ -108,7 +119,10 @@ type Service struct {
 	clock  func() time.Time
 	info   kmip.ServerInformation
 	vendor string
+	https  bool
 	rng    kmip.RNGParameters
+	rngs   []kmip.RNGParameters
+	seed   RNGSeedPolicy
 	lease  time.Duration
 	psm    int32
 	grace  time.Duration // Config.DestroyGrace
@@ -153,8 +167,8 @@ func New(cfg Config) (*Service, error) {
 	if cfg.Store == nil || cfg.Crypto == nil {
 		return nil, errors.New("handlers: Config needs a Store and a Crypto")
 	}
-	if cfg.LeaseTime < 0 || cfg.DestroyGrace < 0 {
-		return nil, errors.New("handlers: negative LeaseTime or DestroyGrace")
+	if cfg.LeaseTime < 0 || cfg.DestroyGrace < 0 || cfg.RNGSeed.MaxBytes < 0 {
+		return nil, errors.New("handlers: negative LeaseTime, DestroyGrace or RNGSeed.MaxBytes")
 	}
 	s := &Service{
 		store:  cfg.Store,
@@ -163,7 +177,10 @@ func New(cfg Config) (*Service, error) {
 		clock:  cfg.Now,
 		info:   cfg.ServerInfo,
 		vendor: cfg.VendorIdentification,
+		https:  cfg.HTTPS,
 		rng:    cfg.RNG,
+		rngs:   cfg.RNGs,
+		seed:   cfg.RNGSeed,
 		lease:  cfg.LeaseTime,
 		psm:    cfg.ProtectionStorageMask,
 		grace:  cfg.DestroyGrace,

@@ -53,9 +53,10 @@ const (
 var ErrClosed = errors.New("hsm: module closed")
 
 // Software is a Crypto provider on Go's standard cryptography: AES-256-GCM
-// sealing under a key-encryption key (KEK) kept in a file, and crypto/rand
-// as random bit generator. It uses only FIPS 140-3 approved algorithms and
-// works in Go's FIPS 140-3 mode (GODEBUG=fips140=on or only).
+// sealing under a key-encryption key (KEK) kept in a file, and an HMAC_DRBG
+// over crypto/rand as random bit generator (rng_software.go). It uses only
+// FIPS 140-3 approved algorithms and works in Go's FIPS 140-3 mode
+// (GODEBUG=fips140=on or only).
 //
 // A Software is safe for concurrent use.
 type Software struct {
@@ -73,6 +74,8 @@ type Software struct {
 
 	// afterRotate, if set, is called by Rotate (FollowRotation).
 	afterRotate func(newID uint32) error
+
+	rng hmacDRBG // the random bit generator (rng_software.go)
 }
 
 var _ Crypto = (*Software)(nil)
@@ -200,23 +203,6 @@ func sealAssociatedData(header [SealHeaderSize]byte, id string) []byte {
 	return append(ad, id...)
 }
 
-// Random returns n bytes, 1 <= n <= MaxRandom, from crypto/rand.
-func (s *Software) Random(n int) ([]byte, error) {
-	if n <= 0 || n > MaxRandom {
-		return nil, fmt.Errorf("hsm: random length %d: want 1 to %d bytes", n, MaxRandom)
-	}
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	if s.aead == nil {
-		return nil, ErrClosed
-	}
-	b := make([]byte, n)
-	if _, err := rand.Read(b); err != nil {
-		return nil, fmt.Errorf("hsm: random: %w", err)
-	}
-	return b, nil
-}
-
 // Close zeroes the provider's copy of the KEK and makes other methods return
 // ErrClosed. It waits for calls in progress. The AES key schedule inside
 // crypto/aes cannot be zeroed from outside and is left to the garbage
@@ -225,6 +211,7 @@ func (s *Software) Close() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	zeroKEKs(s.epochs)
+	s.rng.zero()
 	s.aead = nil
 	s.older = nil
 	return nil

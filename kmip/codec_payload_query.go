@@ -117,7 +117,7 @@ func encodeQueryResponse(e *ttlv.Encoder, v Version, r *QueryResponse) error {
 	for _, ns := range r.ApplicationNamespaces {
 		e.EncodeTextString(kmip14.TagApplicationNamespace, ns)
 	}
-	return nil
+	return encodeQueryInfo(e, v, r)
 }
 
 // serverInformationFields pairs each Server Information field with its tag.
@@ -158,6 +158,8 @@ func decodeQueryResponse(v Version, p ttlv.TTLV) (*QueryResponse, *Error) {
 			var ns string
 			ns, err = readText(c)
 			r.ApplicationNamespaces = append(r.ApplicationNamespaces, ns)
+		default:
+			err = decodeQueryInfo(v, c, r)
 		}
 		if err != nil {
 			return nil, err

@@ -22,13 +22,26 @@ type DiscoverVersionsResponse struct{ Versions []Version }
 // QueryRequest lists the Query Functions asked for.
 type QueryRequest struct{ Functions []QueryFunction }
 
-// QueryResponse holds the answers; empty fields are not encoded.
+// QueryResponse holds the answers; empty fields are not encoded, nor
+// fields the response's version lacks (query_info.go lists which version
+// defines each).
 type QueryResponse struct {
 	Operations            []Operation
 	ObjectTypes           []ObjectType
 	VendorIdentification  string
 	ServerInformation     *ServerInformation
 	ApplicationNamespaces []string
+	Extensions            []ExtensionInformation // 1.1+
+	AttestationTypes      []AttestationType      // 1.2+
+	RNGs                  []RNGParameters        // 1.3+
+	Profiles              []ProfileInformation   // 1.3+
+	Validations           []ValidationInformation
+	Capabilities          []CapabilityInformation // 1.3+
+	ClientRegistration    []ClientRegistrationMethod
+	Defaults              *DefaultsInformation // 2.0+
+	// ProtectionStorageMasks (2.0+), when not nil, is encoded as the
+	// Protection Storage Masks structure, even empty.
+	ProtectionStorageMasks []int32
 }
 
 // ServerInformation is the Server Information structure of a Query

@@ -42,10 +42,9 @@ func init() {
 	// Registered at init only: the registry is not safe for concurrent
 	// registration.
 	kmip14.OperationEnum.RegisterValue(uint32(OperationVendorBackup), VendorBackupName)
-	ttlv.DefaultRegistry.RegisterTag(TagBackupFunction, "x-kmipd-BackupFunction")
-	ttlv.DefaultRegistry.RegisterTag(TagBackupOffset, "x-kmipd-BackupOffset")
-	ttlv.DefaultRegistry.RegisterTag(TagBackupLength, "x-kmipd-BackupLength")
-	ttlv.DefaultRegistry.RegisterTag(TagBackupSize, "x-kmipd-BackupSize")
+	for _, x := range VendorExtensions() {
+		ttlv.DefaultRegistry.RegisterTag(x.Tag, x.Name)
+	}
 }
 
 // BackupFunction is the step of an online backup a request asks for.
@@ -155,5 +154,16 @@ func encodeBackupResponse(e *ttlv.Encoder, r *BackupResponse) {
 	}
 	if r.Data != nil {
 		e.EncodeByteString(kmip14.TagData, r.Data)
+	}
+}
+
+// VendorExtensions describes the extension tags the codec knows, for Query
+// Extension List and Extension Map: the online backup's.
+func VendorExtensions() []ExtensionInformation {
+	return []ExtensionInformation{
+		{Name: "x-kmipd-BackupFunction", Tag: TagBackupFunction, Type: ttlv.TypeEnumeration},
+		{Name: "x-kmipd-BackupOffset", Tag: TagBackupOffset, Type: ttlv.TypeLongInteger},
+		{Name: "x-kmipd-BackupLength", Tag: TagBackupLength, Type: ttlv.TypeInteger},
+		{Name: "x-kmipd-BackupSize", Tag: TagBackupSize, Type: ttlv.TypeLongInteger},
 	}
 }

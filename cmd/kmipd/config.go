@@ -112,6 +112,13 @@ type Config struct {
 	// DestroyGrace is how long a destroyed object's sealed material is kept
 	// so that `kmipctl undestroy` can bring it back; 0 destroys at once.
 	DestroyGrace time.Duration `yaml:"destroy_grace"`
+	// RNGSeed is the RNG Seed policy: how many bytes of a client's seed
+	// the module's generator mixes in (at most hsm.MaxSeed; 0: none), or
+	// refuse the operation (Permission Denied).
+	RNGSeed struct {
+		MaxBytes int  `yaml:"max_bytes"`
+		Refuse   bool `yaml:"refuse"`
+	} `yaml:"rng_seed"`
 
 	// Interop holds the concessions to clients that depart from the
 	// specification; each is off by default.
@@ -182,6 +189,7 @@ func defaultConfig() Config {
 	c.SweepInterval = 5 * time.Second
 	c.ShutdownTimeout = 30 * time.Second
 	c.LeaseTime = time.Hour
+	c.RNGSeed.MaxBytes = hsm.MaxSeed
 	c.ObjectsRecount = time.Minute
 	c.Auth.Lockout = certs.DefaultLockoutPolicy
 	return c
@@ -231,6 +239,8 @@ func settings(c *Config) []setting {
 		{"shutdown-timeout", "how long SIGTERM waits for requests in flight", (*durationValue)(&c.ShutdownTimeout)},
 		{"lease-time", "Lease Time of new objects: how long clients may use one without asking again (0: no lease policy)", (*durationValue)(&c.LeaseTime)},
 		{"kek-rotation", "how often the key-encryption key is rotated and old epochs destroyed (0: never)", (*durationValue)(&c.KEKRotation)},
+		{"rng-seed-max-bytes", "most bytes of an RNG Seed mixed into the module's generator (0: none used)", (*intValue)(&c.RNGSeed.MaxBytes)},
+		{"rng-seed-refuse", "refuse RNG Seed (Permission Denied)", (*boolValue)(&c.RNGSeed.Refuse)},
 		{"destroy-grace", "how long destroyed material stays recoverable with kmipctl undestroy (0: destroyed at once)", (*durationValue)(&c.DestroyGrace)},
 		{"certify-ca-cert", "CA certificate (PEM) that signs the certificates of Certify and ReCertify; default the dev PKI's CA with the dev PKI, else none", (*stringValue)(&c.Certify.CACert)},
 		{"certify-ca-key", "private key (PEM) of the Certify CA certificate", (*stringValue)(&c.Certify.CAKey)},

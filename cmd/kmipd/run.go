@@ -48,6 +48,23 @@ func moduleRNG(provider string) kmip.RNGParameters {
 	return kmip.RNGParameters{RNGAlgorithm: uint32(kmip14.RNGAlgorithmUnspecified)}
 }
 
+// moduleRNGs lists the random bit generators of the configured module for
+// Query RNGs: the one keys are generated with (moduleRNG) and, for the
+// software provider, the SP 800-90A HMAC_DRBG with SHA-256 over crypto/rand
+// that serves RNG Retrieve and takes RNG Seed (hsm/rng_drbg.go). A PKCS#11
+// token has one generator for both.
+func moduleRNGs(provider string) []kmip.RNGParameters {
+	rngs := []kmip.RNGParameters{moduleRNG(provider)}
+	if provider == hsm.ProviderSoftware {
+		rngs = append(rngs, kmip.RNGParameters{
+			RNGAlgorithm:     uint32(kmip14.RNGAlgorithmDRBG),
+			DRBGAlgorithm:    uint32(kmip14.DRBGAlgorithmHMAC),
+			HashingAlgorithm: kmip14.HashingAlgorithmSHA_256,
+		})
+	}
+	return rngs
+}
+
 // run starts the server with cfg and serves until SIGTERM or SIGINT, then
 // drains and returns.
 func run(ctx context.Context, cfg Config) error {
@@ -123,7 +140,10 @@ func run(ctx context.Context, cfg Config) error {
 		Crypto:               crypto,
 		Logger:               log.Named("handlers"),
 		VendorIdentification: "kmipd",
+		HTTPS:                cfg.HTTPSListen != "",
 		RNG:                  moduleRNG(cfg.HSM.Provider),
+		RNGs:                 moduleRNGs(cfg.HSM.Provider),
+		RNGSeed:              handlers.RNGSeedPolicy{MaxBytes: cfg.RNGSeed.MaxBytes, Refuse: cfg.RNGSeed.Refuse},
 		LeaseTime:            cfg.LeaseTime,
 		// Key material is kept sealed in the store, in software, whichever
 		// module seals it.
