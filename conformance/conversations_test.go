@@ -1,0 +1,97 @@
+package conformance
+
+import (
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// conversationsDir holds the project's own vector files: one per client
+// family, each replaying the sequence of operations its vendor documents
+// (docs/INTEROP.md section 1 lists the sources), in the XML format of the
+// OASIS test cases. They live in the repository, so that a fresh clone
+// replays them without the OASIS corpus.
+const conversationsDir = "vectors"
+
+// conversationServers is the number of kmipd instances a file is replayed
+// on, one after the other, when it is more than one: NetApp ONTAP keeps
+// every key on each of its key servers, registering the same key material
+// on each, and the file's Get compares that material on every server.
+var conversationServers = map[string]int{
+	"NETAPP-ONTAP-1-12.xml": 2,
+}
+
+// pendingConversations maps the files that fail only for want of a
+// capability another branch builds to the start of the failure they report
+// now. TestConversations requires that failure, so that a change shows:
+// drop the entry once the file passes.
+var pendingConversations = map[string]string{}
+
+// TestConversations replays every file of conformance/vectors against a
+// fresh kmipd, with its software provider and with its PKCS#11 provider on
+// SoftHSM2 (-vectors.pkcs11=false leaves the second out). A Restart step
+// of a file stops that kmipd with SIGTERM and starts a new one on the same
+// data directory. Unlike TestVectors, it needs no OASIS corpus.
+func TestConversations(t *testing.T) {
+	files, err := ExpandPaths([]string{conversationsDir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) == 0 {
+		t.Fatalf("no vector file in %s", conversationsDir)
+	}
+	for name := range pendingConversations {
+		if _, err := LoadFile(filepath.Join(conversationsDir, name)); err != nil {
+			t.Errorf("pending %s: %v", name, err)
+		}
+	}
+	for name := range conversationServers {
+		if _, err := LoadFile(filepath.Join(conversationsDir, name)); err != nil {
+			t.Errorf("replicated %s: %v", name, err)
+		}
+	}
+	for _, provider := range vectorProviders() {
+		for _, f := range files {
+			name := filepath.Base(f)
+			t.Run(provider+"/"+name, func(t *testing.T) {
+				t.Parallel()
+				servers := max(conversationServers[name], 1)
+				for i := range servers {
+					res := replayConversation(t, provider, f)
+					want, pending := pendingConversations[name]
+					switch {
+					case pending && res.Status == Pass:
+						t.Errorf("%s passes now: drop it from pendingConversations (%s)", name, want)
+					case pending && !strings.HasPrefix(res.Reason, want):
+						t.Errorf("pending %s fails otherwise now: %v\nwant a failure starting %q", name, res, want)
+					case pending:
+						t.Logf("pending: %v", res)
+					case res.Status != Pass:
+						t.Errorf("server %d of %d: %v", i+1, servers, res)
+					}
+				}
+			})
+		}
+	}
+}
+
+// replayConversation replays the file at path on a fresh kmipd with
+// provider, restarting it on its data directory at each Restart step.
+func replayConversation(t *testing.T, provider, path string) Result {
+	t.Helper()
+	var env []string
+	if provider == providerPKCS11 {
+		env = softHSMToken(t)
+	}
+	d := startDaemon(t, t.TempDir(), env...)
+	r := &Runner{Addr: d.addr, TLS: d.tlsConfig(t)}
+	r.Restart = func(context.Context) (string, error) {
+		d.stop(t)
+		d = d.restart(t)
+		return d.addr, nil
+	}
+	res := r.RunFile(context.Background(), path)
+	res.Path = filepath.Base(path)
+	return res
+}
