@@ -104,8 +104,8 @@ func (c *comparer) generates(sc scope) bool {
 // variableOutput reports whether field name of a response is output that
 // varies by nature, which section 4 lets a server differ in (Data,
 // Signature, MAC, IV "when server-generated or inherently variable"): the
-// output of a key the server generated (ciphertext, plaintext decrypted
-// under it, signatures), and the output of randomised schemes — OAEP and
+// output of a key the server generated (ciphertext, signatures, the
+// plaintext of a literal ciphertext), and the output of randomised schemes — OAEP and
 // PKCS#1 v1.5 encryption, encryption under an IV the server chooses (Random
 // IV), PSS and ECDSA signatures — whether the request or the key's own
 // Cryptographic Parameters (c.randomized) ask for them.
@@ -114,7 +114,10 @@ func (c *comparer) variableOutput(sc scope, name string) bool {
 	case sc.op == "Encrypt" && name == "Data", sc.op == "Sign" && name == "SignatureData":
 		return sc.generated || randomizing(sc.reqPayload) || c.randomized[sc.reqPayload.Child("UniqueIdentifier").value()]
 	case sc.op == "Decrypt" && name == "Data":
-		return sc.generated
+		// The plaintext of a literal ciphertext made under the reference
+		// server's key varies with the key; that of a ciphertext this
+		// server answered ($DATA) is the plaintext encrypted.
+		return sc.generated && !isPlaceholder(sc.reqPayload.Child("Data").value())
 	case sc.op == "Encrypt" && name == "IVCounterNonce":
 		return true // only ever returned when the server chose it
 	}

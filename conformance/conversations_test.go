@@ -26,7 +26,12 @@ var conversationServers = map[string]int{
 // capability another branch builds to the start of the failure they report
 // now. TestConversations requires that failure, so that a change shows:
 // drop the entry once the file passes.
-var pendingConversations = map[string]string{}
+var pendingConversations = map[string]string{
+	// Custom attributes of non-text types other than Structure pass
+	// (STORAGE-TAPE-1-14); a Structure value is being built on another
+	// branch.
+	"STORAGE-ENCLOSURE-1-14.xml": `step=0 BatchItem[0]/ResultStatus: expected Success, got OperationFailed (InvalidField "Attribute Value: unsupported attribute value type Structure")`,
+}
 
 // TestConversations replays every file of conformance/vectors against a
 // fresh kmipd, with its software provider and with its PKCS#11 provider on
@@ -86,12 +91,29 @@ func replayConversation(t *testing.T, provider, path string) Result {
 	}
 	d := startDaemon(t, t.TempDir(), env...)
 	r := &Runner{Addr: d.addr, TLS: d.tlsConfig(t)}
+	restarts := 0
 	r.Restart = func(context.Context) (string, error) {
+		pid := d.cmd.Process.Pid
 		d.stop(t)
 		d = d.restart(t)
+		if d.cmd.Process.Pid == pid {
+			t.Fatalf("the restarted kmipd is process %d still", pid)
+		}
+		restarts++
 		return d.addr, nil
 	}
 	res := r.RunFile(context.Background(), path)
 	res.Path = filepath.Base(path)
+	if tc, err := LoadFile(path); err == nil && res.Status == Pass {
+		want := 0
+		for _, p := range tc.Pairs {
+			if p.Restart {
+				want++
+			}
+		}
+		if restarts != want {
+			t.Errorf("%s has %d Restart steps, and kmipd restarted %d times", res.Path, want, restarts)
+		}
+	}
 	return res
 }
