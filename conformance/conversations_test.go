@@ -2,6 +2,7 @@ package conformance
 
 import (
 	"context"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -116,4 +117,40 @@ func replayConversation(t *testing.T, provider, path string) Result {
 		}
 	}
 	return res
+}
+
+// TestConversationCorrupted replays copies of the Synology DSM file (in a
+// temporary directory) with one expected value after its Restart step
+// changed: each copy must fail at that step, so that the steps after a
+// restart compare what the restarted kmipd answers.
+func TestConversationCorrupted(t *testing.T) {
+	const file = "SYNOLOGY-DSM-1-12.xml"
+	orig, err := os.ReadFile(filepath.Join(conversationsDir, file))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const secret = `<KeyMaterial type="ByteString" value="8c1f0e2d4b6a59788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0"/>`
+	const active = `<AttributeValue type="Enumeration" value="Active"/>`
+	for _, c := range []struct {
+		name, old, new, step string
+	}{
+		{"state after the restart", active, `<AttributeValue type="Enumeration" value="PreActive"/>`, "step=10 "},
+		{"secret after the restart", secret, strings.Replace(secret, "8c1f", "8c1e", 1), "step=11 "},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			i := strings.LastIndex(string(orig), c.old)
+			if i < 0 {
+				t.Fatalf("%s does not contain %s", file, c.old)
+			}
+			p := filepath.Join(t.TempDir(), file)
+			if err := os.WriteFile(p, []byte(string(orig[:i])+c.new+string(orig[i+len(c.old):])), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			res := replayConversation(t, providerSoftware, p)
+			if res.Status != Fail || !strings.HasPrefix(res.Reason, c.step) {
+				t.Errorf("%v, want a failure at %s", res, c.step)
+			}
+		})
+	}
 }
