@@ -134,8 +134,8 @@ func TestConversationCorrupted(t *testing.T) {
 	for _, c := range []struct {
 		name, old, new, step string
 	}{
-		{"state after the restart", active, `<AttributeValue type="Enumeration" value="PreActive"/>`, "step=10 "},
-		{"secret after the restart", secret, strings.Replace(secret, "8c1f", "8c1e", 1), "step=11 "},
+		{"state after the restart", active, `<AttributeValue type="Enumeration" value="PreActive"/>`, "step=11 "},
+		{"secret after the restart", secret, strings.Replace(secret, "8c1f", "8c1e", 1), "step=12 "},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
