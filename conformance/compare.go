@@ -104,8 +104,8 @@ func (c *comparer) generates(sc scope) bool {
 // variableOutput reports whether field name of a response is output that
 // varies by nature, which section 4 lets a server differ in (Data,
 // Signature, MAC, IV "when server-generated or inherently variable"): the
-// output of a key the server generated (ciphertext, plaintext decrypted
-// under it, signatures), and the output of randomised schemes — OAEP and
+// output of a key the server generated (ciphertext, signatures, the
+// plaintext of a literal ciphertext), and the output of randomised schemes — OAEP and
 // PKCS#1 v1.5 encryption, encryption under an IV the server chooses (Random
 // IV), PSS and ECDSA signatures — whether the request or the key's own
 // Cryptographic Parameters (c.randomized) ask for them.
@@ -114,7 +114,10 @@ func (c *comparer) variableOutput(sc scope, name string) bool {
 	case sc.op == "Encrypt" && name == "Data", sc.op == "Sign" && name == "SignatureData":
 		return sc.generated || randomizing(sc.reqPayload) || c.randomized[sc.reqPayload.Child("UniqueIdentifier").value()]
 	case sc.op == "Decrypt" && name == "Data":
-		return sc.generated
+		// The plaintext of a literal ciphertext made under the reference
+		// server's key varies with the key; that of a ciphertext this
+		// server answered ($DATA) is the plaintext encrypted.
+		return sc.generated && !isPlaceholder(sc.reqPayload.Child("Data").value())
 	case sc.op == "Encrypt" && name == "IVCounterNonce":
 		return true // only ever returned when the server chose it
 	}
@@ -254,6 +257,9 @@ func (c *comparer) batchItem(path string, req, exp *Node, got *Item, multi bool)
 	if multi && exp.Child("UniqueBatchItemID") != nil && got.child(kmip14.TagUniqueBatchItemID) == nil {
 		return &Mismatch{Path: path + "/UniqueBatchItemID", Expected: "present", Got: "missing"}
 	}
+	if err := echoedBatchItemID(path, req, got); err != nil {
+		return err
+	}
 	if p := exp.Child("ResponsePayload"); p != nil {
 		uid := p.Child("UniqueIdentifier")
 		sc.generated = uid != nil && (c.generated[uid.Value] || c.generates(sc))
@@ -269,6 +275,31 @@ func (c *comparer) batchItem(path string, req, exp *Node, got *Item, multi bool)
 		m.Got += failureDetail(got)
 	}
 	return err
+}
+
+// echoedBatchItemID checks that a response item answers the Unique Batch
+// Item ID its request item carried, byte for byte: the server returns it
+// (KMIP 1.4 section 6.4, 2.1 section 8.4), and clients match answers to
+// requests by it (vCenter sends its own 8-byte IDs). The value is
+// otherwise never compared (skippedTags): the files' literals are the
+// reference server's.
+func echoedBatchItemID(path string, req *Node, got *Item) error {
+	id := req.Child("UniqueBatchItemID")
+	if id == nil || isPlaceholder(id.Value) {
+		return nil
+	}
+	want, err := parseValue(kmip14.TagUniqueBatchItemID, ttlv.TypeByteString, id.Value)
+	if err != nil {
+		return fmt.Errorf("%s: request UniqueBatchItemID: %w", path, err)
+	}
+	g := got.child(kmip14.TagUniqueBatchItemID)
+	if g == nil {
+		return &Mismatch{Path: path + "/UniqueBatchItemID", Expected: want.Format(kmip14.TagUniqueBatchItemID) + " (the request's)", Got: "missing"}
+	}
+	if !want.Equal(g.Value) {
+		return &Mismatch{Path: path + "/UniqueBatchItemID", Expected: want.Format(kmip14.TagUniqueBatchItemID) + " (the request's)", Got: g.Value.Format(kmip14.TagUniqueBatchItemID)}
+	}
+	return nil
 }
 
 // failureDetail renders the Result Reason and Result Message of a batch

@@ -47,6 +47,17 @@
 //	go test ./conformance -run 'TestVectors$' -vectors.all -vectors.match 'TC-ECC-2-20' -vectors.pkcs11=false
 //	go test ./conformance -run 'TestVectors$' -vectors.all -vectors.skipped -vectors.pkcs11=false
 //
+// TestConversations replays the project's own vector files of
+// conformance/vectors, one per client family (VMware vSphere, Veeam,
+// Synology DSM, MongoDB Enterprise, Percona Server for MongoDB, Percona
+// MySQL, NetApp ONTAP, storage arrays and tape, FortiGate), written in the
+// OASIS format from the sequences the vendors document; they need no
+// corpus. Their files may hold a Restart step (an empty <Restart/> element
+// between a response and the next request): Runner.Restart restarts the
+// server on the same data there, and the test stops kmipd with SIGTERM and
+// starts it again. TestGemaltoPeer drives a key's lifecycle in KMIP 1.4
+// and 2.0 with gemalto/kmip-go's own encoder and decoder.
+//
 // The corpus is read from $KMIP_VECTORS, else ../shared/kmip-vectors
 // beside the module root (conformance/corpus, shared with package kmip).
 // The PyKMIP tests skip when /usr/bin/python3 cannot import kmip, the

@@ -73,6 +73,11 @@ type Runner struct {
 
 	// StepTimeout bounds one round trip; 0 means 30 s.
 	StepTimeout time.Duration
+
+	// Restart serves the Restart steps of a file (see Pair): it restarts
+	// the server on the same data and returns the TTLV address it listens
+	// on now. Nil, a file with a Restart step fails.
+	Restart func(ctx context.Context) (addr string, err error)
 }
 
 // RunFile replays the test case at path and compares every response. It
@@ -109,19 +114,36 @@ func (r *Runner) skipReason(path string) (string, bool) {
 }
 
 func (r *Runner) run(ctx context.Context, tc *TestCase) error {
-	tr, err := r.open(ctx, tc.Path)
+	addr := r.Addr
+	tr, err := r.open(ctx, tc.Path, addr)
 	if err != nil {
 		return err
 	}
-	defer tr.Close()
 	b := NewBindings()
 	cmp := newComparer(b, r.RelaxedReasons)
 	defer func() {
+		if tr == nil {
+			return
+		}
 		if !keepObjects(tc.Path) {
 			r.cleanUp(ctx, tr, tc, b)
 		}
+		tr.Close()
 	}()
 	for i, p := range tc.Pairs {
+		if p.Restart {
+			tr.Close()
+			tr = nil
+			if r.Restart == nil {
+				return fmt.Errorf("step=%d: the file restarts the server, and this runner cannot", i)
+			}
+			if addr, err = r.Restart(ctx); err != nil {
+				return fmt.Errorf("step=%d: restart: %w", i, err)
+			}
+			if tr, err = r.open(ctx, tc.Path, addr); err != nil {
+				return fmt.Errorf("step=%d: after the restart: %w", i, err)
+			}
+		}
 		req, err := encodeRequest(p.Request, b.resolver(time.Now()))
 		if err != nil {
 			return fmt.Errorf("step=%d: %w", i, err)

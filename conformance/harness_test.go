@@ -465,3 +465,120 @@ func TestBigIntegerEqualIgnoresPadding(t *testing.T) {
 		t.Error("a negative Big Integer equals a positive one")
 	}
 }
+
+// TestRestartStep checks where a Restart element may stand in a vector
+// file, and that a runner without a way to restart fails such a file.
+func TestRestartStep(t *testing.T) {
+	req := request("Query", "")
+	resp := response(`<Operation type="Enumeration" value="Query"/><ResultStatus type="Enumeration" value="Success"/><ResponsePayload/>`)
+	for _, c := range []struct {
+		name, body string
+		restarts   []bool // of each pair; nil: a parse error
+	}{
+		{"between round trips", req + resp + `<Restart/>` + req + resp, []bool{false, true}},
+		{"none", req + resp, []bool{false}},
+		{"first", `<Restart/>` + req + resp, nil},
+		{"last", req + resp + `<Restart/>`, nil},
+		{"between request and response", req + `<Restart/>` + resp, nil},
+		{"not empty", req + resp + `<Restart><Query/></Restart>` + req + resp, nil},
+	} {
+		tc, err := ParseTestCase(strings.NewReader("<KMIP>" + c.body + "</KMIP>"))
+		if c.restarts == nil {
+			if err == nil {
+				t.Errorf("%s: parsed", c.name)
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("%s: %v", c.name, err)
+			continue
+		}
+		for i, p := range tc.Pairs {
+			if p.Restart != c.restarts[i] {
+				t.Errorf("%s: pair %d Restart = %v", c.name, i, p.Restart)
+			}
+		}
+	}
+	p := filepath.Join(t.TempDir(), "restart.xml")
+	if err := os.WriteFile(p, []byte("<KMIP>"+req+resp+`<Restart/>`+req+resp+"</KMIP>"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	d := startDaemon(t, t.TempDir())
+	r := &Runner{Addr: d.addr, TLS: d.tlsConfig(t)}
+	if res := r.RunFile(context.Background(), p); res.Status != Fail || !strings.Contains(res.Reason, "step=1: the file restarts the server") {
+		t.Errorf("without Runner.Restart: %v", res)
+	}
+}
+
+// TestEchoedBatchItemID checks that a response item must answer the
+// Unique Batch Item ID of its request item, when the request gave one.
+func TestEchoedBatchItemID(t *testing.T) {
+	withID := func(id string) string {
+		return strings.Replace(request("Query", ""), `<Operation type="Enumeration" value="Query"/>`,
+			`<Operation type="Enumeration" value="Query"/><UniqueBatchItemID type="ByteString" value="`+id+`"/>`, 1)
+	}
+	item := func(id string) string {
+		s := `<Operation type="Enumeration" value="Query"/>`
+		if id != "" {
+			s += `<UniqueBatchItemID type="ByteString" value="` + id + `"/>`
+		}
+		return s + `<ResultStatus type="Enumeration" value="Success"/><ResponsePayload/>`
+	}
+	expected := item("01")
+	for _, c := range []struct {
+		name, req, actual string
+		ok                bool
+	}{
+		{"echoed", withID("514c4b4301000000"), item("514c4b4301000000"), true},
+		{"another", withID("514c4b4301000000"), item("514c4b4302000000"), false},
+		{"missing", withID("514c4b4301000000"), item(""), false},
+		{"none asked", request("Query", ""), item(""), true},
+	} {
+		exp := expected
+		if c.name == "none asked" {
+			exp = item("")
+		}
+		err := compareTo(t, nil, false, c.req, exp, c.actual)
+		if (err == nil) != c.ok {
+			t.Errorf("%s: err = %v", c.name, err)
+		}
+	}
+}
+
+// TestDecryptOfServerCiphertext checks that the plaintext a Decrypt under
+// a server-generated key answers is compared when the ciphertext is the
+// server's own ($DATA), and not when it is a literal of the file.
+func TestDecryptOfServerCiphertext(t *testing.T) {
+	create := `<Operation type="Enumeration" value="Create"/><ResultStatus type="Enumeration" value="Success"/>
+		<ResponsePayload><ObjectType type="Enumeration" value="SymmetricKey"/><UniqueIdentifier type="TextString" value="$UNIQUE_IDENTIFIER_0"/></ResponsePayload>`
+	encrypted := `<Operation type="Enumeration" value="Encrypt"/><ResultStatus type="Enumeration" value="Success"/>
+		<ResponsePayload><UniqueIdentifier type="TextString" value="$UNIQUE_IDENTIFIER_0"/><Data type="ByteString" value="$DATA"/></ResponsePayload>`
+	decrypted := func(plain string) string {
+		return `<Operation type="Enumeration" value="Decrypt"/><ResultStatus type="Enumeration" value="Success"/>
+		<ResponsePayload><UniqueIdentifier type="TextString" value="$UNIQUE_IDENTIFIER_0"/><Data type="ByteString" value="` + plain + `"/></ResponsePayload>`
+	}
+	decrypt := func(data string) string {
+		return request("Decrypt", `<UniqueIdentifier type="TextString" value="$UNIQUE_IDENTIFIER_0"/><Data type="ByteString" value="`+data+`"/>`)
+	}
+	for _, c := range []struct {
+		data      string
+		wantMatch bool
+	}{{"$DATA", true}, {"c0ffee", false}} {
+		c0 := newComparer(NewBindings(), false)
+		steps := []struct{ req, exp, got string }{
+			{request("Create", ""), create, strings.Replace(create, "$UNIQUE_IDENTIFIER_0", "k", 1)},
+			{request("Encrypt", `<UniqueIdentifier type="TextString" value="$UNIQUE_IDENTIFIER_0"/><Data type="ByteString" value="0102"/>`),
+				encrypted, strings.NewReplacer("$UNIQUE_IDENTIFIER_0", "k", "$DATA", "aabb").Replace(encrypted)},
+		}
+		for _, s := range steps {
+			if err := c0.message(node(t, s.req), node(t, response(s.exp)), item(t, response(s.got))); err != nil {
+				t.Fatal(err)
+			}
+		}
+		err := c0.message(node(t, decrypt(c.data)), node(t, response(decrypted("0102"))),
+			item(t, response(strings.Replace(decrypted("0303"), "$UNIQUE_IDENTIFIER_0", "k", 1))))
+		if (err != nil) != c.wantMatch {
+			t.Errorf("Decrypt of %s answering other plaintext: err = %v", c.data, err)
+		}
+	}
+}

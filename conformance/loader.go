@@ -55,9 +55,13 @@ func (n *Node) ChildrenNamed(name string) []*Node {
 }
 
 // Pair is one round trip of a test case: the request to send and the
-// response expected.
+// response expected. Restart says the server restarts, on the same data,
+// before the request is sent: a step of the project's own conversation
+// files (conformance/vectors), written as an empty <Restart/> element
+// between a response and the next request. The OASIS files have none.
 type Pair struct {
 	Request, Response *Node
+	Restart           bool
 }
 
 // TestCase is one OASIS test-case file.
@@ -89,9 +93,10 @@ func LoadFile(path string) (*TestCase, error) {
 }
 
 // ParseTestCase parses a test case: a KMIP root element holding strictly
-// alternating RequestMessage and ResponseMessage elements. XML comments are
-// ignored. It checks that every message's BatchCount equals its number of
-// batch items.
+// alternating RequestMessage and ResponseMessage elements, with optional
+// Restart elements before a request (see Pair). XML comments are ignored.
+// It checks that every message's BatchCount equals its number of batch
+// items.
 func ParseTestCase(r io.Reader) (*TestCase, error) {
 	root, err := parseTree(r)
 	if err != nil {
@@ -154,8 +159,23 @@ func parseTree(r io.Reader) (*Node, error) {
 	return root, nil
 }
 
-func pairUp(msgs []*Node) (*TestCase, error) {
+func pairUp(elems []*Node) (*TestCase, error) {
 	tc := &TestCase{}
+	var msgs []*Node
+	restarts := map[int]bool{} // index in msgs of the requests a restart precedes
+	for _, e := range elems {
+		if e.Name != "Restart" {
+			msgs = append(msgs, e)
+			continue
+		}
+		if len(msgs)%2 != 0 || len(msgs) == 0 || len(e.Children) > 0 {
+			return nil, fmt.Errorf("line %d: a Restart must be empty and stand between a response and the next request", e.Line)
+		}
+		restarts[len(msgs)] = true
+	}
+	if restarts[len(msgs)] {
+		return nil, errors.New("a Restart ends the file: no request follows it")
+	}
 	if len(msgs)%2 != 0 {
 		return nil, fmt.Errorf("%d messages: requests and responses do not pair up", len(msgs))
 	}
@@ -169,7 +189,7 @@ func pairUp(msgs []*Node) (*TestCase, error) {
 				return nil, err
 			}
 		}
-		tc.Pairs = append(tc.Pairs, Pair{Request: req, Response: resp})
+		tc.Pairs = append(tc.Pairs, Pair{Request: req, Response: resp, Restart: restarts[i]})
 	}
 	if len(tc.Pairs) == 0 {
 		return nil, errors.New("no request/response pairs")

@@ -42,8 +42,9 @@ func transportFor(path string) (enc kmip.Encoding, https bool) {
 	return 0, false
 }
 
-// open connects to the server the way the file at path requires.
-func (r *Runner) open(ctx context.Context, path string) (transport, error) {
+// open connects to the server the way the file at path requires: over
+// HTTPS to r.HTTPSAddr, or binary TTLV to addr.
+func (r *Runner) open(ctx context.Context, path, addr string) (transport, error) {
 	if enc, https := transportFor(path); https {
 		if r.HTTPSAddr == "" {
 			return nil, fmt.Errorf("%s travels over HTTPS in %v, and no HTTPS address is configured", testName(path), enc)
@@ -53,7 +54,7 @@ func (r *Runner) open(ctx context.Context, path string) (transport, error) {
 		return httpsTransport{c}, nil
 	}
 	d := &tls.Dialer{NetDialer: &net.Dialer{Timeout: 10 * time.Second}, Config: r.TLS}
-	c, err := d.DialContext(ctx, "tcp", r.Addr)
+	c, err := d.DialContext(ctx, "tcp", addr)
 	if err != nil {
 		return nil, err
 	}

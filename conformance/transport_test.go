@@ -23,7 +23,7 @@ func TestTransportFor(t *testing.T) {
 		}
 	}
 	r := &Runner{}
-	if _, err := r.open(context.Background(), "v2.1/mandatory/MSGENC-XML-M-1-21.xml"); err == nil {
+	if _, err := r.open(context.Background(), "v2.1/mandatory/MSGENC-XML-M-1-21.xml", r.Addr); err == nil {
 		t.Error("an MSGENC file opened without an HTTPS address")
 	}
 }

@@ -34,7 +34,9 @@ FAIL path reason, SKIP path reason) and a summary; exits 1 when any failed.
 Objects a file created are revoked and destroyed afterwards, best effort:
 a fresh server per file is the reliable way to run the corpus.
 The MSGENC-HTTPS, -XML and -JSON files travel over HTTPS (POST /kmip) to
---https-server in TTLV, XML and JSON; without it they fail.`,
+--https-server in TTLV, XML and JSON; without it they fail. A file with a
+Restart step (the conversation files of conformance/vectors that restart the
+server between requests) fails at that step: this command cannot restart it.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			cfg, err := g.tlsConfig()
