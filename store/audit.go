@@ -379,33 +379,58 @@ func (b *Badger) VerifyAudit(ctx context.Context) (int, error) {
 	defer b.leave()
 	n := 0
 	err := b.db.View(func(txn *badger.Txn) error {
-		var prev AuditRecord // zero: before record 1
-		err := eachAudit(ctx, txn, 0, func(keySeq uint64, r AuditRecord, err error) error {
-			switch {
-			case err != nil:
-				return &ChainError{Seq: keySeq, Problem: "undecodable (edited)"}
-			case r.Seq != keySeq:
-				return &ChainError{Seq: keySeq, Problem: fmt.Sprintf("holds record %d (moved or reordered)", r.Seq)}
-			case r.computeHash() != r.Hash:
-				return &ChainError{Seq: keySeq, Problem: "hash does not match its content (edited)"}
-			case r.Seq != prev.Seq+1:
-				return &ChainError{Seq: prev.Seq + 1, Problem: missing(prev.Seq+1, r.Seq-1, "deleted")}
-			case r.Prev != prev.Hash:
-				return &ChainError{Seq: r.Seq, Problem: fmt.Sprintf("previous hash does not match record %d (replaced or reordered)", prev.Seq)}
-			}
-			prev = r
-			n++
-			return nil
-		})
+		var c chainVerifier
+		err := eachAudit(ctx, txn, 0, c.check)
+		n = c.n
 		if err != nil {
 			return err
 		}
-		return verifyAuditHead(txn, prev)
+		return verifyAuditHead(txn, c.prev)
 	})
 	if ce := (*ChainError)(nil); errors.As(err, &ce) && ce.Seq > 0 {
 		n = min(n, int(ce.Seq-1)) // the records before the broken one are intact
 	}
 	return n, err
+}
+
+// chainVerifier checks audit records handed to it in key order, as they
+// are stored: each one intact, numbered densely from 1, chained to the one
+// before. Every store verifies its trail with it.
+type chainVerifier struct {
+	prev AuditRecord // the last intact record; zero before record 1
+	n    int         // intact records so far
+}
+
+// check checks the record stored under keySeq (err: it did not decode).
+func (c *chainVerifier) check(keySeq uint64, r AuditRecord, err error) error {
+	switch {
+	case err != nil:
+		return &ChainError{Seq: keySeq, Problem: "undecodable (edited)"}
+	case r.Seq != keySeq:
+		return &ChainError{Seq: keySeq, Problem: fmt.Sprintf("holds record %d (moved or reordered)", r.Seq)}
+	case r.computeHash() != r.Hash:
+		return &ChainError{Seq: keySeq, Problem: "hash does not match its content (edited)"}
+	case r.Seq != c.prev.Seq+1:
+		return &ChainError{Seq: c.prev.Seq + 1, Problem: missing(c.prev.Seq+1, r.Seq-1, "deleted")}
+	case r.Prev != c.prev.Hash:
+		return &ChainError{Seq: r.Seq, Problem: fmt.Sprintf("previous hash does not match record %d (replaced or reordered)", c.prev.Seq)}
+	}
+	c.prev = r
+	c.n++
+	return nil
+}
+
+// checkHead checks that the head (seq, hash) names last, the last record.
+func checkHead(seq uint64, hash [32]byte, last AuditRecord) error {
+	switch {
+	case seq > last.Seq:
+		return &ChainError{Seq: last.Seq + 1, Problem: missing(last.Seq+1, seq, "truncated")}
+	case seq < last.Seq:
+		return &ChainError{Seq: seq + 1, Problem: fmt.Sprintf("beyond the head, which names record %d (appended outside the chain)", seq)}
+	case hash != last.Hash:
+		return &ChainError{Seq: last.Seq, Problem: "hash does not match the head (replaced)"}
+	}
+	return nil
 }
 
 // missing describes absent records first..last.
@@ -433,15 +458,8 @@ func verifyAuditHead(txn *badger.Txn, last AuditRecord) error {
 		return err
 	}
 	seq, hash, err := decodeAuditHead(v)
-	switch {
-	case err != nil:
+	if err != nil {
 		return &ChainError{Seq: last.Seq, Problem: "the head is undecodable (edited)"}
-	case seq > last.Seq:
-		return &ChainError{Seq: last.Seq + 1, Problem: missing(last.Seq+1, seq, "truncated")}
-	case seq < last.Seq:
-		return &ChainError{Seq: seq + 1, Problem: fmt.Sprintf("beyond the head, which names record %d (appended outside the chain)", seq)}
-	case hash != last.Hash:
-		return &ChainError{Seq: last.Seq, Problem: "hash does not match the head (replaced)"}
 	}
-	return nil
+	return checkHead(seq, hash, last)
 }
