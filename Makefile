@@ -1,6 +1,6 @@
 # kmipd: a KMIP server over mutual TLS.
 #   make run    build and start a server with its dev PKI and data under ./data
-#   make test   run every test (needs python3-pykmip for the interop tests; .ci/run installs it)
+#   make test   run every test (needs python3-pykmip, softhsm2 and postgresql; .ci/run installs them)
 
 GO        ?= go
 DATA_DIR  ?= ./data

@@ -27,12 +27,7 @@ var conversationServers = map[string]int{
 // capability another branch builds to the start of the failure they report
 // now. TestConversations requires that failure, so that a change shows:
 // drop the entry once the file passes.
-var pendingConversations = map[string]string{
-	// Custom attributes of non-text types other than Structure pass
-	// (STORAGE-TAPE-1-14); a Structure value is being built on another
-	// branch.
-	"STORAGE-ENCLOSURE-1-14.xml": `step=0 BatchItem[0]/ResultStatus: expected Success, got OperationFailed (InvalidField "Attribute Value: unsupported attribute value type Structure")`,
-}
+var pendingConversations = map[string]string{}
 
 // TestConversations replays every file of conformance/vectors against a
 // fresh kmipd, with its software provider and with its PKCS#11 provider on

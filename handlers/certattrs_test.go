@@ -167,3 +167,35 @@ func TestCertificateAttributesFromKey(t *testing.T) {
 		}
 	}
 }
+
+// TestLocateByX509CertificateIdentifier finds a certificate by the
+// identifier derived from it, given as a 2.x client gives it (under the
+// attribute's own tag; the stored value is under Attribute Value), and
+// nothing by another serial number.
+func TestLocateByX509CertificateIdentifier(t *testing.T) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(77), Subject: pkix.Name{CommonName: "tape-1"},
+		NotBefore: time.Now(), NotAfter: time.Now().Add(time.Hour)}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, _ := x509.ParseCertificate(der)
+	h := newHarness(t)
+	id := h.must(kmip.V2_0, alice, &kmip.RegisterRequest{ObjectType: kmip14.ObjectTypeCertificate, Object: kmip.Object{
+		Type: kmip14.ObjectTypeCertificate, CertificateType: kmip14.CertificateTypeX_509, CertificateValue: der,
+	}}).(*kmip.RegisterResponse).UniqueIdentifier
+	for serial, want := range map[int64]int{77: 1, 78: 0} {
+		serialDER, _ := asn1.Marshal(big.NewInt(serial))
+		filter := structure(kmip14.TagX_509CertificateIdentifier,
+			byteString(kmip14.TagIssuerDistinguishedName, cert.RawIssuer),
+			byteString(kmip14.TagCertificateSerialNumber, serialDER))
+		got := h.must(kmip.V2_0, alice, &kmip.LocateRequest{Attributes: kmip.Attributes{{Name: kmip.AttrX509CertificateIdentifier, Value: filter}}}).(*kmip.LocateResponse)
+		if len(got.UniqueIdentifiers) != want || (want == 1 && got.UniqueIdentifiers[0] != id) {
+			t.Errorf("Locate by serial %d: %v, want %d object(s)", serial, got.UniqueIdentifiers, want)
+		}
+	}
+}

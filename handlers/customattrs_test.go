@@ -65,7 +65,7 @@ func customValues(t *testing.T, second bool) []customValue {
 }
 
 // sameValue compares attribute values as the model holds them.
-func sameValue(x, y any) bool {
+func equalValue(x, y any) bool {
 	if tx, ok := x.(time.Time); ok {
 		ty, ok := y.(time.Time)
 		return ok && tx.Equal(ty)
@@ -126,7 +126,7 @@ func TestCustomAttributesOverTLS(t *testing.T) {
 			name = name + " " + first.name
 			do(kmip14.OperationAddAttribute, &kmip.AddAttributeRequest{UniqueIdentifier: a, Attribute: kmip.Attribute{Name: name, Value: first.value}})
 			do(kmip14.OperationAddAttribute, &kmip.AddAttributeRequest{UniqueIdentifier: b, Attribute: kmip.Attribute{Name: name, Value: second.value}})
-			if got := get(a, name); len(got) != 1 || !sameValue(got[0].Value, first.value) {
+			if got := get(a, name); len(got) != 1 || !equalValue(got[0].Value, first.value) {
 				t.Fatalf("%v %s: Get Attributes returns %#v, want %#v", v, first.name, got, first.value)
 			}
 			list := do(kmip14.OperationGetAttributeList, &kmip.GetAttributeListRequest{UniqueIdentifier: a}).(*kmip.GetAttributeListResponse).Names
@@ -142,7 +142,7 @@ func TestCustomAttributesOverTLS(t *testing.T) {
 				modify.Current = &kmip.Attribute{Name: name, Value: first.value}
 			}
 			do(kmip14.OperationModifyAttribute, modify)
-			if got := get(a, name); len(got) != 1 || !sameValue(got[0].Value, second.value) {
+			if got := get(a, name); len(got) != 1 || !equalValue(got[0].Value, second.value) {
 				t.Fatalf("%v %s: after Modify: %#v", v, first.name, got)
 			}
 			if got := locate(name, second.value); len(got) != 2 || len(locate(name, first.value)) != 0 {
@@ -165,7 +165,7 @@ func TestCustomAttributesOverTLS(t *testing.T) {
 			}
 			set(first.value)
 			set(second.value)
-			if got := get(a, name); len(got) != 1 || !sameValue(got[0].Value, second.value) {
+			if got := get(a, name); len(got) != 1 || !equalValue(got[0].Value, second.value) {
 				t.Fatalf("%v %s: after Set twice: %#v", v, first.name, got)
 			}
 		}

@@ -1,12 +1,14 @@
 package handlers
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"reflect"
 	"time"
 
 	"github.com/gemalto/kmip-go/kmip14"
+	"github.com/gemalto/kmip-go/ttlv"
 
 	"github.com/kmipd/kmipd/handlers/authz"
 	"github.com/kmipd/kmipd/kmip"
@@ -197,9 +199,21 @@ func postFilter(reqAttrs kmip.Attributes, a kmip.Attribute) filter {
 // hasValue reports whether one instance of name equals value.
 func hasValue(attrs kmip.Attributes, name string, value any) bool {
 	for _, a := range attrs {
-		if a.Name == name && reflect.DeepEqual(a.Value, value) {
+		if a.Name == name && sameValue(a.Value, value) {
 			return true
 		}
 	}
 	return false
+}
+
+// sameValue reports whether two attribute values are equal. Structures
+// kept as TTLV (those the model has no Go type for) are equal when their
+// content is, whatever tag each came under (the attribute's own in 2.x,
+// Attribute Value in 1.x).
+func sameValue(a, b any) bool {
+	if x, ok := a.(ttlv.TTLV); ok {
+		y, ok := b.(ttlv.TTLV)
+		return ok && len(x) >= 3 && len(y) >= 3 && bytes.Equal(x[3:], y[3:])
+	}
+	return reflect.DeepEqual(a, b)
 }

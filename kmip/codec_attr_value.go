@@ -119,7 +119,11 @@ func decodeAttrStructure(name string, f ttlv.TTLV) (any, *Error) {
 	case AttrRandomNumberGenerator:
 		return decodeRNGParameters(f)
 	}
-	return ttlv.TTLV(bytes.Clone(f)), nil
+	// Kept under the Attribute Value tag whatever tag it came under (its
+	// own in 2.x, Attribute Value in 1.x and in storage), so that equal
+	// values are equal bytes: Locate compares them (TC-PKCS12-2-20 locates
+	// by X.509 Certificate Identifier).
+	return retag(f, kmip14.TagAttributeValue), nil
 }
 
 func decodeName(f ttlv.TTLV) (Name, *Error) {
