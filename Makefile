@@ -26,7 +26,7 @@ vet:
 # without them conformance/corpus/check says which tests skip (under CI=true they fail).
 test: vet
 	@$(GO) run ./conformance/corpus/check
-	$(GO) test -count=1 -timeout 10m ./...
+	$(GO) test -count=1 -timeout 20m ./...
 
 # crashtest: 20 rounds of SIGKILL under 16 writing clients (the short form runs in test)
 crashtest:
