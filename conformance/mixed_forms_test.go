@@ -6,7 +6,6 @@ import (
 	"net"
 	"strings"
 	"testing"
-	"time"
 
 	gkmip "github.com/gemalto/kmip-go"
 	"github.com/gemalto/kmip-go/kmip14"
@@ -117,29 +116,7 @@ func TestMixedFormsRefused(t *testing.T) {
 // response, decoded by gemalto's ttlv.Unmarshal, and the raw response.
 func roundTripGemalto(t *testing.T, conn net.Conn, op kmip14.Operation, payload any) (gkmip.ResponseBatchItem, ttlv.TTLV) {
 	t.Helper()
-	msg, err := ttlv.Marshal(gkmip.RequestMessage{
-		RequestHeader: gkmip.RequestHeader{
-			ProtocolVersion: gkmip.ProtocolVersion{ProtocolVersionMajor: 2, ProtocolVersionMinor: 1},
-			BatchCount:      1,
-		},
-		BatchItem: []gkmip.RequestBatchItem{{Operation: op, RequestPayload: payload}},
-	})
-	if err != nil {
-		t.Fatalf("marshal %v request: %v", op, err)
-	}
-	conn.SetDeadline(time.Now().Add(requestTimeout))
-	if _, err := conn.Write(msg); err != nil {
-		t.Fatalf("write %v request: %v", op, err)
-	}
-	resp := readMessage(t, conn)
-	var m gkmip.ResponseMessage
-	if err := ttlv.Unmarshal(resp, &m); err != nil {
-		t.Fatalf("unmarshal %v response: %v\n%s", op, err, resp)
-	}
-	if len(m.BatchItem) != 1 {
-		t.Fatalf("%v response has %d items, want 1:\n%s", op, len(m.BatchItem), resp)
-	}
-	return m.BatchItem[0], resp
+	return peerRoundTrip(t, conn, peerDialect{major: 2, minor: 1}, op, payload) // gemalto_peer_test.go
 }
 
 // readMessage reads one TTLV message from conn and validates it.
