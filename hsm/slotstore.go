@@ -3,6 +3,7 @@ package hsm
 import (
 	"crypto/rand"
 	"encoding/binary"
+	"errors"
 	"fmt"
 )
 
@@ -61,3 +62,23 @@ func NewSlotGeneration() (uint64, error) {
 		}
 	}
 }
+
+// UnsealsASlot checks that module unseals the DEK of the first used slot of
+// slots (nil when none is used): that it holds the KEK the slots were
+// sealed under, as a node joining a cluster must.
+func UnsealsASlot(module Crypto, slots SlotStore) error {
+	err := slots.Each(func(slot uint32, gen uint64, sealed []byte) error {
+		dek, err := module.Unseal(slotBinding(slot, gen), sealed)
+		if err != nil {
+			return fmt.Errorf("the DEK of key slot %d does not unseal: %w", slot, err)
+		}
+		clear(dek)
+		return errSlotChecked
+	})
+	if errors.Is(err, errSlotChecked) {
+		return nil
+	}
+	return err
+}
+
+var errSlotChecked = errors.New("hsm: key slot checked")
