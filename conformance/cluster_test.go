@@ -176,4 +176,3 @@ func copyFile(t *testing.T, src, dst string) {
 		t.Fatal(fmt.Errorf("copy %s: %w", src, err))
 	}
 }
-
