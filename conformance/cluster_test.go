@@ -18,6 +18,7 @@ import (
 
 	"github.com/kmipd/kmipd/hsm"
 	"github.com/kmipd/kmipd/kmip"
+	"github.com/kmipd/kmipd/store"
 	"github.com/kmipd/kmipd/store/pgtest"
 )
 
@@ -110,6 +111,17 @@ func TestClusterOnPostgres(t *testing.T) {
 			t.Errorf("node %s did not log its store", name)
 		}
 	}
+
+	// Stopped, the nodes have wiped the slots they had ready: the one row
+	// left is the DEK of the secret, the destroyed key's is gone.
+	db, err := store.OpenPostgres(context.Background(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := db.KeySlots().Used(); n != 1 {
+		t.Errorf("%d key slots in the database after both nodes stopped, want 1 (the secret's)", n)
+	}
+	db.Close()
 
 	stdout, stderr, err := runCtl(t, "audit", "verify", "--store-dsn", dsn)
 	if err != nil {
