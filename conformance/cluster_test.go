@@ -33,7 +33,8 @@ import (
 func TestClusterOnPostgres(t *testing.T) {
 	t.Parallel()
 	const password = "cluster-test-pw-7f3a"
-	dsn := pgtest.Start(t).DSN(t) + "&password=" + password
+	pg := pgtest.Start(t)
+	dsn := pg.DSN(t) + "&password=" + password
 	env := "KMIPD_STORE_DSN=" + dsn
 
 	dirA, dirB := t.TempDir(), t.TempDir()
@@ -100,6 +101,22 @@ func TestClusterOnPostgres(t *testing.T) {
 	if err == nil {
 		t.Fatalf("node without a KEK started on a database with data; log:\n%s", out)
 	}
+
+	// On a database without objects yet, a second node with a KEK of its
+	// own is refused too: the first node's KEK check names the cluster's.
+	dsnEmpty := pg.DSN(t)
+	first := startDaemon(t, t.TempDir(), "KMIPD_STORE_DSN="+dsnEmpty)
+	dirE := t.TempDir()
+	copyTree(t, filepath.Join(dirA, "pki"), filepath.Join(dirE, "pki"))
+	if other, err = hsm.NewSoftware(filepath.Join(dirE, "kek.key")); err != nil {
+		t.Fatal(err)
+	}
+	other.Close()
+	out, err = runKmipdBriefly(t, dirE, "KMIPD_STORE_DSN="+dsnEmpty)
+	if err == nil || !strings.Contains(out, "KEK check") {
+		t.Fatalf("second node with its own KEK on an empty cluster database: %v, log:\n%s\nwant a refusal naming the KEK check", err, out)
+	}
+	first.stop(t)
 
 	a.stop(t)
 	b.stop(t)

@@ -196,3 +196,41 @@ func (k *PGKeySlots) Close() error {
 	k.closed.Store(true)
 	return nil
 }
+
+// KEKCheck returns the cluster's KEK check: a value sealed by the KEK of
+// the first node that asked, which every node must unseal to join (it
+// reveals nothing of the KEK). When the database has none yet, it stores
+// what seal returns; of nodes asking at once, one stores and all get its
+// value.
+func (p *Postgres) KEKCheck(ctx context.Context, seal func() ([]byte, error)) (sealed []byte, err error) {
+	if err := p.enter(ctx); err != nil {
+		return nil, err
+	}
+	defer p.leave()
+	err = p.pool.QueryRow(ctx, `SELECT sealed FROM kek_check`).Scan(&sealed)
+	if err == nil || !errors.Is(err, pgx.ErrNoRows) {
+		return sealed, err
+	}
+	mine, err := seal()
+	if err != nil {
+		return nil, err
+	}
+	if _, err := p.pool.Exec(ctx, `INSERT INTO kek_check (sealed) VALUES ($1) ON CONFLICT DO NOTHING`, mine); err != nil {
+		return nil, fmt.Errorf("store: postgres: KEK check: %w", err)
+	}
+	if err := p.pool.QueryRow(ctx, `SELECT sealed FROM kek_check`).Scan(&sealed); err != nil {
+		return nil, fmt.Errorf("store: postgres: KEK check: %w", err)
+	}
+	return sealed, nil
+}
+
+// HasKEKCheck reports whether a node stored the cluster's KEK check.
+func (p *Postgres) HasKEKCheck(ctx context.Context) (bool, error) {
+	if err := p.enter(ctx); err != nil {
+		return false, err
+	}
+	defer p.leave()
+	var has bool
+	err := p.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM kek_check)`).Scan(&has)
+	return has, err
+}

@@ -61,7 +61,12 @@ func openStorage(ctx context.Context, cfg Config, log *zap.Logger) (*storage, er
 		pg.Close()
 		return nil, fmt.Errorf("store: %w", err)
 	}
-	sealed := head > 0 || slots.Used() > 0
+	hasCheck, err := pg.HasKEKCheck(ctx)
+	if err != nil {
+		pg.Close()
+		return nil, fmt.Errorf("store: %w", err)
+	}
+	sealed := head > 0 || hasCheck || slots.Used() > 0
 	module, binding, err := openModule(cfg, sealed, func(m hsm.Crypto) error {
 		if err := handlers.UnsealsStoredData(ctx, pg, m); err != nil {
 			return err
@@ -76,7 +81,36 @@ func openStorage(ctx context.Context, cfg Config, log *zap.Logger) (*storage, er
 		pg.Close()
 		return nil, fmt.Errorf("crypto module: %w", err)
 	}
+	if err := checkClusterKEK(ctx, pg, module); err != nil {
+		module.Close()
+		pg.Close()
+		return nil, fmt.Errorf("crypto module: %w", err)
+	}
 	return &storage{db: pg, crypto: hsm.NewSlotted(module, slots), binding: binding}, nil
+}
+
+// The cluster's KEK check: a constant sealed for a fixed id.
+const (
+	kekCheckID    = "kmipd-cluster-kek-check"
+	kekCheckValue = "kmipd: this node holds the cluster's key-encryption key"
+)
+
+// checkClusterKEK requires module to unseal the cluster's KEK check
+// (store.Postgres.KEKCheck), storing one sealed by module when the database
+// has none: so of two nodes started at once on an empty database, each
+// with a KEK of its own, one is refused rather than sealing what the other
+// cannot unseal.
+func checkClusterKEK(ctx context.Context, pg *store.Postgres, module hsm.Crypto) error {
+	sealed, err := pg.KEKCheck(ctx, func() ([]byte, error) { return module.Seal(kekCheckID, []byte(kekCheckValue)) })
+	if err != nil {
+		return err
+	}
+	plain, err := module.Unseal(kekCheckID, sealed)
+	if err != nil || string(plain) != kekCheckValue {
+		return errors.New("this node's KEK is not the one of the nodes already on this database (it does not unseal the cluster's KEK check): " +
+			"start it with a copy of the first node's kek.key (mode 0600), or the same PKCS#11 token")
+	}
+	return nil
 }
 
 // openBadgerStorage opens the module over DATA/keyslots, then Badger under
