@@ -40,8 +40,9 @@ func (s *storage) Close() error {
 // with the other nodes. Either way the module is bound to the data
 // directory (openModule); a node joining a database that holds data must
 // have the KEK the data was sealed under (a copy of the first node's
-// kek.key, or the same PKCS#11 token): its module must unseal one stored
-// object and one key slot, or it is refused.
+// kek.key, or the same PKCS#11 token): its module must unseal the
+// cluster's KEK check (checkClusterKEK), one stored object and one key
+// slot, or it is refused.
 func openStorage(ctx context.Context, cfg Config, log *zap.Logger) (*storage, error) {
 	if cfg.Store.DSN == "" {
 		return openBadgerStorage(cfg, log)
