@@ -205,3 +205,40 @@ func copyFile(t *testing.T, src, dst string) {
 		t.Fatal(fmt.Errorf("copy %s: %w", src, err))
 	}
 }
+
+// TestClusterBackupIntoDataDir makes an online backup of a node on
+// PostgreSQL and restores it into a data directory (Badger and the key slot
+// file): the backup carries the database's key slots in the file's format,
+// so the restored material unseals with the KEK alone.
+func TestClusterBackupIntoDataDir(t *testing.T) {
+	t.Parallel()
+	dsn := pgtest.Start(t).DSN(t)
+	dir := t.TempDir()
+	d := startDaemon(t, dir, "KMIPD_STORE_DSN="+dsn)
+	operator := certSubject(t, d.pki("client.crt"))
+	d.stop(t)
+	d = startDaemon(t, dir, "KMIPD_STORE_DSN="+dsn, "KMIPD_BACKUP_OPERATOR="+operator)
+	c := d.client(t)
+	key := createKey(t, c, "cluster-backup-key", "")
+	material := getMaterial(t, c, key)
+	out := filepath.Join(t.TempDir(), "cluster.kmipdbak")
+	if _, stderr, err := d.ctl(t, "backup", "--out", out); err != nil {
+		t.Fatalf("online backup of a node on PostgreSQL: %v\n%s", err, stderr)
+	}
+	d.stop(t)
+
+	restored := t.TempDir()
+	copyTree(t, dir, restored, "backups")
+	if _, stderr, err := runCtl(t, "restore", out, "--data-dir", restored); err != nil {
+		t.Fatalf("restore into a data directory: %v\n%s", err, stderr)
+	}
+	r := startDaemon(t, restored)
+	rc := r.client(t)
+	if ids := locateByName(t, rc, "cluster-backup-key"); len(ids) != 1 || ids[0] != key {
+		t.Fatalf("Locate in the restored directory: %v, want [%s]", ids, key)
+	}
+	if got := getMaterial(t, rc, key); !bytes.Equal(got, material) {
+		t.Fatal("the restored key's material differs")
+	}
+	r.stop(t)
+}
