@@ -29,10 +29,11 @@ import (
 // pg_wal until a checkpoint recycles the segment, and longer in a WAL
 // archive, a base backup, a replica's lag or a logical replication slot.
 // What lingers is a DEK sealed by the KEK, never material in the clear: a
-// KEK rotation (kmipctl kek rotate) re-seals the live slots and destroys
-// the old epoch, after which no lingering copy opens. On PostgreSQL,
+// KEK rotation re-seals the live slots and destroys the old epoch, after
+// which no lingering copy opens (kmipd refuses kek_rotation with a DSN for
+// now: the software KEK's epochs are a file per node). On PostgreSQL,
 // destruction is final once VACUUM has run and the WAL of the slot's
-// lifetime is gone, or after the next KEK rotation.
+// lifetime is gone, or after a KEK rotation.
 type PGKeySlots struct {
 	db     *Postgres
 	closed atomic.Bool
