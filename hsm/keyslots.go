@@ -1,7 +1,6 @@
 package hsm
 
 import (
-	"crypto/rand"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -198,15 +197,12 @@ func (k *KeySlots) scan() error {
 	return nil
 }
 
-// reserve takes a free slot, growing the file when none is left, and draws
-// its new generation. The slot stays reserved until put or release.
-func (k *KeySlots) reserve() (slot uint32, gen uint64, err error) {
-	var g [8]byte
-	for gen == 0 {
-		if _, err := rand.Read(g[:]); err != nil {
-			return 0, 0, fmt.Errorf("hsm: random: %w", err)
-		}
-		gen = binary.BigEndian.Uint64(g[:])
+// Reserve takes a free slot, growing the file when none is left, and draws
+// its new generation (SlotStore). The slot stays reserved until Store or
+// Release.
+func (k *KeySlots) Reserve() (slot uint32, gen uint64, err error) {
+	if gen, err = NewSlotGeneration(); err != nil {
+		return 0, 0, err
 	}
 	k.mu.Lock()
 	defer k.mu.Unlock()
@@ -245,8 +241,8 @@ func (k *KeySlots) grow() error {
 	return nil
 }
 
-// release returns a reserved slot that was never written.
-func (k *KeySlots) release(slot uint32) {
+// Release returns a reserved slot that was never written (SlotStore).
+func (k *KeySlots) Release(slot uint32) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	k.free = append(k.free, slot)
@@ -255,20 +251,20 @@ func (k *KeySlots) release(slot uint32) {
 // put writes sealed into a reserved slot under gen and returns once it is
 // on disk. On error the slot is released.
 func (k *KeySlots) put(slot uint32, gen uint64, sealed []byte) error {
-	if err := k.store(slot, gen, sealed); err != nil {
+	if err := k.Store(slot, gen, sealed); err != nil {
 		return err
 	}
 	return k.sync.sync()
 }
 
 // store is put without the sync. On error the slot is released.
-func (k *KeySlots) store(slot uint32, gen uint64, sealed []byte) error {
-	if len(sealed) > slotDataMax {
-		k.release(slot)
-		return fmt.Errorf("hsm: key slots: sealed key of %d bytes exceeds %d", len(sealed), slotDataMax)
+func (k *KeySlots) Store(slot uint32, gen uint64, sealed []byte) error {
+	if len(sealed) > MaxSlotSealed {
+		k.Release(slot)
+		return fmt.Errorf("hsm: key slots: sealed key of %d bytes exceeds %d", len(sealed), MaxSlotSealed)
 	}
 	if err := k.write(slot, slotRecord{used: true, gen: gen, sealed: sealed}, nil); err != nil {
-		k.release(slot)
+		k.Release(slot)
 		return err
 	}
 	k.mu.Lock()
@@ -302,8 +298,8 @@ func (k *KeySlots) write(slot uint32, r slotRecord, check func(cur slotRecord) e
 	return nil
 }
 
-// get returns the sealed DEK slot holds under gen, or ErrSlotGone.
-func (k *KeySlots) get(slot uint32, gen uint64) ([]byte, error) {
+// Get returns the sealed DEK slot holds under gen, or ErrSlotGone.
+func (k *KeySlots) Get(slot uint32, gen uint64) ([]byte, error) {
 	k.mu.RLock()
 	defer k.mu.RUnlock()
 	if k.f == nil {
@@ -352,7 +348,7 @@ func (k *KeySlots) Wipe(slot uint32, gen uint64) error {
 	}
 	// Synced even when not held: a wipe of the slot by another caller may
 	// still be on its way to the disk.
-	if err := k.sync.sync(); err != nil {
+	if err := k.Sync(); err != nil {
 		return err
 	}
 	if wiped {
@@ -366,9 +362,9 @@ func (k *KeySlots) Wipe(slot uint32, gen uint64) error {
 
 var errSlotNotHeld = errors.New("hsm: key slot not held")
 
-// replace writes sealed into slot in place of the DEK it holds under gen
+// Replace writes sealed into slot in place of the DEK it holds under gen
 // (a re-seal of the same DEK), or returns ErrSlotGone. The caller syncs.
-func (k *KeySlots) replace(slot uint32, gen uint64, sealed []byte) error {
+func (k *KeySlots) Replace(slot uint32, gen uint64, sealed []byte) error {
 	return k.write(slot, slotRecord{used: true, gen: gen, sealed: sealed}, func(cur slotRecord) error {
 		if !cur.used || cur.gen != gen {
 			return ErrSlotGone
@@ -377,9 +373,9 @@ func (k *KeySlots) replace(slot uint32, gen uint64, sealed []byte) error {
 	})
 }
 
-// each calls fn with every used slot, in slot order, reading the file in
-// chunks, and stops at fn's first error. fn may call replace.
-func (k *KeySlots) each(fn func(slot uint32, r slotRecord) error) error {
+// Each calls fn with every used slot, in slot order, and stops at fn's
+// first error. fn may call Replace.
+func (k *KeySlots) Each(fn func(slot uint32, gen uint64, sealed []byte) error) error {
 	k.mu.RLock()
 	n := k.n
 	k.mu.RUnlock()
@@ -391,13 +387,16 @@ func (k *KeySlots) each(fn func(slot uint32, r slotRecord) error) error {
 			return err
 		}
 		if r.used {
-			if err := fn(slot, r); err != nil {
+			if err := fn(slot, r.gen, r.sealed); err != nil {
 				return err
 			}
 		}
 	}
 	return nil
 }
+
+// Sync returns once every Store and Replace before it is on disk.
+func (k *KeySlots) Sync() error { return k.sync.sync() }
 
 // Used returns the number of slots holding a key.
 func (k *KeySlots) Used() int {

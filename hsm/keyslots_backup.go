@@ -31,12 +31,22 @@ import (
 
 // WriteBackup writes every used slot to w (store.Attachment). It may run
 // while the slots are used.
-func (k *KeySlots) WriteBackup(w io.Writer) error {
+func (k *KeySlots) WriteBackup(w io.Writer) error { return writeSlotBackup(k, w) }
+
+// slotBackup is the store.Attachment of any SlotStore.
+type slotBackup struct{ slots SlotStore }
+
+func (b slotBackup) WriteBackup(w io.Writer) error { return writeSlotBackup(b.slots, w) }
+
+// writeSlotBackup writes every used slot of slots to w, in the format of a
+// key slot file's slots, whichever SlotStore holds them, so that a backup
+// of a cluster restores into a data directory's file (StageKeySlots).
+func writeSlotBackup(slots SlotStore, w io.Writer) error {
 	entry := make([]byte, 4+slotSize)
 	defer clear(entry)
-	return k.each(func(slot uint32, r slotRecord) error {
+	return slots.Each(func(slot uint32, gen uint64, sealed []byte) error {
 		binary.BigEndian.PutUint32(entry, slot)
-		b := encodeSlot(r)
+		b := encodeSlot(slotRecord{used: true, gen: gen, sealed: sealed})
 		copy(entry[4:], b)
 		clear(b)
 		_, err := w.Write(entry)
@@ -49,7 +59,7 @@ func (k *KeySlots) WriteBackup(w io.Writer) error {
 // a nil interface when c is not a Slotted.
 func BackupAttachment(c Crypto) interface{ WriteBackup(io.Writer) error } {
 	if s, ok := c.(*Slotted); ok {
-		return s.slots
+		return slotBackup{s.slots}
 	}
 	return nil
 }

@@ -22,7 +22,7 @@ func openTestSlots(t *testing.T, path string) *KeySlots {
 // putTest stores sealed in a new slot and returns its place.
 func putTest(t *testing.T, k *KeySlots, sealed []byte) (uint32, uint64) {
 	t.Helper()
-	slot, gen, err := k.reserve()
+	slot, gen, err := k.Reserve()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -43,16 +43,16 @@ func TestKeySlotsAllocWipeReuse(t *testing.T) {
 	if slots != [3]uint32{0, 1, 2} {
 		t.Fatalf("slots = %v, want the lowest first", slots)
 	}
-	if got, err := k.get(slots[1], gens[1]); err != nil || !bytes.Equal(got, []byte{1, 0xEE}) {
+	if got, err := k.Get(slots[1], gens[1]); err != nil || !bytes.Equal(got, []byte{1, 0xEE}) {
 		t.Fatalf("get = %x, %v", got, err)
 	}
-	if _, err := k.get(slots[1], gens[1]+1); !errors.Is(err, ErrSlotGone) {
+	if _, err := k.Get(slots[1], gens[1]+1); !errors.Is(err, ErrSlotGone) {
 		t.Errorf("get with another generation: %v, want ErrSlotGone", err)
 	}
 	if err := k.Wipe(slots[1], gens[1]); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := k.get(slots[1], gens[1]); !errors.Is(err, ErrSlotGone) {
+	if _, err := k.Get(slots[1], gens[1]); !errors.Is(err, ErrSlotGone) {
 		t.Errorf("get after Wipe: %v, want ErrSlotGone", err)
 	}
 	if err := k.Wipe(slots[1], gens[1]); err != nil {
@@ -67,7 +67,7 @@ func TestKeySlotsAllocWipeReuse(t *testing.T) {
 	if err := k.Wipe(slots[1], gens[1]); err != nil {
 		t.Fatal(err)
 	}
-	if got, err := k.get(again, gen); err != nil || string(got) != "new tenant" {
+	if got, err := k.Get(again, gen); err != nil || string(got) != "new tenant" {
 		t.Fatalf("the new tenant after a stale Wipe: %q, %v", got, err)
 	}
 	if k.Used() != 3 {
@@ -91,7 +91,7 @@ func TestKeySlotsAllocWipeReuse(t *testing.T) {
 	if k2.Used() != 2 {
 		t.Errorf("reopened: Used = %d, want 2", k2.Used())
 	}
-	if got, err := k2.get(again, gen); err != nil || string(got) != "new tenant" {
+	if got, err := k2.Get(again, gen); err != nil || string(got) != "new tenant" {
 		t.Errorf("reopened: get = %q, %v", got, err)
 	}
 	if s, _ := putTest(t, k2, []byte("x")); s != slots[2] {
@@ -145,7 +145,7 @@ func TestKeySlotsConcurrent(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for i := range rounds {
-				slot, gen, err := k.reserve()
+				slot, gen, err := k.Reserve()
 				if err == nil {
 					err = k.put(slot, gen, []byte{byte(w), byte(i)})
 				}
@@ -159,7 +159,7 @@ func TestKeySlotsConcurrent(t *testing.T) {
 				}
 				held[slot] = gen
 				mu.Unlock()
-				if got, err := k.get(slot, gen); err != nil || !bytes.Equal(got, []byte{byte(w), byte(i)}) {
+				if got, err := k.Get(slot, gen); err != nil || !bytes.Equal(got, []byte{byte(w), byte(i)}) {
 					t.Errorf("get = %x, %v", got, err)
 				}
 				if i%2 == 0 {

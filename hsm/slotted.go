@@ -55,7 +55,7 @@ type Forgetter interface {
 // closes the slots and the module.
 type Slotted struct {
 	Crypto // the module: operations, generation, Random, and the KEK that seals DEKs
-	slots  *KeySlots
+	slots  SlotStore
 
 	// rotMu is held shared from sealing a DEK to writing its slot, and
 	// exclusively by the last pass of Retire, so that no DEK sealed under a
@@ -81,9 +81,10 @@ const (
 	dekSize         = 32
 )
 
-// NewSlotted returns module sealing through slots. It takes over both: its
+// NewSlotted returns module sealing through slots (a KeySlots file, or a
+// database table shared by a cluster's nodes). It takes over both: its
 // Close closes them.
-func NewSlotted(module Crypto, slots *KeySlots) *Slotted {
+func NewSlotted(module Crypto, slots SlotStore) *Slotted {
 	return &Slotted{Crypto: module, slots: slots, pool: newSlotPool()}
 }
 
@@ -149,7 +150,7 @@ func (s *Slotted) readyBatch(n int) (batch []readySlot, err error) {
 		}
 		batch = append(batch, r)
 	}
-	return batch, s.slots.sync.sync()
+	return batch, s.slots.Sync()
 }
 
 // readySlot reserves a slot and stores a new sealed DEK in it, unsynced.
@@ -159,13 +160,13 @@ func (s *Slotted) readySlot() (readySlot, error) {
 	if err != nil {
 		return readySlot{}, err
 	}
-	slot, gen, err := s.slots.reserve()
+	slot, gen, err := s.slots.Reserve()
 	if err == nil {
 		var sealed []byte
 		if sealed, err = s.Crypto.Seal(slotBinding(slot, gen), dek); err != nil {
-			s.slots.release(slot)
+			s.slots.Release(slot)
 		} else {
-			err = s.slots.store(slot, gen, sealed)
+			err = s.slots.Store(slot, gen, sealed)
 		}
 	}
 	if err != nil {
@@ -206,7 +207,7 @@ func (s *Slotted) Unseal(id string, sealed []byte) ([]byte, error) {
 
 // dekAEAD returns AES-256-GCM under the DEK slot holds under gen.
 func (s *Slotted) dekAEAD(slot uint32, gen uint64) (cipher.AEAD, error) {
-	sealedDEK, err := s.slots.get(slot, gen)
+	sealedDEK, err := s.slots.Get(slot, gen)
 	if errors.Is(err, ErrSlotGone) {
 		return nil, fmt.Errorf("%w: %w", ErrUnseal, ErrSlotGone)
 	}
@@ -242,7 +243,7 @@ func ModuleSealer(c Crypto) Crypto {
 }
 
 // Slots returns the key slots, for statistics and tests.
-func (s *Slotted) Slots() *KeySlots { return s.slots }
+func (s *Slotted) Slots() SlotStore { return s.slots }
 
 // InUse returns the number of slots holding the DEK of some material (the
 // ready ones left out).

@@ -73,12 +73,12 @@ func (s *Slotted) ModuleInfo() (ModuleInfo, error) {
 // epoch id, then syncs the slot file.
 func (s *Slotted) resealSlots(id uint32) error {
 	changed := false
-	err := s.slots.each(func(slot uint32, rec slotRecord) error {
-		if epoch, ok := SealedKeyID(rec.sealed); !ok || epoch != id {
+	err := s.slots.Each(func(slot uint32, gen uint64, sealedDEK []byte) error {
+		if epoch, ok := SealedKeyID(sealedDEK); !ok || epoch != id {
 			return nil
 		}
-		binding := slotBinding(slot, rec.gen)
-		dek, err := s.Crypto.Unseal(binding, rec.sealed)
+		binding := slotBinding(slot, gen)
+		dek, err := s.Crypto.Unseal(binding, sealedDEK)
 		if err != nil {
 			return fmt.Errorf("hsm: key slot %d: %w", slot, err)
 		}
@@ -87,7 +87,7 @@ func (s *Slotted) resealSlots(id uint32) error {
 		if err != nil {
 			return err
 		}
-		err = s.slots.replace(slot, rec.gen, sealed)
+		err = s.slots.Replace(slot, gen, sealed)
 		if errors.Is(err, ErrSlotGone) {
 			return nil // wiped meanwhile
 		}
@@ -97,5 +97,5 @@ func (s *Slotted) resealSlots(id uint32) error {
 	if err != nil || !changed {
 		return err
 	}
-	return s.slots.sync.sync()
+	return s.slots.Sync()
 }

@@ -22,6 +22,7 @@ import (
 //	pending (id, deadline, attributes, material) destructions within grace
 //	audit   (seq, record)                       the audit trail
 //	audit_head (seq, hash)                      one row: the chain's end
+//	keyslots (slot, gen, sealed)                the nodes' key slots (PGKeySlots)
 //
 // Concurrency: a change of one object locks its row (SELECT ... FOR
 // UPDATE) for its transaction, so changes of an object are serialised

@@ -49,6 +49,19 @@ var migrations = []string{
 		hash bytea NOT NULL
 	);
 	INSERT INTO audit_head (seq, hash) VALUES (0, '\x0000000000000000000000000000000000000000000000000000000000000000');`,
+	// 2: the key slots that the nodes share (PGKeySlots). Slot numbers are
+	// 32 bits (they are in every sealed blob) and never reused. kek_check
+	// holds a constant sealed by the first node's KEK (KEKCheck).
+	`CREATE SEQUENCE keyslot_numbers AS bigint MINVALUE 0 MAXVALUE 4294967294 START 0 NO CYCLE;
+	CREATE TABLE keyslots (
+		slot   bigint PRIMARY KEY,
+		gen    bigint NOT NULL,
+		sealed bytea NOT NULL
+	);
+	CREATE TABLE kek_check (
+		one    boolean PRIMARY KEY DEFAULT true CHECK (one),
+		sealed bytea NOT NULL
+	);`,
 }
 
 // migrationLock is the advisory lock key under which nodes migrate.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 
 	"go.uber.org/zap"
@@ -20,10 +19,9 @@ import (
 // directory sealed by another module or KEK is refused with what sealed it
 // and the settings that open it. A directory of an older version, without
 // record, is adopted when the module's KEK exists already and unseals the
-// first stored object that has material (adoptByOneObject).
-func openModule(cfg Config, log *zap.Logger) (hsm.Crypto, *hsm.Binding, error) {
-	dbDir := filepath.Join(cfg.DataDir, "db")
-	_, statErr := os.Stat(dbDir)
+// first stored object that has material (adoptByOneObject). sealed says
+// that the store holds data already, adopt checks the module against it.
+func openModule(cfg Config, sealed bool, adopt func(hsm.Crypto) error, log *zap.Logger) (hsm.Crypto, *hsm.Binding, error) {
 	crypto, binding, err := hsm.OpenBound(hsm.Config{
 		Provider: cfg.HSM.Provider,
 		KeyFile:  filepath.Join(cfg.DataDir, "kek.key"),
@@ -34,8 +32,8 @@ func openModule(cfg Config, log *zap.Logger) (hsm.Crypto, *hsm.Binding, error) {
 		},
 	}, hsm.BindOptions{
 		Path:   filepath.Join(cfg.DataDir, hsm.BindingFile),
-		Sealed: statErr == nil,
-		Adopt:  adoptByOneObject(dbDir, log),
+		Sealed: sealed,
+		Adopt:  adopt,
 	}, log)
 	var be *hsm.BindingError
 	if errors.As(err, &be) {

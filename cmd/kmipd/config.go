@@ -87,6 +87,15 @@ type Config struct {
 		PinFile    string `yaml:"pin_file"`    // the user PIN, in a 0600 file
 	} `yaml:"hsm"`
 
+	// Store selects where objects, the audit trail and the key slots are
+	// kept: Badger under DataDir/db (the default), or, with DSN, the
+	// PostgreSQL database of that connection string, which any number of
+	// kmipd nodes share (storage.go). The DSN may hold a password; it is
+	// only ever logged with the password redacted.
+	Store struct {
+		DSN string `yaml:"dsn"`
+	} `yaml:"store"`
+
 	Limits struct {
 		MaxMessageSize   int           `yaml:"max_message_size"`
 		MaxBatchItems    int           `yaml:"max_batch_items"`
@@ -228,6 +237,7 @@ func settings(c *Config) []setting {
 		{"hsm-module", "PKCS#11 library, e.g. /usr/lib/softhsm/libsofthsm2.so", (*stringValue)(&c.HSM.Module)},
 		{"hsm-token-label", "label of the PKCS#11 token", (*stringValue)(&c.HSM.TokenLabel)},
 		{"hsm-pin-file", "file holding the PKCS#11 user PIN (mode 0600; the PIN itself is never a flag)", (*stringValue)(&c.HSM.PinFile)},
+		{"store-dsn", "PostgreSQL connection string (URL or key=value) of a store shared by several kmipd nodes (empty: Badger under DATA/db)", (*stringValue)(&c.Store.DSN)},
 		{"max-message-size", "largest request accepted, in bytes", (*intValue)(&c.Limits.MaxMessageSize)},
 		{"max-batch-items", "most batch items in one request", (*intValue)(&c.Limits.MaxBatchItems)},
 		{"max-conns", "most simultaneous connections", (*intValue)(&c.Limits.MaxConns)},

@@ -132,6 +132,9 @@ func (m *metrics) refreshStore(ctx context.Context, db store.AuditLog, dir strin
 	} else {
 		m.auditRecords.Set(float64(seq))
 	}
+	if dir == "" {
+		return // a PostgreSQL store: its size is the database server's to report
+	}
 	if size, err := dirSize(dir); err != nil {
 		log.Warn("store size", zap.Error(err))
 	} else {

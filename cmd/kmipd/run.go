@@ -23,7 +23,6 @@ import (
 	"github.com/kmipd/kmipd/handlers/audit"
 	"github.com/kmipd/kmipd/hsm"
 	"github.com/kmipd/kmipd/kmip"
-	"github.com/kmipd/kmipd/store"
 )
 
 // version is the server's version, set at build time with
@@ -109,20 +108,12 @@ func run(ctx context.Context, cfg Config) error {
 		return fmt.Errorf("TLS: %w", err)
 	}
 
-	crypto, binding, err := openModule(cfg, log.Named("hsm")) // binding.go
-	if err == nil {
-		crypto, err = withKeySlots(crypto, cfg.DataDir) // keyslots.go
-	}
+	st, err := openStorage(ctx, cfg, log) // storage.go
 	if err != nil {
-		return fmt.Errorf("crypto module: %w", err)
+		return err
 	}
-	defer crypto.Close()
-
-	db, err := store.OpenBadger(filepath.Join(cfg.DataDir, "db"), store.Options{Logger: log.Named("store")})
-	if err != nil {
-		return fmt.Errorf("store: %w", err)
-	}
-	defer db.Close()
+	defer st.Close()
+	db, crypto, binding := st.db, st.crypto, st.binding
 
 	notify, err := startNotify(cfg, db, log.Named("notify"))
 	if err != nil {
@@ -222,7 +213,7 @@ func run(ctx context.Context, cfg Config) error {
 		go rotateKEK(ctx, service, cfg.KEKRotation, log.Named("kek"))
 	}
 	go reloadOnSIGHUP(ctx, &reloader{cfg: cfg, tls: serverTLS, creds: handler, service: service, certify: certifier, log: log.Named("reload")})
-	go obs.watchStore(ctx, db, filepath.Join(cfg.DataDir, "db"), storeMetricsInterval, log.Named("metrics"))
+	go obs.watchStore(ctx, db, st.dbDir, storeMetricsInterval, log.Named("metrics"))
 	go obs.objects.countObjects(ctx, db, cfg.ObjectsRecount, log.Named("metrics"))
 	if cfg.MetricsListen != "" {
 		go func() {
@@ -238,7 +229,7 @@ func run(ctx context.Context, cfg Config) error {
 		log.Info("listening for HTTPS", zap.String("addr", httpsLn.Addr().String()))
 	}
 	log.Info("listening", zap.String("addr", ln.Addr().String()), zap.String("data_dir", cfg.DataDir),
-		zap.String("hsm", cfg.HSM.Provider), zap.String("version", version))
+		zap.String("store", storeName(cfg)), zap.String("hsm", cfg.HSM.Provider), zap.String("version", version))
 	obs.ready.Store(true)
 	served := make(chan error, servers)
 	go func() { served <- srv.Serve(ln) }()

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -13,7 +14,8 @@ import (
 )
 
 // AuditCommand groups the commands that read the server's audit trail
-// directly from its data directory, with the server stopped.
+// directly from its data directory, with the server stopped, or from a
+// cluster's PostgreSQL store (--store-dsn), with the servers running.
 func AuditCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "audit",
@@ -24,13 +26,13 @@ func AuditCommand() *cobra.Command {
 }
 
 func auditVerifyCommand() *cobra.Command {
-	var dataDir string
+	var dataDir, dsn string
 	cmd := &cobra.Command{
 		Use:   "verify",
 		Short: "Check the hash chain of the audit trail and name the first broken record",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return withAuditLog(dataDir, func(log store.AuditLog) error {
+			return withAuditLog(cmd.Context(), dataDir, dsn, func(log store.AuditLog) error {
 				n, err := log.VerifyAudit(cmd.Context())
 				if ce := (*store.ChainError)(nil); errors.As(err, &ce) {
 					return fmt.Errorf("BROKEN after %d intact records: %w", n, ce)
@@ -44,8 +46,12 @@ func auditVerifyCommand() *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&dataDir, "data-dir", "./data", "the server's data directory")
+	cmd.Flags().StringVar(&dsn, "store-dsn", os.Getenv("KMIPD_STORE_DSN"), storeDSNUsage)
 	return cmd
 }
+
+// storeDSNUsage is the help of the --store-dsn flag of the audit commands.
+const storeDSNUsage = "PostgreSQL connection string of a cluster's store, instead of --data-dir (env KMIPD_STORE_DSN); the servers may run"
 
 // exportedRecord is the JSON form of an audit record, one per line, with the
 // hashes in hex: enough for a SIEM, or a verifier, to recompute the chain
@@ -66,15 +72,15 @@ type exportedRecord struct {
 
 func auditExportCommand() *cobra.Command {
 	var (
-		dataDir string
-		from    uint64
+		dataDir, dsn string
+		from         uint64
 	)
 	cmd := &cobra.Command{
 		Use:   "export",
 		Short: "Write the audit records as JSON lines to stdout",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return withAuditLog(dataDir, func(log store.AuditLog) error {
+			return withAuditLog(cmd.Context(), dataDir, dsn, func(log store.AuditLog) error {
 				enc := json.NewEncoder(cmd.OutOrStdout())
 				return log.AuditRecords(cmd.Context(), from, func(r store.AuditRecord) error {
 					return enc.Encode(exportedRecord{
@@ -88,6 +94,7 @@ func auditExportCommand() *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&dataDir, "data-dir", "./data", "the server's data directory")
+	cmd.Flags().StringVar(&dsn, "store-dsn", os.Getenv("KMIPD_STORE_DSN"), storeDSNUsage)
 	cmd.Flags().Uint64Var(&from, "from", 0, "first sequence number to export")
 	return cmd
 }

@@ -20,10 +20,19 @@ import (
 	"github.com/kmipd/kmipd/store"
 )
 
-// withAuditLog opens the store of the server's data directory, calls fn and
-// closes it. Badger admits one process per directory, so this fails while
-// the server runs; the error says so.
-func withAuditLog(dataDir string, fn func(store.AuditLog) error) error {
+// withAuditLog opens the store of the server's data directory, or the
+// PostgreSQL store of dsn when not empty, calls fn and closes it. Badger
+// admits one process per directory, so this fails while the server runs;
+// the error says so. PostgreSQL admits any number.
+func withAuditLog(ctx context.Context, dataDir, dsn string, fn func(store.AuditLog) error) error {
+	if dsn != "" {
+		db, err := store.OpenPostgres(ctx, dsn)
+		if err != nil {
+			return err
+		}
+		defer db.Close()
+		return fn(db)
+	}
 	dir := filepath.Join(dataDir, "db")
 	if _, err := os.Stat(dir); err != nil {
 		return fmt.Errorf("no store in %s: %w", dataDir, err)
@@ -90,7 +99,7 @@ func openBoundSoftware(dataDir string, adopt func(hsm.Crypto) error) (hsm.Crypto
 // withStore opens the store of the server's data directory, calls fn and
 // closes it; see withAuditLog.
 func withStore(dataDir string, fn func(*store.Badger) error) error {
-	return withAuditLog(dataDir, func(log store.AuditLog) error {
+	return withAuditLog(context.Background(), dataDir, "", func(log store.AuditLog) error {
 		return fn(log.(*store.Badger))
 	})
 }

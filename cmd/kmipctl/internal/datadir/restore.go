@@ -1,6 +1,7 @@
 package datadir
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"os"
@@ -23,7 +24,7 @@ func RestoreCommand() *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			// Refuse while the server holds the store: opening it takes Badger's lock.
 			if _, err := os.Stat(filepath.Join(dataDir, "db")); err == nil {
-				if err := withAuditLog(dataDir, func(store.AuditLog) error { return nil }); err != nil {
+				if err := withAuditLog(context.Background(), dataDir, "", func(store.AuditLog) error { return nil }); err != nil {
 					return err
 				}
 			}
@@ -43,7 +44,7 @@ func RestoreCommand() *cobra.Command {
 			if err := store.RestoreWith(filepath.Join(dataDir, "db"), f, crypto, stageSlots); err != nil {
 				return err
 			}
-			return withAuditLog(dataDir, func(log store.AuditLog) error {
+			return withAuditLog(context.Background(), dataDir, "", func(log store.AuditLog) error {
 				n, err := log.VerifyAudit(cmd.Context())
 				if err != nil {
 					return fmt.Errorf("restored, but the audit chain does not verify: %w", err)
